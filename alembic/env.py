@@ -1,0 +1,58 @@
+"""Alembic environment: the URL comes from the caller's config, else from rectify's settings."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import models
+from models.db import database_url, make_engine
+
+config = context.config
+target_metadata = models.Base.metadata
+
+
+def _url() -> str:
+    # Settings live in pyproject.toml; a caller (models.migrate) may pass a URL in memory.
+    if config.file_config.has_option(config.config_ini_section, "sqlalchemy.url"):
+        return config.get_main_option("sqlalchemy.url")
+    return database_url()
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,103 @@
+"""What every CLI command shares: the error edge, --as-of, output formats."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from models.calendar import CalendarCoverageWarning
+from models.errors import DomainError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="按此时刻执行(北京时间,如 2016-08-20 或 '2016-08-20 15:30');默认现在"),
+]
+Actor = Annotated[str, typer.Option("--as", help="执行操作的用户名")]
+ExpectVersion = Annotated[
+    int | None, typer.Option("--expect-version", help="只在问题仍是此版本时执行(防止覆盖他人修改)")
+]
+
+
+def edge(func: Callable) -> Callable:
+    """Translate domain errors into a Chinese message and exit code 1; show calendar warnings."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CalendarCoverageWarning)
+            try:
+                return func(*args, **kwargs)
+            except DomainError as exc:
+                err_console.print(f"[bold red]错误:[/]{exc}")
+                raise typer.Exit(1) from None
+            except (OperationalError, ProgrammingError) as exc:
+                text = str(exc.orig)
+                if "no such table" in text or "does not exist" in text:
+                    err_console.print("[bold red]错误:[/]数据库尚未初始化,请先运行 rectify db upgrade")
+                    raise typer.Exit(1) from None
+                raise
+            finally:
+                for w in caught:
+                    if issubclass(w.category, CalendarCoverageWarning):
+                        err_console.print(f"[yellow]注意:[/]{w.message}")
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    fmt: str,
+    title: str | None = None,
+) -> None:
+    """rows as a Rich table, JSON (the dicts themselves) or CSV (the given columns)."""
+    if fmt == "json":
+        print_json(list(rows))
+        return
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([label for _, label in columns])
+        for row in rows:
+            writer.writerow(["" if row.get(k) is None else row.get(k) for k, _ in columns])
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(title=title, show_lines=False)
+    for _, label in columns:
+        table.add_column(label, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if row.get(k) is None else str(row.get(k)) for k, _ in columns])
+    console.print(table)
+    console.print(f"共 {len(rows)} 条")

@@ -1,0 +1,53 @@
+"""One unit of work: a session in one transaction, the clock, the policy and the calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from models.calendar import WorkCalendar, local_date
+from models.db import make_engine, session_factory
+from models.policy import Policy, load_policy
+
+_engines: dict[str, Engine] = {}
+
+
+def engine_for(url: str | None = None) -> Engine:
+    from models.db import database_url
+
+    key = url or database_url()
+    if key not in _engines:
+        _engines[key] = make_engine(key)
+    return _engines[key]
+
+
+@dataclass
+class Context:
+    session: Session
+    now: datetime
+
+    @property
+    def today(self) -> date:
+        return local_date(self.now)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.session)
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar.load(self.session)
+
+
+@contextmanager
+def unit_of_work(now: datetime, *, url: str | None = None) -> Iterator[Context]:
+    """Commit once if the block succeeds; roll everything back if it raises."""
+    with session_factory(engine_for(url))() as session:
+        with session.begin():
+            yield Context(session=session, now=now)

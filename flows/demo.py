@@ -1,0 +1,132 @@
+"""`rectify demo`: a small 2016 campaign walked through every state, on the embedded database."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from datetime import date, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import select
+
+from flows import issue_actions as act
+from flows.clock import parse_instant
+from flows.context import unit_of_work
+from models import migrate
+from models.db import rectify_home
+from models.issues import Issue
+from models.places import County, Township, Village
+from seeds.loader import DATA, SeedReport, load_reference
+from seeds.synthetic import load_synthetic
+
+COUNTY = "理塘县"
+
+
+def _png(path: Path, seed: int) -> Path:
+    """A tiny valid PNG, different per seed, standing in for a site photo."""
+    raw = b"".join(b"\x00" + bytes([(seed * 37 + x) % 256, 80, 120]) * 1 for x in range(4)) * 4
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 16, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    path.write_bytes(png)
+    return path
+
+
+def run_demo(console: Console) -> list[str]:
+    migrate.upgrade()
+    start = parse_instant("2016-08-22 10:00")
+    with unit_of_work(start) as ctx:
+        load_reference(ctx.session)
+        load_synthetic(ctx.session, SeedReport())
+        county = ctx.session.scalars(select(County).where(County.name == COUNTY)).one()
+        villages = list(ctx.session.scalars(
+            select(Village).join(Township).where(Township.county_id == county.id,
+                                                 Village.planned_exit_year == 2016).order_by(Village.id).limit(3)))
+        v1, v2, v3 = villages
+        places = {
+            "v1": (v1.township.name, v1.name, v1.households[0].registry_no, v1.assisting_unit.name),
+            "v2": (v2.township.name, v2.name, v2.households[0].registry_no, v2.assisting_unit.name),
+            "v3": (v3.township.name, v3.name, None, v3.assisting_unit.name),
+        }
+    n = _county_index(COUNTY)
+    inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
+    coordinator, verifier = f"{COUNTY}督查办", "核验员01"
+    evidence_dir = rectify_home() / "demo-evidence"
+    evidence_dir.mkdir(parents=True, exist_ok=True)
+
+    def at(days: int, hour: int = 10):
+        return start + timedelta(days=days, hours=hour - 10)
+
+    def step(days: int, fn, *args, **kwargs) -> Issue:
+        with unit_of_work(at(days)) as ctx:
+            issue = fn(ctx, *args, **kwargs)
+            return issue.code
+
+    t1, vil1, hh1, unit1 = places["v1"]
+    t2, vil2, hh2, unit2 = places["v2"]
+    t3, vil3, _, unit3 = places["v3"]
+    h1, h2, h3 = (f"{unit1}经办人", f"{unit2}经办人", f"{unit3}经办人")
+
+    # 1. Housing (三保障): recorded, assigned, signed, submitted, returned, resubmitted, closed.
+    housing = step(0, act.record, actor=inspector, county=COUNTY, township=t1, village=vil1, household=hh1,
+                   item="安全住房", description="贫困户住房墙体开裂,属C级危房,尚未纳入改造计划",
+                   severity="严重")
+    step(0, act.assign, housing, actor=coordinator, unit=unit1)
+    step(1, act.sign, housing, actor=h1)
+    step(2, act.progress, housing, actor=h1, note="已纳入危房改造计划,材料已运抵")
+    step(3, act.submit, housing, actor=h1, measures="完成墙体加固并验收",
+         evidence=[_png(evidence_dir / "住房加固.png", 1)])
+    step(4, act.return_submission, housing, actor=verifier, reason="照片看不出加固部位,请补充施工前后对比")
+    step(5, act.submit, housing, actor=h1, measures="完成墙体加固并验收,补充施工前后对比照片",
+         evidence=[_png(evidence_dir / "加固前后对比.png", 2)])
+    step(6, act.verify, housing, actor=verifier, note="现场核实已加固,销号")
+
+    # 2. Drinking water (三有): solved on the spot, co-signed by the team leader.
+    step(0, act.record, actor=inspector, county=COUNTY, township=t1, village=vil1, household=hh1,
+         item="安全饮水", description="入户水管接头漏水,取水不便", severity="一般",
+         on_site="督导组协调村两委当场更换接头", cosign=leader)
+
+    # 3. Battle map (作战图) in triage, then voided as a duplicate.
+    dup = step(0, act.record, actor=inspector, county=COUNTY, township=t2, village=vil2,
+               item="作战图", description="村委会未张贴脱贫攻坚作战图", severity="一般")
+    step(1, act.void, dup, actor=coordinator, reason="与同村已登记问题重复")
+
+    # 4. Collective economy (五有): assigned, sent back to be re-assigned, extension asked and approved.
+    economy = step(0, act.record, actor=inspector, county=COUNTY, township=t2, village=vil2,
+                   item="集体经济", description="村集体经济无收入来源,合作社未实际运营", severity="较重")
+    step(0, act.assign, economy, actor=coordinator, unit=f"{COUNTY}教育局")
+    step(1, act.send_back, economy, actor=f"{COUNTY}教育局经办人", reason="集体经济不属本局职责,应由帮扶单位牵头")
+    step(1, act.assign, economy, actor=coordinator, unit=unit2)
+    step(2, act.sign, economy, actor=h2)
+    step(4, act.request_extension, economy, actor=h2, until=date(2016, 9, 30), reason="合作社需召开成员大会,预计9月底完成")
+    step(5, act.decide_extension, economy, actor=coordinator, approve=True, note="同意延期")
+
+    # 5. Clinic (五有): closed, then found again in 回头看 and reopened.
+    clinic = step(0, act.record, actor=inspector, county=COUNTY, township=t3, village=vil3,
+                  item="卫生室", description="村卫生室无村医坐诊", severity="较重", unit=unit3)
+    step(1, act.sign, clinic, actor=h3)
+    step(3, act.submit, clinic, actor=h3, measures="乡卫生院派驻村医每周坐诊三天",
+         evidence=[_png(evidence_dir / "坐诊排班表.png", 3)])
+    step(4, act.verify, clinic, actor=verifier, note="排班表已上墙,销号")
+    step(30, act.reopen, clinic, actor=verifier, reason="回头看发现村医已连续两周未坐诊",
+         evidence=[_png(evidence_dir / "回头看.png", 4)])
+
+    # 6. County plan (减贫任务): assigned to the county and left open, so it runs overdue.
+    plan = step(0, act.record, actor=inspector, county=COUNTY, item="减贫实施方案",
+                 description="减贫实施方案未细化到村到户", severity="较重", unit=COUNTY)
+    step(10, act.escalate, plan, actor=coordinator, level="黄牌", note="逾期未签收")
+
+    from flows.cli import issue_list
+
+    console.rule(f"演示完成:{COUNTY} 2016 年督导问题(截至 2016-09-30)")
+    issue_list(status=None, county=COUNTY, unit=None, overdue=False, fmt="table", as_of="2016-09-30")
+    console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
+    return [housing, economy, clinic, plan, dup]
+
+
+def _county_index(name: str) -> int:
+    data = json.loads((DATA / "counties.json").read_text(encoding="utf-8"))
+    return [c["name"] for c in data].index(name) + 1

@@ -1,0 +1,213 @@
+"""The use cases on problems, shared by the CLI and the web: names in, one guarded step, the issue out.
+
+Each function resolves what the user typed (with close matches when it misses), then
+calls the rule in models.lifecycle. The caller's unit of work commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flows.context import Context
+from flows.evidence_store import store_file
+from models import lifecycle
+from models.enums import Role, Severity, Supervision
+from models.errors import InvalidInput, NotFound, PermissionDenied
+from models.issues import Issue
+from models.lifecycle import PlaceRef
+from models.lookup import (
+    find_inspection,
+    get_county,
+    get_household,
+    get_issue,
+    get_item,
+    get_township,
+    get_unit,
+    get_user,
+    get_village,
+)
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except ValueError:
+        raise InvalidInput(f"严重程度「{text}」无效,应为:{'/'.join(Severity.choices())}") from None
+
+
+def record(
+    ctx: Context,
+    *,
+    actor: str,
+    county: str,
+    item: str,
+    description: str,
+    severity: str,
+    township: str | None = None,
+    village: str | None = None,
+    household: str | None = None,
+    unit: str | None = None,
+    deadline: date | None = None,
+    on_site: str | None = None,
+    cosign: str | None = None,
+    inspection: str | None = None,
+) -> Issue:
+    s = ctx.session
+    user = get_user(s, actor)
+    place_county = get_county(s, county)
+    place_township = get_township(s, place_county, township) if township else None
+    place_village = get_village(s, place_county, village, place_township) if village else None
+    if household and place_village is None:
+        raise InvalidInput("指明户(--household)时必须同时指明村(--village)")
+    place_household = get_household(s, place_village, household) if household else None
+    if place_village is not None and place_township is None:
+        place_township = place_village.township
+    the_inspection = None
+    if inspection:
+        the_inspection = find_inspection(s, inspection)
+        if the_inspection is None:
+            raise NotFound("督导", inspection)
+    if cosign and on_site is None:
+        raise InvalidInput("--cosign 只用于现场解决的问题,请同时填写 --on-site")
+    return lifecycle.record_issue(
+        s,
+        actor=user,
+        now=ctx.now,
+        policy=ctx.policy,
+        calendar=ctx.calendar,
+        place=PlaceRef(place_county, place_township, place_village, place_household),
+        item=get_item(s, item),
+        description=description,
+        severity=_severity(severity),
+        inspection=the_inspection,
+        unit=get_unit(s, unit) if unit else None,
+        deadline=deadline,
+        on_site_note=on_site,
+        cosigner=get_user(s, cosign) if cosign else None,
+    )
+
+
+def _load(ctx: Context, code: str, actor: str):
+    return get_issue(ctx.session, code), get_user(ctx.session, actor)
+
+
+def assign(ctx: Context, code: str, *, actor: str, unit: str, deadline: date | None = None,
+           expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.assign(ctx.session, issue, actor=user, now=ctx.now, unit=get_unit(ctx.session, unit),
+                     deadline=deadline, policy=ctx.policy, calendar=ctx.calendar,
+                     expected_version=expected_version)
+    return issue
+
+
+def sign(ctx: Context, code: str, *, actor: str, expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.sign(ctx.session, issue, actor=user, now=ctx.now, policy=ctx.policy,
+                   calendar=ctx.calendar, expected_version=expected_version)
+    return issue
+
+
+def send_back(ctx: Context, code: str, *, actor: str, reason: str,
+              expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.send_back(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
+                        expected_version=expected_version)
+    return issue
+
+
+def _evidence(ctx: Context, files: list[Path], user) -> list:
+    return [store_file(Path(f), uploader=user, now=ctx.now, policy=ctx.policy) for f in files]
+
+
+def progress(ctx: Context, code: str, *, actor: str, note: str, evidence: list[Path] = (),
+             expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.check_allowed(issue, lifecycle.Action.PROGRESS, user)
+    lifecycle.progress(ctx.session, issue, actor=user, now=ctx.now, note=note,
+                       evidence=_evidence(ctx, list(evidence), user), expected_version=expected_version)
+    return issue
+
+
+def request_extension(ctx: Context, code: str, *, actor: str, until: date, reason: str,
+                      expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.request_extension(ctx.session, issue, actor=user, now=ctx.now, until=until,
+                                reason=reason, expected_version=expected_version)
+    return issue
+
+
+def decide_extension(ctx: Context, code: str, *, actor: str, approve: bool, note: str | None = None,
+                     expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.decide_extension(ctx.session, issue, actor=user, now=ctx.now, approve=approve,
+                               note=note, expected_version=expected_version)
+    return issue
+
+
+def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence: list[Path],
+           expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    # Refuse before any file is copied in.
+    lifecycle.check_allowed(issue, lifecycle.Action.SUBMIT, user)
+    lifecycle.submit(ctx.session, issue, actor=user, now=ctx.now, measures=measures,
+                     evidence=_evidence(ctx, list(evidence), user), expected_version=expected_version)
+    return issue
+
+
+def verify(ctx: Context, code: str, *, actor: str, note: str,
+           expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.verify(ctx.session, issue, actor=user, now=ctx.now, note=note,
+                     expected_version=expected_version)
+    return issue
+
+
+def return_submission(ctx: Context, code: str, *, actor: str, reason: str,
+                      expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.return_submission(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
+                                expected_version=expected_version)
+    return issue
+
+
+def reopen(ctx: Context, code: str, *, actor: str, reason: str, evidence: list[Path],
+           unit: str | None = None, deadline: date | None = None,
+           expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.check_allowed(issue, lifecycle.Action.REOPEN, user)
+    lifecycle.reopen(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
+                     evidence=_evidence(ctx, list(evidence), user),
+                     unit=get_unit(ctx.session, unit) if unit else None, deadline=deadline,
+                     policy=ctx.policy, calendar=ctx.calendar, expected_version=expected_version)
+    return issue
+
+
+def void(ctx: Context, code: str, *, actor: str, reason: str,
+         expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.void(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
+                   expected_version=expected_version)
+    return issue
+
+
+def escalate(ctx: Context, code: str, *, actor: str, level: str, note: str | None = None,
+             expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    try:
+        supervision = Supervision.parse(level)
+    except ValueError:
+        raise InvalidInput(f"督办级别「{level}」无效,应为:{'/'.join(Supervision.choices()[1:])}") from None
+    lifecycle.escalate(ctx.session, issue, actor=user, now=ctx.now, level=supervision, note=note,
+                       expected_version=expected_version)
+    return issue
+
+
+def visible_to(ctx: Context, code: str, *, viewer: str | None) -> Issue:
+    """The issue, if the viewer may see it (a unit user sees only its own unit's problems)."""
+    issue = get_issue(ctx.session, code)
+    if viewer is not None:
+        user = get_user(ctx.session, viewer)
+        if user.role is Role.UNIT and issue.unit_id != user.unit_id:
+            raise PermissionDenied(f"问题 {issue.code} 不属于 {user.name} 所在单位")
+    return issue

@@ -1,0 +1,79 @@
+"""Problems as plain data: the stable JSON shape the CLI prints (documented in docs/cli.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from models.calendar import WorkCalendar
+from models.issues import Issue, IssueEvent
+from models.overlays import traffic_light, workdays_left
+from models.policy import Policy
+
+
+def mask_name(name: str | None) -> str | None:
+    """张三 -> 张*, 扎西次仁 -> 扎***: household names never leave the system whole."""
+    if not name:
+        return name
+    return name[0] + "*" * (len(name) - 1)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def event_to_dict(event: IssueEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": _iso(event.at),
+        "action": event.action,
+        "actor": event.actor.name if event.actor else None,
+        "from": event.from_status.value if event.from_status else None,
+        "to": event.to_status.value,
+        "note": event.note,
+        "payload": event.payload,
+        "evidence": [
+            {"name": e.name, "sha256": e.sha256, "size": e.size, "media_type": e.media_type}
+            for e in event.evidence
+        ],
+    }
+
+
+def issue_to_dict(
+    issue: Issue, *, today: date, calendar: WorkCalendar, policy: Policy, with_events: bool = True
+) -> dict[str, Any]:
+    light = traffic_light(issue, today=today, calendar=calendar, policy=policy)
+    data: dict[str, Any] = {
+        "code": issue.code,
+        "status": issue.status.value,
+        "status_label": issue.status.label,
+        "severity": issue.severity.value,
+        "county": issue.county.name,
+        "township": issue.township.name if issue.township else None,
+        "village": issue.village.name if issue.village else None,
+        "household": issue.household.registry_no if issue.household else None,
+        "household_head": mask_name(issue.household.head_name) if issue.household else None,
+        "item": {
+            "code": issue.check_item.code,
+            "title": issue.check_item.title,
+            "category": issue.check_item.category,
+            "level": issue.check_item.level.value,
+        },
+        "description": issue.description,
+        "unit": issue.unit.name if issue.unit else None,
+        "original_deadline": _iso(issue.original_deadline),
+        "deadline": _iso(issue.deadline),
+        "extension_requested_until": _iso(issue.extension_requested_until),
+        "workdays_left": workdays_left(issue, today=today, calendar=calendar),
+        "traffic_light": light.value if light else None,
+        "supervision_level": issue.supervision.value,
+        "measures": issue.measures,
+        "on_site_note": issue.on_site_note,
+        "reopen_count": issue.reopen_count,
+        "created_at": _iso(issue.created_at),
+        "closed_at": _iso(issue.closed_at),
+        "version": issue.version,
+    }
+    if with_events:
+        data["events"] = [event_to_dict(e) for e in issue.events]
+    return data

@@ -1,0 +1,28 @@
+"""Data and the rules on it. Importing the package registers every table on Base.metadata."""
+
+from models.base import Base
+from models.calendar import HolidayOverride
+from models.catalogue import CheckItem
+from models.inspections import Inspection
+from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
+from models.org import Unit, User
+from models.places import County, Household, Township, Village
+from models.policy import PolicySetting
+
+__all__ = [
+    "Base",
+    "CheckItem",
+    "County",
+    "Evidence",
+    "HolidayOverride",
+    "Household",
+    "Inspection",
+    "Issue",
+    "IssueCodeCounter",
+    "IssueEvent",
+    "PolicySetting",
+    "Township",
+    "Unit",
+    "User",
+    "Village",
+]

@@ -1,0 +1,156 @@
+"""Stable codes of the domain, each with the Chinese label users see."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A StrEnum whose members carry a Chinese label; parse() accepts either."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self).__name__][self.value]
+
+    @classmethod
+    def parse(cls, text: str) -> "Labelled":
+        wanted = text.strip()
+        for member in cls:
+            if wanted in (member.value, member.label):
+                return member
+        raise ValueError(wanted)
+
+    @classmethod
+    def choices(cls) -> list[str]:
+        return [m.label for m in cls]
+
+
+class Status(Labelled):
+    TRIAGE = "triage"
+    ASSIGNED = "assigned"
+    RECTIFYING = "rectifying"
+    SUBMITTED = "submitted"
+    CLOSED = "closed"
+    RESOLVED_ON_SITE = "resolved_on_site"
+    VOID = "void"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset({Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED})
+
+
+class Role(Labelled):
+    INSPECTOR = "inspector"
+    TEAM_LEADER = "team_leader"
+    COORDINATOR = "coordinator"
+    UNIT = "unit"
+    VERIFIER = "verifier"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+class Severity(Labelled):
+    NORMAL = "normal"
+    SERIOUS = "serious"
+    GRAVE = "grave"
+
+
+class Level(Labelled):
+    """Where a check item applies, and the level of a place."""
+
+    COUNTY = "county"
+    VILLAGE = "village"
+    HOUSEHOLD = "household"
+
+
+class Supervision(Labelled):
+    NORMAL = "normal"
+    YELLOW = "yellow"
+    RED = "red"
+    LISTED = "listed"
+
+
+class UnitKind(Labelled):
+    COUNTY_GOVERNMENT = "county_government"
+    COUNTY_DEPARTMENT = "county_department"
+    TOWNSHIP = "township"
+    PREFECTURE_OFFICE = "prefecture_office"
+    ASSISTING_UNIT = "assisting_unit"
+
+
+class Action(Labelled):
+    """A step in a problem's life; the allowed moves are in models.lifecycle."""
+
+    RECORD = "record"
+    ASSIGN = "assign"
+    SIGN = "sign"
+    SEND_BACK = "send_back"
+    PROGRESS = "progress"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    DENY_EXTENSION = "deny_extension"
+    SUBMIT = "submit"
+    VERIFY = "verify"
+    RETURN = "return"
+    REOPEN = "reopen"
+    VOID = "void"
+    ESCALATE = "escalate"
+
+
+class DayKind(Labelled):
+    """An operator's entry in the holiday table."""
+
+    OFF = "off"
+    WORK = "work"
+
+
+_LABELS: dict[str, dict[str, str]] = {
+    "Status": {
+        "triage": "待交办",
+        "assigned": "已交办",
+        "rectifying": "整改中",
+        "submitted": "待核验",
+        "closed": "已销号",
+        "resolved_on_site": "现场解决",
+        "void": "已撤销",
+    },
+    "Role": {
+        "inspector": "督导组成员",
+        "team_leader": "督导组组长",
+        "coordinator": "督查办协调员",
+        "unit": "责任单位经办人",
+        "verifier": "核验人",
+        "leader": "领导",
+        "admin": "管理员",
+    },
+    "Severity": {"normal": "一般", "serious": "较重", "grave": "严重"},
+    "Level": {"county": "县", "village": "村", "household": "户"},
+    "Supervision": {"normal": "普通", "yellow": "黄牌", "red": "红牌", "listed": "挂牌督办"},
+    "UnitKind": {
+        "county_government": "县级政府",
+        "county_department": "县直部门",
+        "township": "乡镇",
+        "prefecture_office": "州级部门",
+        "assisting_unit": "帮扶单位",
+    },
+    "DayKind": {"off": "休", "work": "班"},
+    "Action": {
+        "record": "登记",
+        "assign": "交办",
+        "sign": "签收",
+        "send_back": "退回改派",
+        "progress": "报告进展",
+        "request_extension": "申请延期",
+        "approve_extension": "批准延期",
+        "deny_extension": "驳回延期",
+        "submit": "申请销号",
+        "verify": "核验销号",
+        "return": "退回重改",
+        "reopen": "反弹重开",
+        "void": "撤销",
+        "escalate": "提级督办",
+    },
+}

@@ -1,0 +1,49 @@
+"""Domain errors. Each carries a Chinese message; the CLI and the web only display it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DomainError(Exception):
+    """Base of every error a user can cause; str() is the message shown to them."""
+
+
+class NotFound(DomainError):
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        *,
+        suggestions: Iterable[str] = (),
+        hint: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.suggestions = list(suggestions)
+        message = f"找不到{kind}「{name}」"
+        if self.suggestions:
+            message += f"。您是不是要找:{'、'.join(self.suggestions)}"
+        if hint:
+            message += f"。{hint}"
+        super().__init__(message)
+
+
+class InvalidInput(DomainError):
+    """A value that cannot be used as given (a date, a missing reason, ...)."""
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    """Someone else changed the problem since it was read."""
+
+
+class ImportRejected(DomainError):
+    pass

@@ -1,0 +1,508 @@
+"""The life of a problem: one table of allowed moves, one guarded transition().
+
+Each move names the states it starts from, the state it leads to (None: it stays),
+and the roles that may take it. transition() checks all of that plus who the actor
+is in relation to the problem, stamps `<state>_at`, bumps the version and appends
+the event. The per-action functions below add what each move must carry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from models.calendar import WorkCalendar, local_date
+from models.catalogue import CheckItem
+from models.enums import OPEN_STATUSES, Action, Level, Role, Severity, Status, Supervision
+from models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from models.inspections import Inspection
+from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
+from models.org import Unit, User
+from models.places import County, Household, Township, Village
+from models.policy import Policy
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[Status]
+    target: Status | None
+    roles: frozenset[Role]
+
+
+def _move(sources, target, *roles: Role) -> Move:
+    return Move(frozenset(sources), target, frozenset(roles))
+
+
+S = Status
+MOVES: dict[Action, Move] = {
+    Action.ASSIGN: _move({S.TRIAGE}, S.ASSIGNED, Role.COORDINATOR),
+    Action.SIGN: _move({S.ASSIGNED}, S.RECTIFYING, Role.UNIT),
+    Action.SEND_BACK: _move({S.ASSIGNED, S.RECTIFYING}, S.TRIAGE, Role.UNIT),
+    Action.PROGRESS: _move({S.RECTIFYING}, None, Role.UNIT),
+    Action.REQUEST_EXTENSION: _move({S.RECTIFYING}, None, Role.UNIT),
+    Action.APPROVE_EXTENSION: _move({S.RECTIFYING}, None, Role.COORDINATOR),
+    Action.DENY_EXTENSION: _move({S.RECTIFYING}, None, Role.COORDINATOR),
+    Action.SUBMIT: _move({S.RECTIFYING}, S.SUBMITTED, Role.UNIT),
+    Action.VERIFY: _move({S.SUBMITTED}, S.CLOSED, Role.VERIFIER),
+    Action.RETURN: _move({S.SUBMITTED}, S.RECTIFYING, Role.VERIFIER),
+    Action.REOPEN: _move({S.CLOSED, S.RESOLVED_ON_SITE}, S.RECTIFYING, Role.VERIFIER, Role.COORDINATOR),
+    Action.VOID: _move(OPEN_STATUSES, S.VOID, Role.COORDINATOR),
+    Action.ESCALATE: _move(OPEN_STATUSES, None, Role.COORDINATOR, Role.LEADER),
+}
+RECORD_ROLES = frozenset({Role.INSPECTOR, Role.TEAM_LEADER, Role.COORDINATOR})
+# Actions whose actor must be independent of the unit and of the submitter.
+INDEPENDENT_ACTIONS = frozenset({Action.VERIFY, Action.RETURN, Action.REOPEN})
+
+
+def allowed_actions(status: Status) -> list[Action]:
+    return [action for action, move in MOVES.items() if status in move.sources]
+
+
+def _describe_allowed(status: Status) -> str:
+    actions = allowed_actions(status)
+    if not actions:
+        return "此状态下不能再执行任何操作"
+    return "此状态下可执行:" + "、".join(
+        f"{a.label}({'/'.join(r.label for r in sorted(MOVES[a].roles))})" for a in actions
+    )
+
+
+def check_allowed(issue: Issue, action: Action, actor: User) -> Move:
+    """Raise unless `actor` may take `action` on `issue` now."""
+    move = MOVES[action]
+    if issue.status not in move.sources:
+        raise InvalidTransition(
+            f"问题 {issue.code} 当前状态为「{issue.status.label}」,不能「{action.label}」。"
+            + _describe_allowed(issue.status)
+        )
+    if actor.role not in move.roles:
+        raise PermissionDenied(
+            f"用户 {actor.name}({actor.role.label})无权对问题 {issue.code}「{action.label}」;"
+            f"此操作需要:{'、'.join(r.label for r in sorted(move.roles))}"
+        )
+    if actor.role is Role.UNIT and (actor.unit_id is None or actor.unit_id != issue.unit_id):
+        raise PermissionDenied(
+            f"问题 {issue.code} 的责任单位不是 {actor.name} 所在单位,不能「{action.label}」"
+        )
+    if actor.role is Role.COORDINATOR and actor.unit is not None and actor.unit.county_id:
+        if actor.unit.county_id != issue.county_id:
+            raise PermissionDenied(
+                f"{actor.name} 只负责 {actor.unit.county.name} 的问题,问题 {issue.code} 不在其范围内"
+            )
+    if action in INDEPENDENT_ACTIONS and actor.role is Role.VERIFIER:
+        if actor.unit_id is not None and actor.unit_id == issue.unit_id:
+            raise PermissionDenied(
+                f"核验人 {actor.name} 属于问题 {issue.code} 的责任单位,不能核验本单位的问题"
+            )
+        if issue.submitted_by_id is not None and actor.id == issue.submitted_by_id:
+            raise PermissionDenied(f"{actor.name} 是问题 {issue.code} 的提交人,不能核验自己提交的整改")
+    return move
+
+
+def transition(
+    session: Session,
+    issue: Issue,
+    action: Action,
+    *,
+    actor: User,
+    now: datetime,
+    note: str | None = None,
+    payload: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+    apply=None,
+) -> IssueEvent:
+    """Take one guarded step. `apply(issue)` makes the action's own changes before the flush."""
+    if expected_version is not None and expected_version != issue.version:
+        raise Conflict(_conflict_message(issue))
+    move = check_allowed(issue, action, actor)
+    before = issue.status
+    issue.version = issue.version + 1
+    if apply is not None:
+        apply(issue)
+    if move.target is not None:
+        issue.status = move.target
+        setattr(issue, f"{move.target.value}_at", now)
+    event = IssueEvent(
+        issue=issue,
+        seq=issue.version,
+        action=action.value,
+        actor=actor,
+        at=now,
+        from_status=before,
+        to_status=issue.status,
+        note=note,
+        payload=payload or {},
+    )
+    session.add(event)
+    _flush(session, issue)
+    return event
+
+
+def _conflict_message(issue: Issue) -> str:
+    return f"问题 {issue.code} 已被他人修改(您看到的不是最新版本),请刷新后重试;您的操作未保存"
+
+
+def _flush(session: Session, issue: Issue) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(_conflict_message(issue)) from None
+    except IntegrityError as exc:
+        if "issue_events" in str(exc.orig) or "seq" in str(exc.orig):
+            raise Conflict(_conflict_message(issue)) from None
+        raise
+
+
+def _require(text: str | None, what: str, issue: Issue | None = None) -> str:
+    if text is None or not text.strip():
+        where = f"问题 {issue.code}:" if issue is not None else ""
+        raise InvalidInput(f"{where}必须填写{what}")
+    return text.strip()
+
+
+# --- creation -------------------------------------------------------------------------
+
+
+def next_code(session: Session, *, prefix: str, year: int) -> str:
+    """Hand out the next GZ-2016-00042 style code; safe under concurrent writers."""
+    bumped = session.execute(
+        update(IssueCodeCounter)
+        .where(IssueCodeCounter.prefix == prefix, IssueCodeCounter.year == year)
+        .values(last=IssueCodeCounter.last + 1)
+        .returning(IssueCodeCounter.last)
+    ).scalar_one_or_none()
+    if bumped is None:
+        try:
+            with session.begin_nested():
+                session.execute(insert(IssueCodeCounter).values(prefix=prefix, year=year, last=1))
+            bumped = 1
+        except IntegrityError:
+            return next_code(session, prefix=prefix, year=year)
+    return f"{prefix}-{year}-{bumped:05d}"
+
+
+@dataclass(frozen=True)
+class PlaceRef:
+    county: County
+    township: Township | None = None
+    village: Village | None = None
+    household: Household | None = None
+
+    def check_level(self, item: CheckItem) -> None:
+        needs = {
+            Level.COUNTY: None,
+            Level.VILLAGE: ("村", self.village),
+            Level.HOUSEHOLD: ("户", self.household),
+        }[item.level]
+        if needs is not None and needs[1] is None:
+            raise InvalidInput(f"检查项目「{item.title}」是{item.level.label}级项目,必须指明{needs[0]}")
+
+    def default_unit(self, session: Session) -> Unit | None:
+        """The village's 帮扶单位 for village/household problems, else the county government."""
+        if self.village is not None and self.village.assisting_unit is not None:
+            return self.village.assisting_unit
+        return session.scalars(select(Unit).where(Unit.name == self.county.name)).first()
+
+
+def default_deadline(calendar: WorkCalendar, policy: Policy, severity: Severity, now: datetime) -> date:
+    return calendar.add_workdays(local_date(now), policy.default_deadline_days(severity))
+
+
+def _check_deadline(issue_code: str, deadline: date, now: datetime) -> date:
+    if deadline <= local_date(now):
+        raise InvalidInput(f"问题 {issue_code}:整改时限 {deadline} 必须晚于今天({local_date(now)})")
+    return deadline
+
+
+def record_issue(
+    session: Session,
+    *,
+    actor: User,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkCalendar,
+    place: PlaceRef,
+    item: CheckItem,
+    description: str,
+    severity: Severity,
+    inspection: Inspection | None = None,
+    external_ref: str | None = None,
+    unit: Unit | None = None,
+    deadline: date | None = None,
+    on_site_note: str | None = None,
+    cosigner: User | None = None,
+    good_practice: bool = False,
+) -> Issue:
+    """Record a finding: resolved on site (co-signed), assigned (unit known) or in triage."""
+    if actor.role not in RECORD_ROLES:
+        raise PermissionDenied(
+            f"用户 {actor.name}({actor.role.label})无权登记问题;需要:"
+            + "、".join(r.label for r in sorted(RECORD_ROLES))
+        )
+    description = _require(description, "问题描述")
+    place.check_level(item)
+    if on_site_note is not None:
+        on_site_note = _require(on_site_note, "现场解决情况")
+        if cosigner is None:
+            raise InvalidInput("现场解决必须由督导组组长会签(--cosign)")
+        if cosigner.role is not Role.TEAM_LEADER:
+            raise PermissionDenied(f"会签人 {cosigner.name} 不是督导组组长({cosigner.role.label})")
+        status = Status.RESOLVED_ON_SITE
+    elif unit is not None:
+        status = Status.ASSIGNED
+    else:
+        status = Status.TRIAGE
+    code = next_code(session, prefix=policy.code_prefix, year=local_date(now).year)
+    if status is Status.ASSIGNED:
+        deadline = (
+            _check_deadline(code, deadline, now)
+            if deadline is not None
+            else default_deadline(calendar, policy, severity, now)
+        )
+    issue = Issue(
+        code=code,
+        inspection=inspection,
+        external_ref=external_ref,
+        county=place.county,
+        township=place.township,
+        village=place.village,
+        household=place.household,
+        check_item=item,
+        description=description,
+        severity=severity,
+        good_practice=good_practice,
+        status=status,
+        unit=unit if status is Status.ASSIGNED else None,
+        original_deadline=deadline if status is Status.ASSIGNED else None,
+        deadline=deadline if status is Status.ASSIGNED else None,
+        supervision=Supervision.NORMAL,
+        on_site_note=on_site_note,
+        cosigned_by=cosigner,
+        created_by=actor,
+        created_at=now,
+        reopen_count=0,
+        version=1,
+    )
+    setattr(issue, f"{status.value}_at", now)
+    session.add(issue)
+    payload: dict[str, Any] = {}
+    if status is Status.ASSIGNED:
+        payload = {"unit": unit.name, "deadline": deadline.isoformat()}
+    if cosigner is not None:
+        payload["cosigned_by"] = cosigner.name
+    session.flush()
+    event = IssueEvent(
+        issue=issue,
+        seq=issue.version,
+        action=Action.RECORD.value,
+        actor=actor,
+        at=now,
+        from_status=None,
+        to_status=status,
+        note=on_site_note,
+        payload=payload,
+    )
+    session.add(event)
+    session.flush()
+    return issue
+
+
+# --- the moves ------------------------------------------------------------------------
+
+
+def assign(session, issue, *, actor, now, unit: Unit, deadline: date | None, policy, calendar,
+           expected_version=None) -> IssueEvent:
+    due = (
+        _check_deadline(issue.code, deadline, now)
+        if deadline is not None
+        else default_deadline(calendar, policy, issue.severity, now)
+    )
+
+    def apply(i: Issue) -> None:
+        i.unit = unit
+        i.original_deadline = due
+        i.deadline = due
+
+    return transition(session, issue, Action.ASSIGN, actor=actor, now=now, apply=apply,
+                      payload={"unit": unit.name, "deadline": due.isoformat()},
+                      expected_version=expected_version)
+
+
+def sign(session, issue, *, actor, now, policy, calendar, expected_version=None) -> IssueEvent:
+    assigned_on = local_date(issue.assigned_at or now)
+    waited = calendar.workdays_between(assigned_on, local_date(now))
+    late = waited > policy.sign_within_days
+    return transition(session, issue, Action.SIGN, actor=actor, now=now,
+                      payload={"late": late, "workdays_waited": waited},
+                      expected_version=expected_version)
+
+
+def send_back(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
+    reason = _require(reason, "退回理由", issue)
+    previous = {"unit": issue.unit.name if issue.unit else None,
+                "deadline": issue.deadline.isoformat() if issue.deadline else None}
+
+    def apply(i: Issue) -> None:
+        i.unit = None
+        i.deadline = None
+        i.original_deadline = None
+        i.extension_requested_until = None
+
+    return transition(session, issue, Action.SEND_BACK, actor=actor, now=now, note=reason,
+                      payload=previous, apply=apply, expected_version=expected_version)
+
+
+def progress(session, issue, *, actor, now, note: str, evidence: list[Evidence] = (),
+             expected_version=None) -> IssueEvent:
+    note = _require(note, "整改进展", issue)
+    event = transition(session, issue, Action.PROGRESS, actor=actor, now=now, note=note,
+                       expected_version=expected_version)
+    _attach(session, issue, event, evidence)
+    return event
+
+
+def request_extension(session, issue, *, actor, now, until: date, reason: str,
+                      expected_version=None) -> IssueEvent:
+    reason = _require(reason, "延期理由", issue)
+    check_allowed(issue, Action.REQUEST_EXTENSION, actor)
+    if issue.extension_requested_until is not None:
+        raise InvalidTransition(
+            f"问题 {issue.code} 已有待审批的延期申请(至 {issue.extension_requested_until})"
+        )
+    if local_date(now) > issue.deadline:
+        raise InvalidTransition(
+            f"问题 {issue.code} 已于 {issue.deadline} 到期,延期须在期限届满前申请"
+        )
+    if until <= issue.deadline:
+        raise InvalidInput(f"问题 {issue.code}:延期至 {until} 必须晚于当前时限 {issue.deadline}")
+
+    def apply(i: Issue) -> None:
+        i.extension_requested_until = until
+
+    return transition(session, issue, Action.REQUEST_EXTENSION, actor=actor, now=now, note=reason,
+                      payload={"until": until.isoformat(), "deadline": issue.deadline.isoformat()},
+                      apply=apply, expected_version=expected_version)
+
+
+def decide_extension(session, issue, *, actor, now, approve: bool, note: str | None = None,
+                     expected_version=None) -> IssueEvent:
+    action = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
+    check_allowed(issue, action, actor)
+    requested = issue.extension_requested_until
+    if requested is None:
+        raise InvalidTransition(f"问题 {issue.code} 没有待审批的延期申请")
+    if not approve:
+        note = _require(note, "驳回理由", issue)
+    previous = issue.deadline
+
+    def apply(i: Issue) -> None:
+        if approve:
+            i.deadline = requested  # the original deadline stays for on-time figures
+        i.extension_requested_until = None
+
+    return transition(session, issue, action, actor=actor, now=now, note=note, apply=apply,
+                      payload={"until": requested.isoformat(), "previous_deadline": previous.isoformat()},
+                      expected_version=expected_version)
+
+
+def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence],
+           expected_version=None) -> IssueEvent:
+    measures = _require(measures, "整改措施", issue)
+    check_allowed(issue, Action.SUBMIT, actor)
+    if not evidence:
+        raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料(--evidence)")
+
+    def apply(i: Issue) -> None:
+        i.measures = measures
+        i.submitted_by = actor
+
+    event = transition(session, issue, Action.SUBMIT, actor=actor, now=now, note=measures,
+                       apply=apply, expected_version=expected_version)
+    _attach(session, issue, event, evidence)
+    return event
+
+
+def verify(session, issue, *, actor, now, note: str, expected_version=None) -> IssueEvent:
+    note = _require(note, "核验意见", issue)
+    return transition(session, issue, Action.VERIFY, actor=actor, now=now, note=note,
+                      expected_version=expected_version)
+
+
+def return_submission(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
+    reason = _require(reason, "退回理由", issue)
+    return transition(session, issue, Action.RETURN, actor=actor, now=now, note=reason,
+                      expected_version=expected_version)
+
+
+def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
+           unit: Unit | None, deadline: date | None, policy, calendar,
+           expected_version=None) -> IssueEvent:
+    reason = _require(reason, "反弹情况说明", issue)
+    check_allowed(issue, Action.REOPEN, actor)
+    if not evidence:
+        raise InvalidInput(f"问题 {issue.code}:反弹重开须附佐证材料(--evidence)")
+    responsible = unit or issue.unit or PlaceRef(
+        issue.county, issue.township, issue.village, issue.household
+    ).default_unit(session)
+    if responsible is None:
+        raise InvalidInput(f"问题 {issue.code}:请用 --unit 指定责任单位")
+    due = (
+        _check_deadline(issue.code, deadline, now)
+        if deadline is not None
+        else default_deadline(calendar, policy, issue.severity, now)
+    )
+
+    def apply(i: Issue) -> None:
+        i.unit = responsible
+        i.original_deadline = due
+        i.deadline = due
+        i.reopen_count += 1
+        i.submitted_by = None
+
+    event = transition(session, issue, Action.REOPEN, actor=actor, now=now, note=reason, apply=apply,
+                       payload={"unit": responsible.name, "deadline": due.isoformat(),
+                                "reopen_count": issue.reopen_count + 1},
+                       expected_version=expected_version)
+    _attach(session, issue, event, evidence)
+    return event
+
+
+def void(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
+    reason = _require(reason, "撤销理由", issue)
+    return transition(session, issue, Action.VOID, actor=actor, now=now, note=reason,
+                      expected_version=expected_version)
+
+
+SUPERVISION_ORDER = list(Supervision)
+
+
+def escalate(session, issue, *, actor, now, level: Supervision, note: str | None = None,
+             expected_version=None) -> IssueEvent:
+    check_allowed(issue, Action.ESCALATE, actor)
+    if SUPERVISION_ORDER.index(level) <= SUPERVISION_ORDER.index(issue.supervision):
+        raise InvalidTransition(
+            f"问题 {issue.code} 当前督办级别为「{issue.supervision.label}」,只能提级,不能改为「{level.label}」"
+        )
+    previous = issue.supervision
+
+    def apply(i: Issue) -> None:
+        i.supervision = level
+
+    return transition(session, issue, Action.ESCALATE, actor=actor, now=now, note=note, apply=apply,
+                      payload={"from": previous.value, "to": level.value},
+                      expected_version=expected_version)
+
+
+def _attach(session: Session, issue: Issue, event: IssueEvent, evidence) -> None:
+    for piece in evidence:
+        piece.issue = issue
+        piece.event = event
+        session.add(piece)
+    if evidence:
+        session.flush()

@@ -1,0 +1,44 @@
+"""Responsible units and the people who use the system."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, enum_column
+from models.enums import Role, UnitKind
+from models.places import County
+
+_unit_kind_type, _unit_kind_check = enum_column(UnitKind, "kind")
+_role_type, _role_check = enum_column(Role, "role")
+
+
+class Unit(Base):
+    """A 责任单位: county government or department, township, prefecture office, 帮扶单位."""
+
+    __tablename__ = "units"
+    __table_args__ = (_unit_kind_check,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[UnitKind] = mapped_column(_unit_kind_type)
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"), index=True)
+
+    county: Mapped[County | None] = relationship()
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (_role_check,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(40))
+    role: Mapped[Role] = mapped_column(_role_type)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # A prefecture leader's 联系县, whose red cards reach them.
+    linked_county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    unit: Mapped[Unit | None] = relationship()
+    linked_county: Mapped[County | None] = relationship()

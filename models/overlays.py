@@ -1,0 +1,43 @@
+"""Computed overlays on an open problem: working days left and the traffic light."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from models.calendar import WorkCalendar
+from models.issues import Issue
+from models.policy import Policy
+
+
+class Light(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+    @property
+    def label(self) -> str:
+        return {"green": "绿", "yellow": "黄", "red": "红"}[self.value]
+
+
+def workdays_left(issue: Issue, *, today: date, calendar: WorkCalendar) -> int | None:
+    """Working days from today to the current deadline; negative when overdue; None if no clock runs."""
+    if not issue.status.is_open or issue.deadline is None:
+        return None
+    if today > issue.deadline:
+        return -calendar.workdays_between(issue.deadline, today)
+    return calendar.workdays_between(today, issue.deadline)
+
+
+def is_overdue(issue: Issue, *, today: date) -> bool:
+    return issue.status.is_open and issue.deadline is not None and today > issue.deadline
+
+
+def traffic_light(issue: Issue, *, today: date, calendar: WorkCalendar, policy: Policy) -> Light | None:
+    if not issue.status.is_open or issue.deadline is None:
+        return None
+    if is_overdue(issue, today=today):
+        return Light.RED
+    if calendar.workdays_between(today, issue.deadline) <= policy.due_soon_days:
+        return Light.YELLOW
+    return Light.GREEN

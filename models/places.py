@@ -1,0 +1,70 @@
+"""The places an inspection visits: county > township > village > household."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+
+class County(Base):
+    """A county-level unit of the prefecture (incl. 海螺沟景区管理局, which reports like one)."""
+
+    __tablename__ = "counties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    admin_code: Mapped[str] = mapped_column(String(12))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    townships: Mapped[list["Township"]] = relationship(back_populates="county")
+
+
+class Township(Base):
+    __tablename__ = "townships"
+    __table_args__ = (UniqueConstraint("county_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+    county: Mapped[County] = relationship(back_populates="townships")
+    villages: Mapped[list["Village"]] = relationship(back_populates="township")
+
+
+class Village(Base):
+    """A village with its 五个一 assistance; its 帮扶单位 is the default responsible unit."""
+
+    __tablename__ = "villages"
+    __table_args__ = (UniqueConstraint("township_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("townships.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    is_poor: Mapped[bool] = mapped_column(default=True)
+    planned_exit_year: Mapped[int | None] = mapped_column(Integer)
+    assisting_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    county_leader: Mapped[str | None] = mapped_column(String(40))
+    first_secretary: Mapped[str | None] = mapped_column(String(40))
+    work_team: Mapped[str | None] = mapped_column(String(80))
+    agronomist: Mapped[str | None] = mapped_column(String(40))
+
+    township: Mapped[Township] = relationship(back_populates="villages")
+    assisting_unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    households: Mapped[list["Household"]] = relationship(back_populates="village")
+
+
+class Household(Base):
+    """A 建档立卡 poor household."""
+
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id"), index=True)
+    registry_no: Mapped[str] = mapped_column(String(32), unique=True)
+    head_name: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    planned_exit_year: Mapped[int | None] = mapped_column(Integer)
+
+    village: Mapped[Village] = relationship(back_populates="households")

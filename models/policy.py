@@ -1,0 +1,50 @@
+"""Configurable rules (deadline days, reminder cadence, evidence limits) stored as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base
+from models.enums import Severity, Supervision
+from models.errors import NotFound
+
+
+class PolicySetting(Base):
+    __tablename__ = "policy_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+@dataclass(frozen=True)
+class Policy:
+    code_prefix: str
+    deadline_days: dict[Severity, int]
+    due_soon_days: int
+    sign_within_days: int
+    escalation_days: dict[Supervision, int]
+    evidence_max_bytes: int
+    evidence_media_types: tuple[str, ...]
+
+    def default_deadline_days(self, severity: Severity) -> int:
+        return self.deadline_days[severity]
+
+
+def load_policy(session: Session) -> Policy:
+    rows = dict(session.execute(select(PolicySetting.key, PolicySetting.value)).tuples().all())
+    try:
+        return Policy(
+            code_prefix=rows["code_prefix"],
+            deadline_days={Severity(k): int(v) for k, v in rows["deadline_days"].items()},
+            due_soon_days=int(rows["due_soon_days"]),
+            sign_within_days=int(rows["sign_within_days"]),
+            escalation_days={Supervision(k): int(v) for k, v in rows["escalation_days"].items()},
+            evidence_max_bytes=int(rows["evidence_max_bytes"]),
+            evidence_media_types=tuple(rows["evidence_media_types"]),
+        )
+    except KeyError as missing:
+        raise NotFound("政策设置", str(missing), hint="请先运行 rectify seed") from None

@@ -1,0 +1,1 @@
+"""Reference data (places, units, the check catalogue, policies, holidays) and its loader."""
