@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -119,43 +119,50 @@ def transition(
 ) -> IssueEvent:
     """Take one guarded step. `apply(issue)` makes the action's own changes before the flush."""
     if expected_version is not None and expected_version != issue.version:
-        raise Conflict(_conflict_message(issue))
+        raise Conflict(_conflict_message(issue.code))
     move = check_allowed(issue, action, actor)
     before = issue.status
-    issue.version = issue.version + 1
-    if apply is not None:
-        apply(issue)
-    if move.target is not None:
-        issue.status = move.target
-        setattr(issue, f"{move.target.value}_at", now)
-    event = IssueEvent(
-        issue=issue,
-        seq=issue.version,
-        action=action.value,
-        actor=actor,
-        at=now,
-        from_status=before,
-        to_status=issue.status,
-        note=note,
-        payload=payload or {},
-    )
-    session.add(event)
-    _flush(session, issue)
+    # No autoflush: the UPDATE must happen in _flush, where a lost race becomes a Conflict.
+    with session.no_autoflush:
+        issue.version = issue.version + 1
+        if apply is not None:
+            apply(issue)
+        if move.target is not None:
+            issue.status = move.target
+            setattr(issue, f"{move.target.value}_at", now)
+        event = IssueEvent(
+            issue=issue,
+            seq=issue.version,
+            action=action.value,
+            actor=actor,
+            at=now,
+            from_status=before,
+            to_status=issue.status,
+            note=note,
+            payload=payload or {},
+        )
+        session.add(event)
+    _flush(session, issue.code)
     return event
 
 
-def _conflict_message(issue: Issue) -> str:
-    return f"问题 {issue.code} 已被他人修改(您看到的不是最新版本),请刷新后重试;您的操作未保存"
+def _conflict_message(code: str) -> str:
+    return f"问题 {code} 已被他人修改(您看到的不是最新版本),请刷新后重试;您的操作未保存"
 
 
-def _flush(session: Session, issue: Issue) -> None:
+def _flush(session: Session, code: str) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict(_conflict_message(issue)) from None
+        raise Conflict(_conflict_message(code)) from None
+    except OperationalError as exc:
+        # SQLite refuses a write from a transaction whose snapshot another writer has moved past.
+        if "locked" in str(exc.orig):
+            raise Conflict(_conflict_message(code)) from None
+        raise
     except IntegrityError as exc:
         if "issue_events" in str(exc.orig) or "seq" in str(exc.orig):
-            raise Conflict(_conflict_message(issue)) from None
+            raise Conflict(_conflict_message(code)) from None
         raise
 
 
