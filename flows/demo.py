@@ -9,13 +9,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy import select
+from rich.table import Table
+from sqlalchemy import func, select
 
 from flows import issue_actions as act
 from flows.clock import parse_instant
 from flows.context import unit_of_work
 from models import migrate
 from models.db import rectify_home
+from models.enums import Status
 from models.issues import Issue
 from models.places import County, Township, Village
 from seeds.loader import DATA, SeedReport, load_reference
@@ -123,6 +125,15 @@ def run_demo(console: Console) -> list[str]:
 
     console.rule(f"演示完成:{COUNTY} 2016 年督导问题(截至 2016-09-30)")
     issue_list(status=None, county=COUNTY, unit=None, overdue=False, fmt="table", as_of="2016-09-30")
+    with unit_of_work(parse_instant("2016-09-30")) as ctx:
+        counts = dict(ctx.session.execute(
+            select(Issue.status, func.count()).join(County).where(County.name == COUNTY).group_by(Issue.status)
+        ).tuples().all())
+    summary = Table(title="各状态问题数")
+    for status in Status:
+        summary.add_column(status.label, justify="right")
+    summary.add_row(*[str(counts.get(status, 0)) for status in Status])
+    console.print(summary)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
     return [housing, economy, clinic, plan, dup]
 

@@ -31,14 +31,14 @@ def test_overlapping_writers_one_wins_the_other_gets_a_conflict(open_issue):
     make_session = session_factory(engine_for())
     with make_session() as one, make_session() as two:
         first, second = Context(one, T0), Context(two, T0)
-        # Both read the problem inside their transactions before either writes.
-        get_issue(one, open_issue)
-        get_issue(two, open_issue)
+        # Both hold the problem as read inside their transactions before either writes.
+        held = [get_issue(one, open_issue), get_issue(two, open_issue)]
         act.progress(second, open_issue, actor="康定市经办人", note="第二人的进展")
         two.commit()
         with pytest.raises(Conflict, match="已被他人修改"):
             act.void(first, open_issue, actor="州督查办", reason="第一人的撤销")
         one.rollback()
+        assert held[0].code == held[1].code
     with unit_of_work(T0) as check:
         issue = get_issue(check.session, open_issue)
         assert issue.status.value == "rectifying"

@@ -1,0 +1,196 @@
+"""The CLI as a coordinator, a unit and a verifier use it: JSON output, errors, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+runner = CliRunner()
+DAY0 = "2016-08-22 10:00"
+
+
+def rectify(*args: str, ok: bool = True):
+    result = runner.invoke(app, list(args))
+    if ok:
+        assert result.exit_code == 0, result.output + (result.stderr or "")
+    return result
+
+
+def as_json(*args: str) -> dict:
+    return json.loads(rectify(*args, "--format", "json").stdout)
+
+
+@pytest.fixture()
+def unit_name(fresh_db) -> str:
+    villages = json.loads(rectify("place", "list", "--county", "色达县", "--format", "json").stdout)
+    return villages[0]["assisting_unit"], villages[0]["village"]
+
+
+def test_whole_lifecycle_through_the_cli(fresh_db, unit_name, tmp_path):
+    unit, village = unit_name
+    handler = f"{unit}经办人"
+    added = as_json("issue", "add", "--county", "色达县", "--village", village, "--item", "V10",
+                    "--desc", "作战图未上墙", "--severity", "较重", "--as", "督导员13", "--as-of", DAY0)
+    code = added["code"]
+    assert added["status"] == "triage" and added["unit"] is None
+    assert [e["action"] for e in added["events"]] == ["record"]
+    assigned = as_json("issue", "assign", code, "--unit", unit, "--as", "色达县督查办", "--as-of", DAY0)
+    assert assigned["status"] == "assigned" and assigned["unit"] == unit
+    assert assigned["original_deadline"] == assigned["deadline"] == "2016-08-31"
+    assert as_json("issue", "sign", code, "--as", handler, "--as-of", "2016-08-23")["status"] == "rectifying"
+    as_json("issue", "progress", code, "--note", "已制作", "--as", handler, "--as-of", "2016-08-24")
+    extended = as_json("issue", "extend", code, "--until", "2016-09-09", "--reason", "印刷厂排期",
+                       "--as", handler, "--as-of", "2016-08-24")
+    assert extended["extension_requested_until"] == "2016-09-09"
+    approved = as_json("issue", "approve-extension", code, "--as", "色达县督查办", "--as-of", "2016-08-25")
+    assert approved["deadline"] == "2016-09-09" and approved["original_deadline"] == "2016-08-31"
+    photo = tmp_path / "作战图.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 map photo")
+    submitted = as_json("issue", "submit", code, "--measures", "作战图已上墙", "--evidence", str(photo),
+                        "--as", handler, "--as-of", "2016-09-01")
+    assert submitted["status"] == "submitted"
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert submitted["events"][-1]["evidence"][0]["sha256"] == sha
+    assert (Path(fresh_db and __import__("os").environ["RECTIFY_HOME"]) / "evidence" / sha[:2] / sha).read_bytes() \
+        == photo.read_bytes()
+    returned = as_json("issue", "return", code, "--reason", "照片模糊", "--as", "核验员02", "--as-of", "2016-09-02")
+    assert returned["status"] == "rectifying"
+    as_json("issue", "submit", code, "--measures", "重新拍摄", "--evidence", str(photo), "--as", handler,
+            "--as-of", "2016-09-05")
+    closed = as_json("issue", "verify", code, "--note", "核实", "--as", "核验员02", "--as-of", "2016-09-06")
+    assert closed["status"] == "closed"
+    reopened = as_json("issue", "reopen", code, "--reason", "回头看作战图被撕", "--evidence", str(photo),
+                       "--as", "核验员03", "--as-of", "2016-10-10")
+    assert reopened["status"] == "rectifying" and reopened["reopen_count"] == 1
+    shown = as_json("issue", "show", code, "--as-of", "2016-10-10")
+    assert [e["action"] for e in shown["events"]] == [
+        "record", "assign", "sign", "progress", "request_extension", "approve_extension",
+        "submit", "return", "submit", "verify", "reopen"]
+    assert {"code", "status", "unit", "original_deadline", "deadline", "supervision_level", "events"} <= set(shown)
+    table = rectify("issue", "show", code, "--as-of", "2016-10-10").stdout
+    assert code in table and "处理经过" in table and "反弹重开" in table
+
+
+def test_on_site_void_send_back_and_escalate(fresh_db, unit_name):
+    unit, village = unit_name
+    on_site = as_json("issue", "add", "--county", "色达县", "--village", village, "--item", "卫生室",
+                      "--desc", "药品过期", "--severity", "一般", "--as", "督导员13",
+                      "--on-site", "当场清理过期药品", "--cosign", "督导组长13", "--as-of", DAY0)
+    assert on_site["status"] == "resolved_on_site"
+    county = as_json("issue", "add", "--county", "色达县", "--item", "减贫实施方案", "--desc", "未细化",
+                     "--severity", "严重", "--unit", "色达县教育局", "--as", "督导员13", "--as-of", DAY0)
+    assert county["status"] == "assigned" and county["deadline"] == "2016-08-25"
+    back = as_json("issue", "send-back", county["code"], "--reason", "应由县政府牵头",
+                   "--as", "色达县教育局经办人", "--as-of", DAY0)
+    assert back["status"] == "triage" and back["unit"] is None
+    up = as_json("issue", "escalate", back["code"], "--level", "挂牌督办", "--as", "州领导13", "--as-of", DAY0)
+    assert up["supervision_level"] == "listed"
+    voided = as_json("issue", "void", back["code"], "--reason", "重复", "--as", "色达县督查办", "--as-of", DAY0)
+    assert voided["status"] == "void"
+
+
+def test_list_filters_and_formats(fresh_db):
+    for severity in ("严重", "一般"):
+        rectify("issue", "add", "--county", "康定市", "--item", "C01", "--desc", f"{severity}问题",
+                "--severity", severity, "--unit", "康定市", "--as", "督导员01", "--as-of", DAY0)
+    rows = json.loads(rectify("issue", "list", "--county", "康定市", "--format", "json",
+                              "--as-of", "2016-08-30").stdout)
+    assert len(rows) == 2 and rows[0]["deadline"] <= rows[1]["deadline"]
+    overdue = json.loads(rectify("issue", "list", "--overdue", "--format", "json", "--as-of", "2016-08-30").stdout)
+    assert [r["description"] for r in overdue] == ["严重问题"]
+    assert overdue[0]["traffic_light"] == "red" and overdue[0]["workdays_left"] == -3
+    csv_text = rectify("issue", "list", "--status", "已交办", "--format", "csv", "--as-of", DAY0).stdout
+    assert csv_text.splitlines()[0].startswith("问题编号,状态") and len(csv_text.splitlines()) == 3
+    assert "问题清单" in rectify("issue", "list", "--as-of", DAY0).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["issue", "add", "--county", "理唐县", "--item", "C01", "--desc", "x", "--severity", "一般",
+          "--as", "督导员01"], ["县(市)「理唐县」", "理塘县"]),
+        (["issue", "add", "--county", "康定市", "--item", "安全住", "--desc", "x", "--severity", "一般",
+          "--as", "督导员01"], ["检查项目「安全住」", "安全住房"]),
+        (["issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "很重",
+          "--as", "督导员01"], ["严重程度「很重」", "一般/较重/严重"]),
+        (["issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
+          "--as", "督导员1"], ["用户「督导员1」", "您是不是要找:督导员"]),
+        (["issue", "assign", "GZ-2016-99999", "--unit", "康定市", "--as", "州督查办"], ["问题编号「GZ-2016-99999」"]),
+        (["issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
+          "--unit", "康定教育", "--as", "督导员01"], ["责任单位「康定教育」", "康定市教育局"]),
+        (["issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
+          "--unit", "康定市", "--deadline", "2016-02-30", "--as", "督导员01"], ["整改时限「2016-02-30」"]),
+        (["issue", "list", "--as-of", "yesterday"], ["时间「yesterday」"]),
+        (["issue", "list", "--status", "done"], ["状态「done」", "closed"]),
+        (["catalogue", "list", "--level", "省"], ["层级「省」"]),
+        (["calendar", "add", "2027-02-08", "放"], ["类别「放」"]),
+    ],
+)
+def test_bad_arguments_exit_non_zero_naming_the_value(fresh_db, args, expected):
+    result = rectify(*args, ok=False)
+    assert result.exit_code == 1
+    for text in expected:
+        assert text in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_refused_move_is_explained_and_changes_nothing(fresh_db):
+    code = as_json("issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
+                   "--as", "督导员01", "--as-of", DAY0)["code"]
+    result = rectify("issue", "verify", code, "--note", "ok", "--as", "核验员01", ok=False)
+    assert result.exit_code == 1 and "待交办" in result.stderr and "核验销号" in result.stderr
+    result = rectify("issue", "assign", code, "--unit", "康定市", "--as", "督导员01", ok=False)
+    assert "无权" in result.stderr
+    stale = rectify("issue", "assign", code, "--unit", "康定市", "--as", "州督查办", "--expect-version", "7",
+                    ok=False)
+    assert "已被他人修改" in stale.stderr
+    assert as_json("issue", "show", code)["status"] == "triage"
+
+
+def test_reference_listings(fresh_db):
+    items = as_json("catalogue", "list", "--level", "户")
+    assert {i["level"] for i in items} == {"household"} and any(i["title"] == "安全住房" for i in items)
+    units = as_json("unit", "list", "--county", "泸定县")
+    assert {"泸定县", "泸定县教育局"} <= {u["name"] for u in units}
+    villages = as_json("place", "list", "--county", "泸定县")
+    households = as_json("place", "list", "--county", "泸定县", "--village", villages[0]["village"])
+    assert len(households) == villages[0]["households"] > 0
+    assert "合成演示数据" in rectify("place", "list", "--county", "泸定县").stdout
+
+
+def test_seed_is_idempotent_from_the_cli(fresh_db):
+    result = rectify("seed", "--synthetic")
+    assert "无变化" in result.stdout
+
+
+def test_user_add_and_calendar_add(fresh_db):
+    rectify("user", "add", "新经办人", "--role", "unit", "--unit", "康定市教育局")
+    users = as_json("user", "list", "--role", "unit")
+    assert any(u["name"] == "新经办人" and u["unit"] == "康定市教育局" for u in users)
+    assert "必须用 --unit" in rectify("user", "add", "无单位", "--role", "unit", ok=False).stderr
+    rectify("calendar", "add", "2027-01-01", "休", "--name", "元旦")
+    assert as_json("calendar", "list", "--year", "2027") == [
+        {"date": "2027-01-01", "kind": "off", "kind_label": "休", "name": "元旦"}]
+
+
+def test_uncovered_year_warns_but_works(fresh_db):
+    result = rectify("issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
+                     "--unit", "康定市", "--as", "督导员01", "--as-of", "2026-12-20", "--format", "json")
+    assert json.loads(result.stdout)["deadline"] == "2027-01-08"
+    assert "2027 年的节假日安排尚未录入" in result.stderr
+
+
+def test_demo_walks_every_state(fresh_db):
+    result = rectify("demo")
+    assert "演示完成" in result.stdout and "各状态问题数" in result.stdout
+    rows = json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)
+    reached = set()
+    for row in rows:
+        reached |= {e["to"] for e in as_json("issue", "show", row["code"])["events"]}
+    assert reached == {"triage", "assigned", "rectifying", "submitted", "closed", "resolved_on_site", "void"}
