@@ -25,13 +25,13 @@ from flows.clock import parse_date, parse_instant
 from flows.context import Context, unit_of_work
 from flows.views import issue_to_dict
 from models import migrate
-from models.calendar import HolidayOverride
+from models.calendar import SHANGHAI, HolidayOverride
 from models.catalogue import CheckItem
-from models.enums import DayKind, Level, Role, Status
+from models.enums import Action, DayKind, Level, Role, Status
 from models.errors import InvalidInput
 from models.issues import Issue
 from models.lookup import find_user, get_county, get_township, get_unit, get_village
-from models.org import Unit, User
+from models.org import User
 from models.places import Household, Township, Village
 from models.policy import PolicySetting
 from models.queries import list_issues, load_issue_detail, units_of_county
@@ -293,9 +293,6 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
     table = Table(title="处理经过")
     for col in ("#", "时间(北京)", "操作", "操作人", "状态", "说明", "佐证材料"):
         table.add_column(col, overflow="fold")
-    from models.calendar import SHANGHAI
-    from models.enums import Action
-
     for e in issue.events:
         table.add_row(
             str(e.seq),

@@ -108,7 +108,7 @@ def read_holidays(text: str, *, source: str) -> list[dict]:
     header = next(reader)
     if [h.strip() for h in header[:2]] != ["date", "kind"]:
         raise ImportRejected(f"{Path(source).name} 第 {content[0][0]} 行:表头应为 date,kind,name")
-    for (line_no, _), record in zip(content[1:], reader):
+    for (line_no, _), record in zip(content[1:], reader, strict=True):
         try:
             day = date.fromisoformat(record[0].strip())
         except (ValueError, IndexError):

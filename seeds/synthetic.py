@@ -94,7 +94,7 @@ def load_synthetic(session: Session, report: SeedReport) -> SeedReport:
     exit_per_county = _spread(EXIT_VILLAGES, len(counties))
     # The two 督查 offices and the 脱贫攻坚办 (whose staff verify) assist no village.
     prefecture_units = [units[(n,)] for n in PREFECTURE_OFFICES[3:]]
-    for county, n_exit in zip(counties, exit_per_county):
+    for county, n_exit in zip(counties, exit_per_county, strict=True):
         county_townships = [t for (cid, _), t in townships.items() if cid == county.id]
         county_units = [units[(f"{county.name}{d}",)] for d in DEPARTMENTS] + prefecture_units
         taken: set[str] = set()

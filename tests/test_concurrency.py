@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from flows import issue_actions as act
 from flows.context import Context, engine_for, unit_of_work
-from models.db import session_factory
 from models.calendar import SHANGHAI
+from models.db import session_factory
 from models.errors import Conflict
 from models.issues import IssueEvent
 from models.lookup import get_issue
