@@ -111,7 +111,9 @@ def _role(text: str) -> Role:
 @edge
 def user_add(
     name: Annotated[str, typer.Argument(help="用户名(登录名)")],
-    role: Annotated[str, typer.Option("--role", help="角色:inspector team_leader coordinator unit verifier leader admin")],
+    role: Annotated[
+        str, typer.Option("--role", help="角色:inspector team_leader coordinator unit verifier leader admin")
+    ],
     unit: Annotated[str | None, typer.Option("--unit", help="所在单位(unit 角色必填)")] = None,
     display_name: Annotated[str | None, typer.Option("--display-name", help="显示名")] = None,
     linked_county: Annotated[str | None, typer.Option("--linked-county", help="州领导的联系县")] = None,
@@ -149,13 +151,22 @@ def user_list(
         if role:
             query = query.where(User.role == _role(role))
         rows = [
-            {"name": u.name, "display_name": u.display_name, "role": u.role.value,
-             "role_label": u.role.label, "unit": u.unit.name if u.unit else None,
-             "linked_county": u.linked_county.name if u.linked_county else None}
+            {
+                "name": u.name,
+                "display_name": u.display_name,
+                "role": u.role.value,
+                "role_label": u.role.label,
+                "unit": u.unit.name if u.unit else None,
+                "linked_county": u.linked_county.name if u.linked_county else None,
+            }
             for u in ctx.session.scalars(query)
         ]
-    print_rows(rows, [("name", "用户名"), ("role_label", "角色"), ("unit", "单位"),
-                      ("linked_county", "联系县")], fmt=fmt, title="用户")
+    print_rows(
+        rows,
+        [("name", "用户名"), ("role_label", "角色"), ("unit", "单位"), ("linked_county", "联系县")],
+        fmt=fmt,
+        title="用户",
+    )
 
 
 @catalogue_app.command("list")
@@ -174,12 +185,22 @@ def catalogue_list(
             except ValueError:
                 raise InvalidInput(f"层级「{level}」无效,应为 县、村 或 户") from None
         rows = [
-            {"code": i.code, "level": i.level.value, "level_label": i.level.label,
-             "category": i.category, "title": i.title, "standard": i.standard}
+            {
+                "code": i.code,
+                "level": i.level.value,
+                "level_label": i.level.label,
+                "category": i.category,
+                "title": i.title,
+                "standard": i.standard,
+            }
             for i in ctx.session.scalars(query)
         ]
-    print_rows(rows, [("code", "编号"), ("level_label", "层级"), ("category", "类别"),
-                      ("title", "项目"), ("standard", "标准")], fmt=fmt, title="检查项目目录")
+    print_rows(
+        rows,
+        [("code", "编号"), ("level_label", "层级"), ("category", "类别"), ("title", "项目"), ("standard", "标准")],
+        fmt=fmt,
+        title="检查项目目录",
+    )
 
 
 @unit_app.command("list")
@@ -193,12 +214,15 @@ def unit_list(
     with unit_of_work(parse_instant(as_of)) as ctx:
         county_id = get_county(ctx.session, county).id if county else None
         rows = [
-            {"name": u.name, "kind": u.kind.value, "kind_label": u.kind.label,
-             "county": u.county.name if u.county else None}
+            {
+                "name": u.name,
+                "kind": u.kind.value,
+                "kind_label": u.kind.label,
+                "county": u.county.name if u.county else None,
+            }
             for u in units_of_county(ctx.session, county_id)
         ]
-    print_rows(rows, [("name", "单位"), ("kind_label", "类别"), ("county", "所属县(市)")],
-               fmt=fmt, title="责任单位")
+    print_rows(rows, [("name", "单位"), ("kind_label", "类别"), ("county", "所属县(市)")], fmt=fmt, title="责任单位")
 
 
 def _registry_note(ctx: Context) -> str:
@@ -226,22 +250,29 @@ def place_list(
             households = s.scalars(
                 select(Household).where(Household.village_id == the_village.id).order_by(Household.registry_no)
             )
-            rows = [{"registry_no": h.registry_no, "head_name": h.head_name, "size": h.size,
-                     "planned_exit_year": h.planned_exit_year} for h in households]
-            columns = [("registry_no", "建档立卡编号"), ("head_name", "户主"), ("size", "人口"),
-                       ("planned_exit_year", "计划脱贫年度")]
+            rows = [
+                {
+                    "registry_no": h.registry_no,
+                    "head_name": h.head_name,
+                    "size": h.size,
+                    "planned_exit_year": h.planned_exit_year,
+                }
+                for h in households
+            ]
+            columns = [
+                ("registry_no", "建档立卡编号"),
+                ("head_name", "户主"),
+                ("size", "人口"),
+                ("planned_exit_year", "计划脱贫年度"),
+            ]
             title = f"{the_county.name}{the_village.township.name}{the_village.name}的贫困户{note}"
         elif the_township is not None:
-            villages = s.scalars(
-                select(Village).where(Village.township_id == the_township.id).order_by(Village.name)
-            )
+            villages = s.scalars(select(Village).where(Village.township_id == the_township.id).order_by(Village.name))
             rows = [_village_row(v) for v in villages]
             columns = _VILLAGE_COLUMNS
             title = f"{the_county.name}{the_township.name}的村{note}"
         else:
-            townships = s.scalars(
-                select(Township).where(Township.county_id == the_county.id).order_by(Township.name)
-            )
+            townships = s.scalars(select(Township).where(Township.county_id == the_county.id).order_by(Township.name))
             rows = []
             for t in townships:
                 rows += [_village_row(v) for v in sorted(t.villages, key=lambda v: v.name)]
@@ -250,14 +281,24 @@ def place_list(
     print_rows(rows, columns, fmt=fmt, title=title)
 
 
-_VILLAGE_COLUMNS = [("township", "乡(镇)"), ("village", "村"), ("planned_exit_year", "计划退出年度"),
-                    ("assisting_unit", "帮扶单位"), ("households", "贫困户数")]
+_VILLAGE_COLUMNS = [
+    ("township", "乡(镇)"),
+    ("village", "村"),
+    ("planned_exit_year", "计划退出年度"),
+    ("assisting_unit", "帮扶单位"),
+    ("households", "贫困户数"),
+]
 
 
 def _village_row(v: Village) -> dict:
-    return {"township": v.township.name, "village": v.name, "planned_exit_year": v.planned_exit_year,
-            "assisting_unit": v.assisting_unit.name if v.assisting_unit else None,
-            "first_secretary": v.first_secretary, "households": len(v.households)}
+    return {
+        "township": v.township.name,
+        "village": v.name,
+        "planned_exit_year": v.planned_exit_year,
+        "assisting_unit": v.assisting_unit.name if v.assisting_unit else None,
+        "first_secretary": v.first_secretary,
+        "households": len(v.households),
+    }
 
 
 # --- problems --------------------------------------------------------------------------
@@ -270,7 +311,8 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
         print_json(data)
         return
     light = {"red": "[red]红[/]", "yellow": "[yellow]黄[/]", "green": "[green]绿[/]"}.get(
-        data["traffic_light"] or "", "")
+        data["traffic_light"] or "", ""
+    )
     console.print(f"[bold]{issue.code}[/] {issue.status.label} {light}")
     place = " / ".join(p for p in (data["county"], data["township"], data["village"]) if p)
     if data["household"]:
@@ -299,8 +341,7 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
             e.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
             Action(e.action).label,
             e.actor.name if e.actor else "系统",
-            (f"{e.from_status.label} → " if e.from_status and e.from_status != e.to_status else "")
-            + e.to_status.label,
+            (f"{e.from_status.label} → " if e.from_status and e.from_status != e.to_status else "") + e.to_status.label,
             e.note or "",
             "、".join(f"{x.name}({x.sha256[:8]})" for x in e.evidence),
         )
@@ -326,6 +367,13 @@ def _done(ctx: Context, issue: Issue, fmt: Format, verb: str) -> None:
         _show(ctx, issue, fmt)
     else:
         console.print(f"{verb}:[bold]{issue.code}[/],当前状态「{issue.status.label}」")
+
+
+def _act(as_of: str | None, fmt: Format, verb, use_case, code: str, **kwargs) -> None:
+    """Run one use case on one problem in one transaction and report it."""
+    with unit_of_work(parse_instant(as_of)) as ctx:
+        issue = use_case(ctx, code, **kwargs)
+        _done(ctx, issue, fmt, verb(issue) if callable(verb) else verb)
 
 
 def _date(text: str | None, what: str):
@@ -359,9 +407,20 @@ def issue_add(
     """登记一个问题:现场解决(需组长会签)、直接交办(指定 --unit)或待交办。"""
     with unit_of_work(parse_instant(as_of)) as ctx:
         issue = issue_actions.record(
-            ctx, actor=actor, county=county, item=item, description=desc, severity=severity,
-            township=township, village=village, household=household, unit=unit,
-            deadline=_date(deadline, "整改时限"), on_site=on_site, cosign=cosign, inspection=inspection,
+            ctx,
+            actor=actor,
+            county=county,
+            item=item,
+            description=desc,
+            severity=severity,
+            township=township,
+            village=village,
+            household=household,
+            unit=unit,
+            deadline=_date(deadline, "整改时限"),
+            on_site=on_site,
+            cosign=cosign,
+            inspection=inspection,
         )
         _done(ctx, issue, fmt, "已登记")
 
@@ -393,14 +452,25 @@ def issue_list(
             unit_id=get_unit(s, unit).id if unit else None,
             overdue_on=ctx.today if overdue else None,
         )
-        rows = [issue_to_dict(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy,
-                              with_events=False) for i in issues]
+        rows = [
+            issue_to_dict(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False)
+            for i in issues
+        ]
     for row in rows:
         row["item_title"] = row["item"]["title"]
         row["light"] = {"red": "红", "yellow": "黄", "green": "绿"}.get(row["traffic_light"] or "", "")
-    columns = [("code", "问题编号"), ("status_label", "状态"), ("light", "灯"), ("county", "县(市)"),
-               ("village", "村"), ("item_title", "检查项目"), ("unit", "责任单位"),
-               ("deadline", "整改时限"), ("workdays_left", "剩余工作日"), ("description", "问题描述")]
+    columns = [
+        ("code", "问题编号"),
+        ("status_label", "状态"),
+        ("light", "灯"),
+        ("county", "县(市)"),
+        ("village", "村"),
+        ("item_title", "检查项目"),
+        ("unit", "责任单位"),
+        ("deadline", "整改时限"),
+        ("workdays_left", "剩余工作日"),
+        ("description", "问题描述"),
+    ]
     if fmt is ListFormat.json:
         for row in rows:
             del row["item_title"], row["light"]
@@ -427,20 +497,26 @@ def issue_assign(
     as_of: AsOf = None,
 ) -> None:
     """交办:指定责任单位和整改时限(协调员)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.assign(ctx, code, actor=actor, unit=unit,
-                                     deadline=_date(deadline, "整改时限"), expected_version=expect_version)
-        _done(ctx, issue, fmt, f"已交办 {issue.unit.name},时限 {issue.deadline}")
+    _act(
+        as_of,
+        fmt,
+        lambda issue: f"已交办 {issue.unit.name},时限 {issue.deadline}",
+        issue_actions.assign,
+        code,
+        actor=actor,
+        unit=unit,
+        deadline=_date(deadline, "整改时限"),
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("sign")
 @edge
-def issue_sign(code: Code, actor: Actor, expect_version: ExpectVersion = None,
-               fmt: Fmt = Format.table, as_of: AsOf = None) -> None:
+def issue_sign(
+    code: Code, actor: Actor, expect_version: ExpectVersion = None, fmt: Fmt = Format.table, as_of: AsOf = None
+) -> None:
     """签收(责任单位)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.sign(ctx, code, actor=actor, expected_version=expect_version)
-        _done(ctx, issue, fmt, "已签收")
+    _act(as_of, fmt, "已签收", issue_actions.sign, code, actor=actor, expected_version=expect_version)
 
 
 @issue_app.command("send-back")
@@ -454,9 +530,16 @@ def issue_send_back(
     as_of: AsOf = None,
 ) -> None:
     """退回改派:责任单位认为不属于本单位,退回协调员重新交办。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.send_back(ctx, code, actor=actor, reason=reason, expected_version=expect_version)
-        _done(ctx, issue, fmt, "已退回协调员")
+    _act(
+        as_of,
+        fmt,
+        "已退回协调员",
+        issue_actions.send_back,
+        code,
+        actor=actor,
+        reason=reason,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("progress")
@@ -471,10 +554,17 @@ def issue_progress(
     as_of: AsOf = None,
 ) -> None:
     """报告整改进展(责任单位)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.progress(ctx, code, actor=actor, note=note, evidence=evidence,
-                                       expected_version=expect_version)
-        _done(ctx, issue, fmt, "已记录进展")
+    _act(
+        as_of,
+        fmt,
+        "已记录进展",
+        issue_actions.progress,
+        code,
+        actor=actor,
+        note=note,
+        evidence=evidence,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("extend")
@@ -489,10 +579,17 @@ def issue_extend(
     as_of: AsOf = None,
 ) -> None:
     """申请延期(责任单位,须在时限届满前)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.request_extension(ctx, code, actor=actor, until=parse_date(until, what="延期日期"),
-                                                reason=reason, expected_version=expect_version)
-        _done(ctx, issue, fmt, f"已申请延期至 {until},待协调员审批")
+    _act(
+        as_of,
+        fmt,
+        lambda issue: f"已申请延期至 {until},待协调员审批",
+        issue_actions.request_extension,
+        code,
+        actor=actor,
+        until=parse_date(until, what="延期日期"),
+        reason=reason,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("approve-extension")
@@ -506,10 +603,17 @@ def issue_approve_extension(
     as_of: AsOf = None,
 ) -> None:
     """批准延期(协调员);原时限保留用于按期销号统计。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.decide_extension(ctx, code, actor=actor, approve=True, note=note,
-                                               expected_version=expect_version)
-        _done(ctx, issue, fmt, f"已批准延期,新时限 {issue.deadline}")
+    _act(
+        as_of,
+        fmt,
+        lambda issue: f"已批准延期,新时限 {issue.deadline}",
+        issue_actions.decide_extension,
+        code,
+        actor=actor,
+        approve=True,
+        note=note,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("deny-extension")
@@ -523,10 +627,17 @@ def issue_deny_extension(
     as_of: AsOf = None,
 ) -> None:
     """驳回延期申请(协调员)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.decide_extension(ctx, code, actor=actor, approve=False, note=reason,
-                                               expected_version=expect_version)
-        _done(ctx, issue, fmt, "已驳回延期申请")
+    _act(
+        as_of,
+        fmt,
+        "已驳回延期申请",
+        issue_actions.decide_extension,
+        code,
+        actor=actor,
+        approve=False,
+        note=reason,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("submit")
@@ -541,10 +652,17 @@ def issue_submit(
     as_of: AsOf = None,
 ) -> None:
     """申请销号:提交整改措施和至少一份佐证材料(责任单位)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.submit(ctx, code, actor=actor, measures=measures, evidence=evidence,
-                                     expected_version=expect_version)
-        _done(ctx, issue, fmt, "已申请销号,待核验")
+    _act(
+        as_of,
+        fmt,
+        "已申请销号,待核验",
+        issue_actions.submit,
+        code,
+        actor=actor,
+        measures=measures,
+        evidence=evidence,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("verify")
@@ -558,9 +676,7 @@ def issue_verify(
     as_of: AsOf = None,
 ) -> None:
     """核验销号(核验人,不得核验本单位或本人提交的问题)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.verify(ctx, code, actor=actor, note=note, expected_version=expect_version)
-        _done(ctx, issue, fmt, "已销号")
+    _act(as_of, fmt, "已销号", issue_actions.verify, code, actor=actor, note=note, expected_version=expect_version)
 
 
 @issue_app.command("return")
@@ -574,10 +690,16 @@ def issue_return(
     as_of: AsOf = None,
 ) -> None:
     """退回重改(核验人)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.return_submission(ctx, code, actor=actor, reason=reason,
-                                                expected_version=expect_version)
-        _done(ctx, issue, fmt, "已退回责任单位重新整改")
+    _act(
+        as_of,
+        fmt,
+        "已退回责任单位重新整改",
+        issue_actions.return_submission,
+        code,
+        actor=actor,
+        reason=reason,
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("reopen")
@@ -594,10 +716,19 @@ def issue_reopen(
     as_of: AsOf = None,
 ) -> None:
     """反弹重开:回头看发现已销号或现场解决的问题再次出现(核验人、协调员)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.reopen(ctx, code, actor=actor, reason=reason, evidence=evidence, unit=unit,
-                                     deadline=_date(deadline, "整改时限"), expected_version=expect_version)
-        _done(ctx, issue, fmt, f"已重开,交 {issue.unit.name},时限 {issue.deadline}")
+    _act(
+        as_of,
+        fmt,
+        lambda issue: f"已重开,交 {issue.unit.name},时限 {issue.deadline}",
+        issue_actions.reopen,
+        code,
+        actor=actor,
+        reason=reason,
+        evidence=evidence,
+        unit=unit,
+        deadline=_date(deadline, "整改时限"),
+        expected_version=expect_version,
+    )
 
 
 @issue_app.command("void")
@@ -611,9 +742,7 @@ def issue_void(
     as_of: AsOf = None,
 ) -> None:
     """撤销问题(协调员,须说明理由)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.void(ctx, code, actor=actor, reason=reason, expected_version=expect_version)
-        _done(ctx, issue, fmt, "已撤销")
+    _act(as_of, fmt, "已撤销", issue_actions.void, code, actor=actor, reason=reason, expected_version=expect_version)
 
 
 @issue_app.command("escalate")
@@ -628,10 +757,17 @@ def issue_escalate(
     as_of: AsOf = None,
 ) -> None:
     """提高督办级别(协调员、领导)。"""
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        issue = issue_actions.escalate(ctx, code, actor=actor, level=level, note=note,
-                                       expected_version=expect_version)
-        _done(ctx, issue, fmt, f"督办级别已提至「{issue.supervision.label}」")
+    _act(
+        as_of,
+        fmt,
+        lambda issue: f"督办级别已提至「{issue.supervision.label}」",
+        issue_actions.escalate,
+        code,
+        actor=actor,
+        level=level,
+        note=note,
+        expected_version=expect_version,
+    )
 
 
 # --- calendar ---------------------------------------------------------------------------
@@ -674,8 +810,9 @@ def calendar_list(
             for h in ctx.session.scalars(select(HolidayOverride).order_by(HolidayOverride.day))
             if year is None or h.day.year == year
         ]
-    print_rows(rows, [("date", "日期"), ("kind_label", "类别"), ("name", "名称")], fmt=fmt,
-               title="节假日安排(运维录入)")
+    print_rows(
+        rows, [("date", "日期"), ("kind_label", "类别"), ("name", "名称")], fmt=fmt, title="节假日安排(运维录入)"
+    )
 
 
 @app.command()

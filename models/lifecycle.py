@@ -221,7 +221,11 @@ def default_deadline(calendar: WorkCalendar, policy: Policy, severity: Severity,
     return calendar.add_workdays(local_date(now), policy.default_deadline_days(severity))
 
 
-def _check_deadline(issue_code: str, deadline: date, now: datetime) -> date:
+def due_date(issue_code: str, deadline: date | None, *, now: datetime, severity: Severity,
+             calendar: WorkCalendar, policy: Policy) -> date:
+    """The deadline given (it must lie after today), else the policy's default for the severity."""
+    if deadline is None:
+        return default_deadline(calendar, policy, severity, now)
     if deadline <= local_date(now):
         raise InvalidInput(f"问题 {issue_code}:整改时限 {deadline} 必须晚于今天({local_date(now)})")
     return deadline
@@ -267,11 +271,7 @@ def record_issue(
         status = Status.TRIAGE
     code = next_code(session, prefix=policy.code_prefix, year=local_date(now).year)
     if status is Status.ASSIGNED:
-        deadline = (
-            _check_deadline(code, deadline, now)
-            if deadline is not None
-            else default_deadline(calendar, policy, severity, now)
-        )
+        deadline = due_date(code, deadline, now=now, severity=severity, calendar=calendar, policy=policy)
     issue = Issue(
         code=code,
         inspection=inspection,
@@ -325,11 +325,7 @@ def record_issue(
 
 def assign(session, issue, *, actor, now, unit: Unit, deadline: date | None, policy, calendar,
            expected_version=None) -> IssueEvent:
-    due = (
-        _check_deadline(issue.code, deadline, now)
-        if deadline is not None
-        else default_deadline(calendar, policy, issue.severity, now)
-    )
+    due = due_date(issue.code, deadline, now=now, severity=issue.severity, calendar=calendar, policy=policy)
 
     def apply(i: Issue) -> None:
         i.unit = unit
@@ -459,11 +455,7 @@ def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
     ).default_unit(session)
     if responsible is None:
         raise InvalidInput(f"问题 {issue.code}:请用 --unit 指定责任单位")
-    due = (
-        _check_deadline(issue.code, deadline, now)
-        if deadline is not None
-        else default_deadline(calendar, policy, issue.severity, now)
-    )
+    due = due_date(issue.code, deadline, now=now, severity=issue.severity, calendar=calendar, policy=policy)
 
     def apply(i: Issue) -> None:
         i.unit = responsible

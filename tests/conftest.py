@@ -46,27 +46,23 @@ class Backend:
         url = make_url(normalise_url(PG_URL)).set(database="postgres")
         return create_engine(url, isolation_level="AUTOCOMMIT")
 
-    def empty(self, name: str | None = None) -> str:
-        name = name or f"rectify_t_{uuid.uuid4().hex[:10]}"
-        if not PG_URL:
-            return f"sqlite:///{self.tmp / (name + '.db')}"
-        engine = self._admin()
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        self.created.append(name)
-        return make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    def empty(self) -> str:
+        return self._create(template_url=None)
 
     def copy(self, template_url: str) -> str:
+        return self._create(template_url=template_url)
+
+    def _create(self, *, template_url: str | None) -> str:
         name = f"rectify_t_{uuid.uuid4().hex[:10]}"
         if not PG_URL:
-            source = Path(make_url(template_url).database)
             target = self.tmp / (name + ".db")
-            shutil.copyfile(source, target)
+            if template_url is not None:
+                shutil.copyfile(Path(make_url(template_url).database), target)
             return f"sqlite:///{target}"
+        template = f' TEMPLATE "{make_url(template_url).database}"' if template_url else ""
         engine = self._admin()
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template_url).database}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
         engine.dispose()
         self.created.append(name)
         return make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
