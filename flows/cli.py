@@ -30,7 +30,7 @@ from models.catalogue import CheckItem
 from models.enums import Action, DayKind, Level, Role, Status
 from models.errors import InvalidInput
 from models.issues import Issue
-from models.lookup import find_user, get_county, get_township, get_unit, get_village
+from models.lookup import find_user, get_county, get_issue, get_township, get_unit, get_village
 from models.org import User
 from models.places import Household, Township, Village
 from models.policy import PolicySetting
@@ -469,8 +469,9 @@ def issue_list(
         ("unit", "责任单位"),
         ("deadline", "整改时限"),
         ("workdays_left", "剩余工作日"),
-        ("description", "问题描述"),
     ]
+    if fmt is ListFormat.csv:
+        columns.append(("description", "问题描述"))  # the screen table leaves it to `issue show`
     if fmt is ListFormat.json:
         for row in rows:
             del row["item_title"], row["light"]
@@ -482,7 +483,7 @@ def issue_list(
 def issue_show(code: Code, fmt: Fmt = Format.table, as_of: AsOf = None) -> None:
     """显示一个问题及其全部处理经过。"""
     with unit_of_work(parse_instant(as_of)) as ctx:
-        _show(ctx, issue_actions.visible_to(ctx, code, viewer=None), fmt)
+        _show(ctx, get_issue(ctx.session, code), fmt)
 
 
 @issue_app.command("assign")

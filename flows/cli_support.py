@@ -6,6 +6,7 @@ import csv
 import functools
 import io
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -20,8 +21,10 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from models.calendar import CalendarCoverageWarning
 from models.errors import DomainError
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (logs, CI, `| less`) gets a width that fits a problem row; a terminal its own.
+_PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 140
+console = Console(width=_PIPED_WIDTH)
+err_console = Console(stderr=True, width=_PIPED_WIDTH)
 
 
 class Format(StrEnum):
@@ -95,8 +98,9 @@ def print_rows(
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(title=title, show_lines=False)
-    for _, label in columns:
-        table.add_column(label, overflow="fold")
+    for i, (_, label) in enumerate(columns):
+        # The first column is the key (a code or a name): never broken across lines.
+        table.add_column(label, overflow="fold", no_wrap=i == 0)
     for row in rows:
         table.add_row(*["" if row.get(k) is None else str(row.get(k)) for k, _ in columns])
     console.print(table)

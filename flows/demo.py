@@ -53,6 +53,11 @@ def run_demo(console: Console) -> list[str]:
             "v2": (v2.township.name, v2.name, v2.households[0].registry_no, v2.assisting_unit.name),
             "v3": (v3.township.name, v3.name, None, v3.assisting_unit.name),
         }
+        already = ctx.session.scalar(select(func.count()).select_from(Issue).where(Issue.county_id == county.id))
+    if already:
+        console.print(f"[yellow]{COUNTY} 已有 {already} 个问题(演示已运行过),不再重复登记[/]")
+        _report(console)
+        return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
     coordinator, verifier = f"{COUNTY}督查办", "核验员01"
@@ -121,10 +126,17 @@ def run_demo(console: Console) -> list[str]:
                  description="减贫实施方案未细化到村到户", severity="较重", unit=COUNTY)
     step(10, act.escalate, plan, actor=coordinator, level="黄牌", note="逾期未签收")
 
+    _report(console)
+    console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
+    return [housing, economy, clinic, plan, dup]
+
+
+def _report(console: Console) -> None:
     from flows.cli import issue_list
+    from flows.cli_support import ListFormat
 
     console.rule(f"演示完成:{COUNTY} 2016 年督导问题(截至 2016-09-30)")
-    issue_list(status=None, county=COUNTY, unit=None, overdue=False, fmt="table", as_of="2016-09-30")
+    issue_list(status=None, county=COUNTY, unit=None, overdue=False, fmt=ListFormat.table, as_of="2016-09-30")
     with unit_of_work(parse_instant("2016-09-30")) as ctx:
         counts = dict(ctx.session.execute(
             select(Issue.status, func.count()).join(County).where(County.name == COUNTY).group_by(Issue.status)
@@ -134,8 +146,6 @@ def run_demo(console: Console) -> list[str]:
         summary.add_column(status.label, justify="right")
     summary.add_row(*[str(counts.get(status, 0)) for status in Status])
     console.print(summary)
-    console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
-    return [housing, economy, clinic, plan, dup]
 
 
 def _county_index(name: str) -> int:

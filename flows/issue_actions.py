@@ -12,8 +12,8 @@ from pathlib import Path
 from flows.context import Context
 from flows.evidence_store import store_file
 from models import lifecycle
-from models.enums import Role, Severity, Supervision
-from models.errors import InvalidInput, NotFound, PermissionDenied
+from models.enums import Severity, Supervision
+from models.errors import InvalidInput, NotFound
 from models.issues import Issue
 from models.lifecycle import PlaceRef
 from models.lookup import (
@@ -200,14 +200,4 @@ def escalate(ctx: Context, code: str, *, actor: str, level: str, note: str | Non
         raise InvalidInput(f"督办级别「{level}」无效,应为:{'/'.join(Supervision.choices()[1:])}") from None
     lifecycle.escalate(ctx.session, issue, actor=user, now=ctx.now, level=supervision, note=note,
                        expected_version=expected_version)
-    return issue
-
-
-def visible_to(ctx: Context, code: str, *, viewer: str | None) -> Issue:
-    """The issue, if the viewer may see it (a unit user sees only its own unit's problems)."""
-    issue = get_issue(ctx.session, code)
-    if viewer is not None:
-        user = get_user(ctx.session, viewer)
-        if user.role is Role.UNIT and issue.unit_id != user.unit_id:
-            raise PermissionDenied(f"问题 {issue.code} 不属于 {user.name} 所在单位")
     return issue

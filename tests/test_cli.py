@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -57,8 +58,8 @@ def test_whole_lifecycle_through_the_cli(fresh_db, unit_name, tmp_path):
     assert submitted["status"] == "submitted"
     sha = hashlib.sha256(photo.read_bytes()).hexdigest()
     assert submitted["events"][-1]["evidence"][0]["sha256"] == sha
-    assert (Path(fresh_db and __import__("os").environ["RECTIFY_HOME"]) / "evidence" / sha[:2] / sha).read_bytes() \
-        == photo.read_bytes()
+    stored = Path(os.environ["RECTIFY_HOME"]) / "evidence" / sha[:2] / sha
+    assert stored.read_bytes() == photo.read_bytes()
     returned = as_json("issue", "return", code, "--reason", "照片模糊", "--as", "核验员02", "--as-of", "2016-09-02")
     assert returned["status"] == "rectifying"
     as_json("issue", "submit", code, "--measures", "重新拍摄", "--evidence", str(photo), "--as", handler,
@@ -194,3 +195,6 @@ def test_demo_walks_every_state(fresh_db):
     for row in rows:
         reached |= {e["to"] for e in as_json("issue", "show", row["code"])["events"]}
     assert reached == {"triage", "assigned", "rectifying", "submitted", "closed", "resolved_on_site", "void"}
+    again = rectify("demo")
+    assert "不再重复登记" in again.stdout
+    assert len(json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)) == len(rows)
