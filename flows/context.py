@@ -12,15 +12,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from models.calendar import WorkCalendar, local_date
-from models.db import make_engine, session_factory
+from models.db import database_url, make_engine, session_factory
 from models.policy import Policy, load_policy
 
 _engines: dict[str, Engine] = {}
 
 
 def engine_for(url: str | None = None) -> Engine:
-    from models.db import database_url
-
     key = url or database_url()
     if key not in _engines:
         _engines[key] = make_engine(key)
