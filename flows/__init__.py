@@ -1,1 +1,6 @@
-"""Orchestration: the use cases, the Prefect flows that batch them, and the CLI."""
+"""Orchestration: the use cases, the Prefect flows that batch them, and the CLI.
+
+Importing the package applies rectify's Prefect settings before any flow imports Prefect.
+"""
+
+from flows import prefect_settings as _prefect_settings  # noqa: F401

@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from flows import issue_actions
+from flows.cli_intake import app as intake_app
 from flows.cli_support import (
     Actor,
     AsOf,
@@ -55,6 +56,7 @@ app.add_typer(unit_app, name="unit")
 app.add_typer(place_app, name="place")
 app.add_typer(issue_app, name="issue")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(intake_app)
 
 
 # --- database and reference data -------------------------------------------------------

@@ -3,7 +3,8 @@
 from models.base import Base
 from models.calendar import HolidayOverride
 from models.catalogue import CheckItem
-from models.inspections import Inspection
+from models.deliveries import Delivery
+from models.inspections import Finding, Inspection, InspectionSample
 from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
 from models.org import Unit, User
 from models.places import County, Household, Township, Village
@@ -13,10 +14,13 @@ __all__ = [
     "Base",
     "CheckItem",
     "County",
+    "Delivery",
     "Evidence",
+    "Finding",
     "HolidayOverride",
     "Household",
     "Inspection",
+    "InspectionSample",
     "Issue",
     "IssueCodeCounter",
     "IssueEvent",

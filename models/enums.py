@@ -100,6 +100,26 @@ class Action(Labelled):
     ESCALATE = "escalate"
 
 
+class Result(Labelled):
+    """What a field team recorded for one place × check item."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    GOOD = "good"
+
+
+class MessageKind(Labelled):
+    """What a delivery says; each kind has one template in notifications/."""
+
+    ASSIGNMENT = "assignment"
+
+
+class DeliveryStatus(Labelled):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 class DayKind(Labelled):
     """An operator's entry in the holiday table."""
 
@@ -137,6 +157,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "assisting_unit": "帮扶单位",
     },
     "DayKind": {"off": "休", "work": "班"},
+    "Result": {"pass": "符合", "fail": "不符合", "good": "典型经验"},
+    "MessageKind": {"assignment": "交办通知"},
+    "DeliveryStatus": {"queued": "待发送", "sent": "已发送", "failed": "发送失败"},
     "Action": {
         "record": "登记",
         "assign": "交办",

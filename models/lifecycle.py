@@ -176,22 +176,22 @@ def _require(text: str | None, what: str, issue: Issue | None = None) -> str:
 # --- creation -------------------------------------------------------------------------
 
 
-def next_code(session: Session, *, prefix: str, year: int) -> str:
-    """Hand out the next GZ-2016-00042 style code; safe under concurrent writers."""
-    bumped = session.execute(
+def reserve_codes(session: Session, *, prefix: str, year: int, count: int = 1) -> list[str]:
+    """Hand out the next `count` GZ-2016-00042 style codes; safe under concurrent writers."""
+    last = session.execute(
         update(IssueCodeCounter)
         .where(IssueCodeCounter.prefix == prefix, IssueCodeCounter.year == year)
-        .values(last=IssueCodeCounter.last + 1)
+        .values(last=IssueCodeCounter.last + count)
         .returning(IssueCodeCounter.last)
     ).scalar_one_or_none()
-    if bumped is None:
+    if last is None:
         try:
             with session.begin_nested():
-                session.execute(insert(IssueCodeCounter).values(prefix=prefix, year=year, last=1))
-            bumped = 1
+                session.execute(insert(IssueCodeCounter).values(prefix=prefix, year=year, last=count))
+            last = count
         except IntegrityError:
-            return next_code(session, prefix=prefix, year=year)
-    return f"{prefix}-{year}-{bumped:05d}"
+            return reserve_codes(session, prefix=prefix, year=year, count=count)
+    return [f"{prefix}-{year}-{n:05d}" for n in range(last - count + 1, last + 1)]
 
 
 @dataclass(frozen=True)
@@ -249,8 +249,13 @@ def record_issue(
     on_site_note: str | None = None,
     cosigner: User | None = None,
     good_practice: bool = False,
+    code: str | None = None,
+    flush: bool = True,
 ) -> Issue:
-    """Record a finding: resolved on site (co-signed), assigned (unit known) or in triage."""
+    """Record a finding: resolved on site (co-signed), assigned (unit known) or in triage.
+
+    A batch (the workbook import) passes codes it reserved and flushes once per batch.
+    """
     if actor.role not in RECORD_ROLES:
         raise PermissionDenied(
             f"用户 {actor.name}({actor.role.label})无权登记问题;需要:"
@@ -269,7 +274,8 @@ def record_issue(
         status = Status.ASSIGNED
     else:
         status = Status.TRIAGE
-    code = next_code(session, prefix=policy.code_prefix, year=local_date(now).year)
+    if code is None:
+        code = reserve_codes(session, prefix=policy.code_prefix, year=local_date(now).year)[0]
     if status is Status.ASSIGNED:
         deadline = due_date(code, deadline, now=now, severity=severity, calendar=calendar, policy=policy)
     issue = Issue(
@@ -303,7 +309,8 @@ def record_issue(
         payload = {"unit": unit.name, "deadline": deadline.isoformat()}
     if cosigner is not None:
         payload["cosigned_by"] = cosigner.name
-    session.flush()
+    if inspection is not None:
+        payload["inspection"] = inspection.name
     event = IssueEvent(
         issue=issue,
         seq=issue.version,
@@ -316,7 +323,8 @@ def record_issue(
         payload=payload,
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     return issue
 
 

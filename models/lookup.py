@@ -131,3 +131,11 @@ def get_issue(session: Session, code: str) -> Issue:
 
 def find_inspection(session: Session, name: str) -> Inspection | None:
     return session.scalars(select(Inspection).where(Inspection.name == name.strip())).first()
+
+
+def get_inspection(session: Session, name: str) -> Inspection:
+    inspection = find_inspection(session, name)
+    if inspection is None:
+        names = session.scalars(select(Inspection.name)).all()
+        raise NotFound("督导", name, suggestions=closest(name, names), hint="请先用 rectify plan 创建督导并生成抽样表")
+    return inspection

@@ -1,0 +1,1 @@
+"""Inspection intake: sampling plans, the findings workbook, and the import flow."""

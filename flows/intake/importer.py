@@ -1,0 +1,196 @@
+"""Importing a findings file: validate every row, then write all of it (or, asked to, the
+valid rows), in batches, in the caller's transaction. Nothing is written when it rejects."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from flows.context import Context
+from flows.intake import normalise
+from flows.intake.columns import RESULT_COLUMNS
+from flows.intake.source import FindingsFile, RowError
+from flows.intake.validate import Candidate, Registry, validate_row
+from flows.intake.workbooks import write_marked_copy
+from models.calendar import local_date
+from models.deliveries import queue_unit_notice
+from models.enums import MessageKind, Result, Status
+from models.errors import DomainError, ImportRejected
+from models.inspections import Finding, Inspection
+from models.issues import Issue
+from models.lifecycle import record_issue, reserve_codes
+from models.org import User
+
+BATCH = 500
+REF_MAX = 40
+
+
+@dataclass
+class ImportReport:
+    file: str
+    inspection: str
+    rows_read: int = 0
+    unfilled: int = 0
+    passed: int = 0
+    good_practice: int = 0
+    unchanged: int = 0
+    created: list[str] = field(default_factory=list)
+    by_county_status: Counter = field(default_factory=Counter)
+    notices: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    written: bool = False
+    errors_file: str | None = None
+    fatal: str | None = None  # the file could not be read at all
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({(e.sheet, e.row) for e in self.errors if e.row is not None})
+
+
+def import_findings(ctx: Context, *, path: Path, inspection: Inspection, importer: User | None,
+                    skip_invalid: bool = False, dry_run: bool = False, errors_out: Path | None = None) -> ImportReport:
+    report = ImportReport(file=path.name, inspection=inspection.name)
+    source = FindingsFile(path)
+    good = _validate(ctx, source, inspection, importer, report)
+    report.errors[:0] = source.errors
+    report.warnings.extend(source.warnings)
+    if report.errors and (not skip_invalid or not good):
+        report.errors_file = _mark(path, report, errors_out, only_rejected=False)
+        return report
+    if dry_run:
+        return report
+    _write(ctx, inspection, good, report)
+    report.written = True
+    if report.errors:
+        report.errors_file = _mark(path, report, errors_out, only_rejected=True)
+    return report
+
+
+def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, importer: User | None,
+              report: ImportReport) -> list[Candidate]:
+    registry = Registry(ctx.session, inspection)
+    known = dict(ctx.session.execute(
+        select(Finding.row_key, Finding.content_hash).where(Finding.inspection_id == inspection.id)
+    ).tuples().all())
+    year = inspection.start_date.year if inspection.start_date else ctx.today.year
+    seen: dict[str, str] = {}
+    good: list[Candidate] = []
+    for sheet in source.sheets():
+        for row in sheet.rows:
+            if row.is_blank():
+                continue
+            report.rows_read += 1
+            if all(not normalise.text(row.values.get(k)) for k in RESULT_COLUMNS if k in row.values):
+                report.unfilled += 1
+                continue
+            ref = normalise.name(row.values.get("ref"))
+            if len(ref) > REF_MAX:
+                report.errors.append(RowError(row.sheet, row.row, f"问题编号过长(最多 {REF_MAX} 个字符)", "ref",
+                                              row.letters.get("ref"), ref))
+                continue
+            candidate, errors = validate_row(row, registry, year=year, today=ctx.today, importer=importer)
+            if candidate is not None:
+                errors = _against_history(candidate, row, seen, known, report)
+            report.errors.extend(errors)
+            if candidate is not None and not errors and candidate.key not in known:
+                good.append(candidate)
+    return good
+
+
+def _against_history(candidate: Candidate, row, seen: dict[str, str], known: dict[str, str],
+                     report: ImportReport) -> list[RowError]:
+    """A key seen earlier in this file is an error; one imported before is unchanged or a conflict."""
+    where = ("ref", row.letters.get("ref"), row.values.get("ref")) if candidate.key.startswith("ref:") else \
+        ("result", row.letters.get("result"), row.values.get("result"))
+    if candidate.key in seen:
+        return [RowError(row.sheet, row.row, f"与 {seen[candidate.key]} 重复(同一问题编号或完全相同的内容)", *where)]
+    seen[candidate.key] = f"工作表「{row.sheet}」第 {row.row} 行"
+    if candidate.key in known:
+        if known[candidate.key] == candidate.content_hash:
+            report.unchanged += 1
+            return []
+        return [RowError(row.sheet, row.row, "冲突:此行此前已导入,内容已改变;已导入的记录不会被覆盖,"
+                         "请在系统中修改该问题,或换用新的问题编号", *where)]
+    return []
+
+
+def _deadline(ctx: Context, candidate: Candidate) -> date | None:
+    if isinstance(candidate.deadline, int):
+        return ctx.calendar.add_workdays(ctx.today, candidate.deadline)
+    return candidate.deadline
+
+
+def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: ImportReport) -> None:
+    session = ctx.session
+    problems = sum(1 for c in good if c.result is Result.FAIL)
+    codes = iter(reserve_codes(session, prefix=ctx.policy.code_prefix, year=ctx.today.year, count=problems)
+                 if problems else [])
+    assigned: dict[int, list[Issue]] = defaultdict(list)
+    for start in range(0, len(good), BATCH):
+        for candidate in good[start:start + BATCH]:
+            issue = None
+            if candidate.result is Result.FAIL:
+                issue = _record(ctx, inspection, candidate, next(codes))
+                report.created.append(issue.code)
+                report.by_county_status[(candidate.place.county.name, issue.status)] += 1
+                if issue.status is Status.ASSIGNED:
+                    assigned[issue.unit.id].append(issue)
+            elif candidate.result is Result.PASS:
+                report.passed += 1
+            else:
+                report.good_practice += 1
+            place = candidate.place
+            session.add(Finding(
+                inspection_id=inspection.id, row_key=candidate.key, content_hash=candidate.content_hash,
+                result=candidate.result, county_id=place.county.id,
+                township_id=place.township.id if place.township else None,
+                village_id=place.village.id if place.village else None,
+                household_id=place.household.id if place.household else None,
+                check_item_id=candidate.item.id, issue=issue, checked_on=candidate.checked_on,
+                inspector=candidate.inspector, team=candidate.team,
+                note=candidate.description if candidate.result is Result.GOOD else None,
+                source=f"{report.file}!{candidate.source}"[:300], imported_at=ctx.now,
+            ))
+        session.flush()
+    for issues in assigned.values():
+        codes_sent = sorted(i.code for i in issues)
+        reason = f"导入交办 {inspection.name} {hashlib.sha1(' '.join(codes_sent).encode()).hexdigest()[:10]}"
+        if queue_unit_notice(session, unit=issues[0].unit, kind=MessageKind.ASSIGNMENT, reason=reason,
+                             day=local_date(ctx.now), issue_codes=codes_sent, now=ctx.now,
+                             context={"inspection": inspection.name}):
+            report.notices += 1
+    session.flush()
+
+
+def _record(ctx: Context, inspection: Inspection, candidate: Candidate, code: str) -> Issue:
+    ref = candidate.key[4:] if candidate.key.startswith("ref:") else None
+    try:
+        return record_issue(
+            ctx.session, actor=candidate.creator, now=ctx.now, policy=ctx.policy, calendar=ctx.calendar,
+            place=candidate.place, item=candidate.item, description=candidate.description,
+            severity=candidate.severity, inspection=inspection, external_ref=ref,
+            unit=None if candidate.on_site_note else candidate.unit,
+            deadline=None if candidate.on_site_note else _deadline(ctx, candidate),
+            on_site_note=candidate.on_site_note, cosigner=candidate.cosigner, code=code, flush=False,
+        )
+    except DomainError as exc:
+        raise ImportRejected(f"{candidate.source}:{exc}(未写入任何数据)") from None
+
+
+def _mark(path: Path, report: ImportReport, errors_out: Path | None, *, only_rejected: bool) -> str | None:
+    by_row: dict[tuple[str, int], list[RowError]] = defaultdict(list)
+    for error in report.errors:
+        if error.row is not None:
+            by_row[(error.sheet, error.row)].append(error)
+    if not by_row:
+        return None
+    suffix = ".未导入" if only_rejected else ".错误说明"
+    out = errors_out or path.with_name(path.stem + suffix + path.suffix)
+    write_marked_copy(path, by_row, out, only_rejected=only_rejected)
+    return str(out)
