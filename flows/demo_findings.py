@@ -39,7 +39,7 @@ def fill_plan(path: Path, out: Path, *, seed: int, leader: str, checked_on: date
     for sheet in workbook.worksheets:
         columns = {column_key(c.value): c.column for c in sheet[1] if column_key(c.value)}
         for row in range(2, sheet.max_row + 1):
-            def put(key: str, value: object, row: int = row) -> None:
+            def put(key: str, value: object, sheet=sheet, columns=columns, row: int = row) -> None:
                 sheet.cell(row=row, column=columns[key], value=value)
 
             put("checked_on", checked_on)
