@@ -24,6 +24,9 @@ from seeds.loader import DATA, SeedReport, load_reference
 from seeds.synthetic import load_synthetic
 
 COUNTY = "理塘县"
+# The demo's first inspection round: one team per county, as in August 2016.
+INSPECTED = ("理塘县", "色达县", "康定市")
+PLAN_DAY, FIELD_DAY, IMPORT_DAY = "2016-08-19", date(2016, 8, 20), "2016-08-22 09:00"
 
 
 def _png(path: Path, seed: int) -> Path:
@@ -37,12 +40,38 @@ def _png(path: Path, seed: int) -> Path:
     return path
 
 
+def run_inspections(console: Console) -> None:
+    """Plan each county's inspection, fill the field workbook as the team would, import it."""
+    from flows.cli_intake import _print_report
+    from flows.demo_findings import fill_plan
+    from flows.intake.flow import run_import
+    from flows.intake.plan import make_plan
+
+    folder = rectify_home() / "demo-workbooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    for county in INSPECTED:
+        n = _county_index(county)
+        name = f"2016年第一批督导·{county}"
+        plan_file, filled = folder / f"{county}-抽样检查表.xlsx", folder / f"{county}-检查结果.xlsx"
+        with unit_of_work(parse_instant(PLAN_DAY)) as ctx:
+            make_plan(ctx, inspection=name, county=county, villages=10, households=10, seed=2016,
+                      out=plan_file, leader=f"督导组长{n:02d}")
+        fill_plan(plan_file, filled, seed=n, leader=f"督导组长{n:02d}", checked_on=FIELD_DAY,
+                  inspector=f"督导员{n:02d}")
+        console.rule(f"导入 {filled.name}")
+        report = run_import(filled, name, parse_instant(IMPORT_DAY))
+        _print_report(report, dry_run=False)
+    console.print(f"抽样检查表与填好的结果在 {folder}")
+
+
 def run_demo(console: Console) -> list[str]:
     migrate.upgrade()
     start = parse_instant("2016-08-22 10:00")
     with unit_of_work(start) as ctx:
         load_reference(ctx.session)
         load_synthetic(ctx.session, SeedReport())
+    run_inspections(console)
+    with unit_of_work(start) as ctx:
         county = ctx.session.scalars(select(County).where(County.name == COUNTY)).one()
         villages = list(ctx.session.scalars(
             select(Village).join(Township).where(Township.county_id == county.id,
@@ -53,7 +82,8 @@ def run_demo(console: Console) -> list[str]:
             "v2": (v2.township.name, v2.name, v2.households[0].registry_no, v2.assisting_unit.name),
             "v3": (v3.township.name, v3.name, None, v3.assisting_unit.name),
         }
-        already = ctx.session.scalar(select(func.count()).select_from(Issue).where(Issue.county_id == county.id))
+        already = ctx.session.scalar(select(func.count()).select_from(Issue).where(
+            Issue.county_id == county.id, Issue.inspection_id.is_(None)))
     if already:
         console.print(f"[yellow]{COUNTY} 已有 {already} 个问题(演示已运行过),不再重复登记[/]")
         _report(console)
@@ -132,19 +162,29 @@ def run_demo(console: Console) -> list[str]:
 
 
 def _report(console: Console) -> None:
-    from flows.cli import issue_list
-    from flows.cli_support import ListFormat
-
-    console.rule(f"演示完成:{COUNTY} 2016 年督导问题(截至 2016-09-30)")
-    issue_list(status=None, county=COUNTY, unit=None, overdue=False, fmt=ListFormat.table, as_of="2016-09-30")
+    console.rule("演示完成:2016 年第一批督导(截至 2016-09-30)")
     with unit_of_work(parse_instant("2016-09-30")) as ctx:
-        counts = dict(ctx.session.execute(
-            select(Issue.status, func.count()).join(County).where(County.name == COUNTY).group_by(Issue.status)
-        ).tuples().all())
-    summary = Table(title="各状态问题数")
+        counts = ctx.session.execute(
+            select(County.name, Issue.status, func.count()).join(County).where(County.name.in_(INSPECTED))
+            .group_by(County.name, Issue.status)
+        ).tuples().all()
+        walked = ctx.session.scalars(
+            select(Issue).join(County).where(County.name == COUNTY, Issue.inspection_id.is_(None)).order_by(Issue.id)
+        ).all()
+        steps = Table(title=f"{COUNTY}:逐步走完各状态的 {len(walked)} 个问题")
+        for label in ("问题编号", "状态", "检查项目", "责任单位", "整改时限", "督办"):
+            steps.add_column(label)
+        for issue in walked:
+            steps.add_row(issue.code, issue.status.label, issue.check_item.title, issue.unit.name if issue.unit else "",
+                          str(issue.deadline or ""), issue.supervision.label)
+    console.print(steps)
+    summary = Table(title="各县各状态问题数")
+    summary.add_column("县(市)")
     for status in Status:
         summary.add_column(status.label, justify="right")
-    summary.add_row(*[str(counts.get(status, 0)) for status in Status])
+    per = {(c, s): n for c, s, n in counts}
+    for county in INSPECTED:
+        summary.add_row(county, *[str(per.get((county, status), 0)) for status in Status])
     console.print(summary)
 
 

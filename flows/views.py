@@ -48,6 +48,8 @@ def issue_to_dict(
         "status": issue.status.value,
         "status_label": issue.status.label,
         "severity": issue.severity.value,
+        "inspection": issue.inspection.name if issue.inspection else None,
+        "external_ref": issue.external_ref,
         "county": issue.county.name,
         "township": issue.township.name if issue.township else None,
         "village": issue.village.name if issue.village else None,

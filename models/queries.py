@@ -23,6 +23,7 @@ def list_issues(
 ) -> list[Issue]:
     query = select(Issue).options(
         selectinload(Issue.county),
+        selectinload(Issue.inspection),
         selectinload(Issue.township),
         selectinload(Issue.village),
         selectinload(Issue.household),

@@ -187,14 +187,18 @@ def test_uncovered_year_warns_but_works(fresh_db):
     assert "2027 年的节假日安排尚未录入" in result.stderr
 
 
-def test_demo_walks_every_state(fresh_db):
+def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harness):
     result = rectify("demo")
-    assert "演示完成" in result.stdout and "各状态问题数" in result.stdout
+    assert "演示完成" in result.stdout and "各县各状态问题数" in result.stdout
+    assert result.stdout.count("导入完成") == 3
     rows = json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)
+    walked = [r for r in rows if r["inspection"] is None]
+    imported = [r for r in rows if r["inspection"] == "2016年第一批督导·理塘县"]
+    assert len(walked) == 6 and len(imported) > 50
     reached = set()
-    for row in rows:
+    for row in walked:
         reached |= {e["to"] for e in as_json("issue", "show", row["code"])["events"]}
     assert reached == {"triage", "assigned", "rectifying", "submitted", "closed", "resolved_on_site", "void"}
     again = rectify("demo")
-    assert "不再重复登记" in again.stdout
+    assert "不再重复登记" in again.stdout and "此前已导入 1497 行" in again.stdout
     assert len(json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)) == len(rows)
