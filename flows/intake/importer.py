@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from flows.context import Context
-from flows.intake import normalise
 from flows.intake.columns import RESULT_COLUMNS
 from flows.intake.source import FindingsFile, RowError
 from flows.intake.validate import Candidate, Registry, validate_row
@@ -86,10 +85,10 @@ def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, import
             if row.is_blank():
                 continue
             report.rows_read += 1
-            if all(not normalise.text(row.values.get(k)) for k in RESULT_COLUMNS if k in row.values):
+            if all(not row.text(k) for k in RESULT_COLUMNS if k in row.values):
                 report.unfilled += 1
                 continue
-            ref = normalise.name(row.values.get("ref"))
+            ref = row.name("ref")
             if len(ref) > REF_MAX:
                 report.errors.append(RowError(row.sheet, row.row, f"问题编号过长(最多 {REF_MAX} 个字符)", "ref",
                                               row.letters.get("ref"), ref))
@@ -133,6 +132,7 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
                  if problems else [])
     assigned: dict[int, list[Issue]] = defaultdict(list)
     for start in range(0, len(good), BATCH):
+        findings: list[tuple[dict, Issue | None]] = []
         for candidate in good[start:start + BATCH]:
             issue = None
             if candidate.result is Result.FAIL:
@@ -145,19 +145,10 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
                 report.passed += 1
             else:
                 report.good_practice += 1
-            place = candidate.place
-            session.add(Finding(
-                inspection_id=inspection.id, row_key=candidate.key, content_hash=candidate.content_hash,
-                result=candidate.result, county_id=place.county.id,
-                township_id=place.township.id if place.township else None,
-                village_id=place.village.id if place.village else None,
-                household_id=place.household.id if place.household else None,
-                check_item_id=candidate.item.id, issue=issue, checked_on=candidate.checked_on,
-                inspector=candidate.inspector, team=candidate.team,
-                note=candidate.description if candidate.result is Result.GOOD else None,
-                source=f"{report.file}!{candidate.source}"[:300], imported_at=ctx.now,
-            ))
-        session.flush()
+            findings.append((_finding_row(ctx, inspection, candidate, report.file), issue))
+        session.flush()  # the batch's problems get their ids
+        # Findings are plain rows: one Core insert per batch, not 10,000 ORM objects.
+        session.execute(insert(Finding), [{**row, "issue_id": issue.id if issue else None} for row, issue in findings])
     for issues in assigned.values():
         codes_sent = sorted(i.code for i in issues)
         reason = f"导入交办 {inspection.name} {hashlib.sha1(' '.join(codes_sent).encode()).hexdigest()[:10]}"
@@ -166,6 +157,20 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
                              context={"inspection": inspection.name}):
             report.notices += 1
     session.flush()
+
+
+def _finding_row(ctx: Context, inspection: Inspection, candidate: Candidate, file: str) -> dict:
+    place = candidate.place
+    return {
+        "inspection_id": inspection.id, "row_key": candidate.key, "content_hash": candidate.content_hash,
+        "result": candidate.result, "county_id": place.county.id,
+        "township_id": place.township.id if place.township else None,
+        "village_id": place.village.id if place.village else None,
+        "household_id": place.household.id if place.household else None,
+        "check_item_id": candidate.item.id, "checked_on": candidate.checked_on, "inspector": candidate.inspector,
+        "team": candidate.team, "note": candidate.description if candidate.result is Result.GOOD else None,
+        "source": f"{file}!{candidate.source}"[:300], "imported_at": ctx.now,
+    }
 
 
 def _record(ctx: Context, inspection: Inspection, candidate: Candidate, code: str) -> Issue:

@@ -17,6 +17,11 @@ def text(value: object) -> str:
     """A cell as clean text: NFKC-folded, trimmed, inner runs of spaces made one."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        folded = value if value.isascii() else unicodedata.normalize("NFKC", value)
+        if "  " in folded or "\n" in folded or "\t" in folded or "\r" in folded:
+            folded = _SPACES.sub(" ", folded)
+        return folded.strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime):

@@ -11,12 +11,14 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from flows.intake import normalise
 from flows.intake.columns import (
     BY_KEY,
     COLUMNS,
@@ -56,8 +58,19 @@ class SourceRow:
     values: dict[str, object]
     letters: dict[str, str]
 
+    @cached_property
+    def clean(self) -> dict[str, str]:
+        """Every cell as normalised text, computed once per row."""
+        return {key: normalise.text(value) for key, value in self.values.items()}
+
+    def text(self, key: str) -> str:
+        return self.clean.get(key, "")
+
+    def name(self, key: str) -> str:
+        return self.text(key).replace(" ", "")
+
     def is_blank(self) -> bool:
-        return all(v is None or str(v).strip() == "" for v in self.values.values())
+        return not any(self.clean.values())
 
 
 @dataclass

@@ -7,7 +7,6 @@ so validating 10,000 rows costs no query per row.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -188,12 +187,12 @@ class _CountyPlaces:
 
 def content_hash(row: SourceRow) -> str:
     """What the row says, independent of spacing, full-width forms and its position."""
-    values = {key: normalise.text(value) for key, value in sorted(row.values.items()) if key != "ref"}
-    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
+    text = "\x1f".join(f"{key}={value}" for key, value in sorted(row.clean.items()) if key != "ref" and value)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def row_key(row: SourceRow, digest: str) -> str:
-    ref = normalise.name(row.values.get("ref"))
+    ref = row.name("ref")
     return f"ref:{ref}" if ref else f"row:{digest[:40]}"
 
 
@@ -222,16 +221,16 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
             return None
 
     result = parse("result", normalise.result)
-    county_name = normalise.name(values.get("county"))
+    county_name = row.name("county")
     county = attempt(registry.county, county_name) if county_name else fail("county", "必须填写县(市)")
-    item_text = normalise.text(values.get("item"))
+    item_text = row.text("item")
     item = attempt(registry.item, item_text) if item_text else fail("item", "必须填写检查项目")
 
     place = None
     if county is not None and item is not None:
         place = _place(row, registry, county, item, attempt, fail)
 
-    inspector = normalise.name(values.get("inspector")) or None
+    inspector = row.name("inspector") or None
     creator = None
     if inspector and inspector in registry.users and registry.users[inspector].role in RECORD_ROLES:
         creator = registry.users[inspector]
@@ -241,7 +240,7 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
         fail("inspector", "检查人不是系统中的督导组成员,且未用 --as 指定导入人(或在抽样计划中指定组长)")
 
     checked_on = None
-    if normalise.text(values.get("checked_on")):
+    if row.text("checked_on"):
         checked_on = parse("checked_on", normalise.a_date, year=year)
 
     candidate = None
@@ -250,10 +249,10 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
         candidate = Candidate(
             key=row_key(row, digest), content_hash=digest, source=f"{row.sheet}!{row.row}", result=result,
             place=place, item=item, creator=creator, checked_on=checked_on, inspector=inspector,
-            team=normalise.text(values.get("team")) or None,
+            team=row.text("team") or None,
         )
     if result in (Result.FAIL, Result.GOOD):
-        description = normalise.text(values.get("description"))
+        description = row.text("description")
         if not description:
             fail("description", "结果为「不符合」或「典型经验」时必须填写问题描述")
         elif candidate is not None:
@@ -264,15 +263,14 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
 
 
 def _place(row, registry: Registry, county: County, item: CheckItem, attempt, fail) -> PlaceRef | None:
-    values = row.values
     if item.level is Level.COUNTY:
         return PlaceRef(county=county)
     places = registry.places(county)
-    township_name = normalise.name(values.get("township"))
+    township_name = row.name("township")
     township = attempt(places.township, township_name) if township_name else None
     if township_name and township is None:
         return None
-    village_name = normalise.name(values.get("village"))
+    village_name = row.name("village")
     if not village_name:
         fail("village", f"「{item.title}」是{item.level.label}级项目,必须填写村")
         return None
@@ -284,8 +282,8 @@ def _place(row, registry: Registry, county: County, item: CheckItem, attempt, fa
         return None
     household = None
     if item.level is Level.HOUSEHOLD:
-        number = normalise.name(values.get("household_no"))
-        head = normalise.name(values.get("household_head"))
+        number = row.name("household_no")
+        head = row.name("household_head")
         if not number and not head:
             fail("household_no", f"「{item.title}」是户级项目,必须填写户编号或户主姓名")
             return None
@@ -300,30 +298,29 @@ def _place(row, registry: Registry, county: County, item: CheckItem, attempt, fa
 
 def _problem_fields(row, registry: Registry, candidate: Candidate | None, county, place, year: int,
                     today: date, parse, attempt, fail) -> None:
-    values = row.values
-    severity = parse("severity", normalise.severity) if normalise.text(values.get("severity")) else None
-    if severity is None and not normalise.text(values.get("severity")):
+    severity = parse("severity", normalise.severity) if row.text("severity") else None
+    if severity is None and not row.text("severity"):
         fail("severity", "结果为「不符合」时必须填写严重程度(一般 / 较重 / 严重)")
     on_site = parse("on_site", normalise.yes_no)
-    note = normalise.text(values.get("on_site_note"))
+    note = row.text("on_site_note")
     cosigner = None
     if on_site:
         if not note:
             fail("on_site_note", "现场解决的问题必须填写现场解决情况")
-        leader = normalise.name(values.get("leader"))
+        leader = row.name("leader")
         if not leader:
             fail("leader", "现场解决必须由督导组组长会签,请填写组长")
         else:
             cosigner = attempt(registry.user, "leader", leader, role=Role.TEAM_LEADER)
     unit = None
-    unit_name = normalise.name(values.get("unit"))
+    unit_name = row.name("unit")
     if unit_name:
         unit = attempt(registry.unit, unit_name)
     elif place is not None:
         village = place.village
         unit = village.assisting_unit if village is not None and village.assisting_unit else registry.county_unit(county)
     deadline = None
-    if normalise.text(values.get("deadline")):
+    if row.text("deadline"):
         deadline = parse("deadline", normalise.deadline, year=year)
         if isinstance(deadline, date) and deadline <= today:
             fail("deadline", f"整改时限必须晚于导入当天({today})")

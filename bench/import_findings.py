@@ -1,0 +1,217 @@
+"""Benchmark: `rectify import` of a 10,000-row findings workbook, against the bare floor.
+
+The floor is what no import can beat: reading the same workbook with openpyxl in read-only
+mode plus one bulk SQLAlchemy Core insert of the same rows. Measured in the same run:
+
+  floor          openpyxl read + Core insert of the raw rows
+  use case       rectify's import (validate every row, write problems, events, findings, notices)
+  flow           the same through the Prefect flow, against a running Prefect server
+  command        `rectify import` as a user runs it (new process) with that server running
+  prefect start  a Prefect server's own start-up (reported alone, outside the ratios)
+
+Run: .venv/bin/python bench/import_findings.py [--rows 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORK = Path(tempfile.mkdtemp(prefix="rectify-bench-"))
+os.environ["RECTIFY_HOME"] = str(WORK / "home")
+os.environ["RECTIFY_DATABASE_URL"] = f"sqlite:///{WORK / 'seeded.db'}"
+os.environ["PREFECT_HOME"] = str(WORK / "prefect")
+
+from openpyxl import Workbook, load_workbook  # noqa: E402
+from sqlalchemy import Column, MetaData, String, Table, create_engine, insert  # noqa: E402
+
+from flows import context as flow_context  # noqa: E402
+from flows.clock import parse_instant  # noqa: E402
+from flows.context import unit_of_work  # noqa: E402
+from flows.demo_findings import fill_plan  # noqa: E402
+from flows.intake.columns import COLUMNS, column_key  # noqa: E402
+from flows.intake.plan import make_plan  # noqa: E402
+from models import migrate  # noqa: E402
+from seeds.loader import SeedReport, load_reference  # noqa: E402
+from seeds.synthetic import load_synthetic  # noqa: E402
+
+INSPECTION = "基准测试督导"
+NOW = "2016-08-22 09:00"
+
+
+def build_workbook(rows: int) -> Path:
+    """A plan for every county, filled as the demo fills it, cut to exactly `rows` rows on one sheet."""
+    migrate.upgrade()
+    with unit_of_work(parse_instant("2016-08-19")) as ctx:
+        load_reference(ctx.session)
+        load_synthetic(ctx.session, SeedReport())
+        make_plan(ctx, inspection=INSPECTION, county=None, villages=6, households=6, seed=1,
+                  out=WORK / "plan.xlsx", leader="督导组长01")
+    fill_plan(WORK / "plan.xlsx", WORK / "filled.xlsx", seed=1, leader="督导组长01", checked_on=date(2016, 8, 20),
+              inspector="督导员01", fail_share=0.1)
+    source = load_workbook(WORK / "filled.xlsx", read_only=True)
+    # A normal (not write-only) workbook records its dimension, as every file Excel saves does.
+    out = Workbook()
+    sheet = out.active
+    sheet.title = "督导发现问题"
+    headers = [c.header for c in COLUMNS]
+    sheet.append(headers)
+    written = 0
+    for level in ("户", "村", "县"):
+        rows_iter = source[level].iter_rows(values_only=True)
+        keys = [column_key(h) for h in next(rows_iter)]
+        for values in rows_iter:
+            by_key = dict(zip(keys, values, strict=True))
+            sheet.append([by_key.get(c.key) for c in COLUMNS])
+            written += 1
+            if written == rows:
+                break
+        if written == rows:
+            break
+    source.close()
+    path = WORK / f"findings-{written}.xlsx"
+    out.save(path)
+    return path
+
+
+def best_of(times: int, measure):
+    """The fastest of several runs (the others lost time to the machine, not to the code)."""
+    results = [measure() for _ in range(times)]
+    return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
+
+
+_copies = itertools.count()
+
+
+def fresh_copy(name: str) -> str:
+    # Closing the seeding engine checkpoints SQLite's WAL into the file copied here.
+    for engine in flow_context._engines.values():
+        engine.dispose()
+    target = WORK / f"{name}-{next(_copies)}.db"
+    shutil.copyfile(WORK / "seeded.db", target)
+    return f"sqlite:///{target}"
+
+
+def floor(path: Path) -> tuple[float, int]:
+    engine = create_engine(fresh_copy("floor"))
+    table = Table("floor_rows", MetaData(), *[Column(c.key, String) for c in COLUMNS])
+    table.create(engine)
+    start = time.perf_counter()
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    rows_iter = workbook.worksheets[0].iter_rows(values_only=True)
+    next(rows_iter)
+    records = [{c.key: None if v is None else str(v) for c, v in zip(COLUMNS, values, strict=False)}
+               for values in rows_iter]
+    workbook.close()
+    with engine.begin() as connection:
+        connection.execute(insert(table), records)
+    return time.perf_counter() - start, len(records)
+
+
+def use_case(path: Path) -> tuple[float, int]:
+    from flows.intake.importer import import_findings
+    from models.lookup import get_inspection
+
+    url = fresh_copy("use_case")
+    start = time.perf_counter()
+    with unit_of_work(parse_instant(NOW), url=url) as ctx:
+        report = import_findings(ctx, path=path, inspection=get_inspection(ctx.session, INSPECTION), importer=None)
+    assert report.written and not report.errors, report.errors[:3]
+    return time.perf_counter() - start, len(report.created)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_prefect_server() -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+    )
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.perf_counter() - start > 180:
+            raise SystemExit("Prefect server did not start")
+        time.sleep(0.2)
+    return server, url, time.perf_counter() - start
+
+
+def flow_run(path: Path) -> float:
+    from flows.intake.flow import run_import
+
+    os.environ["RECTIFY_DATABASE_URL"] = fresh_copy("flow")
+    start = time.perf_counter()
+    report = run_import(path, INSPECTION, parse_instant(NOW))
+    assert report.written and not report.errors
+    return time.perf_counter() - start
+
+
+def command(path: Path, api_url: str) -> tuple[float, float]:
+    env = {**os.environ, "RECTIFY_DATABASE_URL": fresh_copy("command"), "PREFECT_API_URL": api_url}
+    start = time.perf_counter()
+    done = subprocess.run([str(Path(sys.executable).parent / "rectify"), "import", str(path), "--inspection",
+                           INSPECTION, "--as-of", NOW], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return elapsed, peak_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    args = parser.parse_args()
+    path = build_workbook(args.rows)
+    floor_s, rows = best_of(3, lambda: floor(path))
+    core_s, problems = best_of(3, lambda: use_case(path))
+    # The command runs first so that the largest child whose memory is counted is the import.
+    server, api_url, prefect_start = start_prefect_server()
+    try:
+        command_s, peak_mb = best_of(2, lambda: command(path, api_url))
+        os.environ["PREFECT_API_URL"] = api_url
+        flow_s = flow_run(path)
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)  # the run's logs reach the server before it stops
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(f"rows in workbook               {rows:>8}   ({problems} become problems)")
+    print(f"floor (openpyxl + Core insert) {floor_s:8.2f} s")
+    print(f"import use case                {core_s:8.2f} s   {core_s / floor_s:4.2f}x floor")
+    print(f"import-findings flow run       {flow_s:8.2f} s   first flow run in its process")
+    print(f"  of which Prefect's own work  {flow_s - core_s:8.2f} s   (not in the ratio)")
+    print(f"rectify import (command)       {command_s:8.2f} s   with a Prefect server already running")
+    print(f"peak memory of the command     {peak_mb:8.0f} MB")
+    print(f"Prefect server start-up        {prefect_start:8.2f} s   (not in the ratios)")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
