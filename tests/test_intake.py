@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from flows.clock import parse_instant
 from flows.demo_findings import fill_plan
 from flows.intake.columns import COLUMNS, ERROR_HEADER
 from flows.intake.importer import import_findings
@@ -365,3 +366,42 @@ def test_sample_rows_are_stored(ctx, tmp_path):
     stored = ctx.session.scalar(select(func.count()).select_from(InspectionSample)
                                 .where(InspectionSample.inspection_id == plan.inspection.id))
     assert stored == 3 + plan.samples[0].household_count
+
+
+def test_two_imports_of_one_file_at_once_write_it_once(fresh_db, tmp_path):
+    import threading
+
+    from flows.context import unit_of_work
+    from flows.intake.flow import _import_task
+    from models.errors import Conflict
+
+    with unit_of_work(parse_instant("2016-08-19")) as ctx:
+        make_plan(ctx, inspection="并发导入", county=COUNTY, villages=3, households=3, seed=4,
+                  out=tmp_path / "plan.xlsx", leader=LEADER)
+    made = fill_plan(tmp_path / "plan.xlsx", tmp_path / "filled.xlsx", seed=8, leader=LEADER,
+                     checked_on=date(2016, 8, 20), inspector=INSPECTOR, fail_share=0.3)
+    outcomes: list[object] = []
+    start = threading.Barrier(2)
+
+    def one() -> None:
+        start.wait()
+        try:
+            outcomes.append(_import_task.fn(tmp_path / "filled.xlsx", "并发导入", parse_instant("2016-08-22"),
+                                            None, False, False, None))
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    reports = [o for o in outcomes if not isinstance(o, Exception)]
+    assert len(outcomes) == 2 and reports
+    assert sum(len(r.created) for r in reports) == made["不符合"]
+    with unit_of_work(parse_instant("2016-08-22")) as ctx:
+        inspection = ctx.session.scalars(select(Inspection).where(Inspection.name == "并发导入")).one()
+        issues = ctx.session.scalar(select(func.count()).select_from(Issue).where(Issue.inspection_id == inspection.id))
+        findings = ctx.session.scalar(select(func.count()).select_from(Finding)
+                                      .where(Finding.inspection_id == inspection.id))
+    assert issues == made["不符合"] and findings == sum(made[k] for k in ("符合", "不符合", "典型经验"))
