@@ -8,14 +8,8 @@ from typing import Any
 from models.calendar import WorkCalendar
 from models.issues import Issue, IssueEvent
 from models.overlays import traffic_light, workdays_left
+from models.places import mask_name
 from models.policy import Policy
-
-
-def mask_name(name: str | None) -> str | None:
-    """张三 -> 张*, 扎西次仁 -> 扎***: household names never leave the system whole."""
-    if not name:
-        return name
-    return name[0] + "*" * (len(name) - 1)
 
 
 def _iso(value) -> str | None:

@@ -3,15 +3,17 @@
 from models.base import Base
 from models.calendar import HolidayOverride
 from models.catalogue import CheckItem
-from models.deliveries import Delivery
+from models.deliveries import Channel, Delivery, ReminderCursor
 from models.inspections import Finding, Inspection, InspectionSample
 from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
 from models.org import Unit, User
 from models.places import County, Household, Township, Village
 from models.policy import PolicySetting
+from models.referrals import Referral
 
 __all__ = [
     "Base",
+    "Channel",
     "CheckItem",
     "County",
     "Delivery",
@@ -25,6 +27,8 @@ __all__ = [
     "IssueCodeCounter",
     "IssueEvent",
     "PolicySetting",
+    "Referral",
+    "ReminderCursor",
     "Township",
     "Unit",
     "User",

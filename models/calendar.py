@@ -87,6 +87,31 @@ class WorkCalendar:
                 counted += 1
         return day
 
+    def between_fn(self, first: date, last: date):
+        """workdays_between for many pairs of days within [first, last], after one pass over them."""
+        cumulative: dict[date, int] = {}
+        count, day = 0, first
+        while day <= last:
+            if self.is_workday(day) and day != first:
+                count += 1
+            cumulative[day] = count
+            day += timedelta(days=1)
+
+        def between(start: date, end: date) -> int:
+            return cumulative[end] - cumulative[start]
+
+        return between
+
+    def back_workdays(self, day: date, days: int) -> date:
+        """The latest date d with workdays_between(d, day) >= days."""
+        counted = 0
+        while True:
+            if self.is_workday(day):
+                counted += 1
+                if counted == days:
+                    return day - timedelta(days=1)
+            day -= timedelta(days=1)
+
     def workdays_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end is before start."""
         if end < start:

@@ -1,6 +1,9 @@
-"""The delivery ledger: every message to send is a row before it is sent.
+"""The delivery ledger, the channels it delivers on, and the reminder cursors it moves.
 
-The unique key (recipient, kind, reason, day) makes queuing the same message twice a no-op.
+Every message to send is a ledger row before it is sent. The unique key (recipient, kind,
+reason, day) makes queuing the same message twice a no-op. A row is one section of the
+digest its recipient receives in a run. A reminder cursor records, per problem and kind,
+what was last delivered; it moves only when that delivery succeeded.
 """
 
 from __future__ import annotations
@@ -8,8 +11,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, enum_column
 from models.enums import DeliveryStatus, MessageKind
@@ -17,6 +32,37 @@ from models.org import Unit, User
 
 _kind_type, _kind_check = enum_column(MessageKind, "kind")
 _status_type, _status_check = enum_column(DeliveryStatus, "status")
+_cursor_kind_type, _cursor_kind_check = enum_column(MessageKind, "kind")
+
+
+def recipient_key(*, unit: Unit | None = None, user: User | None = None) -> str:
+    return f"unit:{unit.id}" if unit is not None else f"user:{user.id}"
+
+
+class Channel(Base):
+    """Where a unit or a person receives messages; lower priority numbers are tried first."""
+
+    __tablename__ = "channels"
+    __table_args__ = (
+        CheckConstraint("(unit_id IS NULL) <> (user_id IS NULL)", name="one_owner"),
+        Index("ix_channels_owner", "unit_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    url: Mapped[str] = mapped_column(Text)  # holds secrets: never printed or logged whole
+    kind: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=10)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit | None] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def recipient(self) -> str:
+        return f"unit:{self.unit_id}" if self.unit_id is not None else f"user:{self.user_id}"
 
 
 class Delivery(Base):
@@ -25,7 +71,7 @@ class Delivery(Base):
         UniqueConstraint("recipient", "kind", "reason", "day"),
         _kind_check,
         _status_check,
-        Index("ix_deliveries_status", "status"),
+        Index("ix_deliveries_status", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,26 +83,34 @@ class Delivery(Base):
     reason: Mapped[str] = mapped_column(String(120))
     day: Mapped[date] = mapped_column(Date)
     issue_codes: Mapped[list[str]] = mapped_column(JSON)
+    # What the message shows, fixed when queued: {"items": [...], ...}.
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[DeliveryStatus] = mapped_column(_status_type)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str | None] = mapped_column(String(200))  # masked
+    # Per target tried: [{"channel": masked url, "ok": bool, "detail": str}].
+    result: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     error: Mapped[str | None] = mapped_column(Text)
 
     unit: Mapped[Unit | None] = relationship()
     user: Mapped[User | None] = relationship()
 
 
-def queue_unit_notice(session: Session, *, unit: Unit, kind: MessageKind, reason: str, day: date,
-                      issue_codes: list[str], now: datetime, context: dict[str, Any] | None = None) -> bool:
-    """Queue one message for a unit unless the same (kind, reason, day) is already queued."""
-    recipient = f"unit:{unit.id}"
-    existing = session.scalar(select(Delivery.id).where(
-        Delivery.recipient == recipient, Delivery.kind == kind, Delivery.reason == reason, Delivery.day == day))
-    if existing is not None:
-        return False
-    session.add(Delivery(recipient=recipient, unit=unit, kind=kind, reason=reason, day=day,
-                         issue_codes=sorted(issue_codes), context=context or {},
-                         status=DeliveryStatus.QUEUED, attempts=0, created_at=now))
-    return True
+class ReminderCursor(Base):
+    """What was last delivered for a problem and a reminder kind.
+
+    `on_date` is the deadline a due reminder was for, or the day of the last overdue notice;
+    `moved_at` tells a sign-for reminder whether it predates the latest assignment.
+    """
+
+    __tablename__ = "reminder_cursors"
+    __table_args__ = (_cursor_kind_check,)
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), primary_key=True)
+    kind: Mapped[MessageKind] = mapped_column(_cursor_kind_type, primary_key=True)
+    on_date: Mapped[date] = mapped_column(Date)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)

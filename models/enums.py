@@ -112,6 +112,17 @@ class MessageKind(Labelled):
     """What a delivery says; each kind has one template in notifications/."""
 
     ASSIGNMENT = "assignment"
+    SIGN_REMINDER = "sign_reminder"
+    DUE_SOON = "due_soon"
+    DUE_TOMORROW = "due_tomorrow"
+    OVERDUE = "overdue"
+    YELLOW = "yellow"
+    RED = "red"
+    LISTED = "listed"
+    RETURNED = "returned"
+    CLOSED = "closed"
+    EXTENSION_DECIDED = "extension_decided"
+    TEST = "test"
 
 
 class DeliveryStatus(Labelled):
@@ -158,7 +169,20 @@ _LABELS: dict[str, dict[str, str]] = {
     },
     "DayKind": {"off": "休", "work": "班"},
     "Result": {"pass": "符合", "fail": "不符合", "good": "典型经验"},
-    "MessageKind": {"assignment": "交办通知"},
+    "MessageKind": {
+        "assignment": "交办通知",
+        "sign_reminder": "签收提醒",
+        "due_soon": "即将到期提醒",
+        "due_tomorrow": "到期提醒",
+        "overdue": "逾期通报",
+        "yellow": "黄牌督办",
+        "red": "红牌督办",
+        "listed": "挂牌督办",
+        "returned": "退回重改",
+        "closed": "销号通知",
+        "extension_decided": "延期审批结果",
+        "test": "测试消息",
+    },
     "DeliveryStatus": {"queued": "待发送", "sent": "已发送", "failed": "发送失败"},
     "Action": {
         "record": "登记",

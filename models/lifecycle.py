@@ -506,6 +506,35 @@ def escalate(session, issue, *, actor, now, level: Supervision, note: str | None
                       expected_version=expected_version)
 
 
+def escalate_many(session: Session, issue_ids: list[int], *, level: Supervision, actor: User, now: datetime,
+                  note: str) -> list[int]:
+    """The scheduled ladder: raise many open problems to `level` in bulk, each with its event.
+
+    The same rule as escalate() (open problems only, the level only goes up) in one UPDATE
+    per chunk; a problem changed meanwhile simply is not raised. Returns the ids raised.
+    """
+    if actor.role not in MOVES[Action.ESCALATE].roles:
+        raise PermissionDenied(f"用户 {actor.name} 无权提级督办")
+    lower = SUPERVISION_ORDER[: SUPERVISION_ORDER.index(level)]
+    table = Issue.__table__
+    raised: list[int] = []
+    for start in range(0, len(issue_ids), 500):
+        rows = session.execute(
+            update(table)
+            .where(table.c.id.in_(issue_ids[start:start + 500]), table.c.status.in_([s.value for s in OPEN_STATUSES]),
+                   table.c.supervision.in_([s.value for s in lower]))
+            .values(supervision=level.value, version=table.c.version + 1)
+            .returning(table.c.id, table.c.version, table.c.status, table.c.supervision)
+        ).all()
+        if rows:
+            session.execute(insert(IssueEvent.__table__), [
+                {"issue_id": r.id, "seq": r.version, "action": Action.ESCALATE.value, "actor_id": actor.id,
+                 "at": now, "from_status": r.status, "to_status": r.status, "note": note,
+                 "payload": {"to": level.value, "auto": True}} for r in rows])
+        raised += [r.id for r in rows]
+    return raised
+
+
 def _attach(session: Session, issue: Issue, event: IssueEvent, evidence) -> None:
     for piece in evidence:
         piece.issue = issue

@@ -27,6 +27,10 @@ class Unit(Base):
     county: Mapped[County | None] = relationship()
 
 
+# The user the scheduled jobs act as (escalations, referrals): a prefecture-wide coordinator.
+SYSTEM_USER = "系统"
+
+
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (_role_check,)

@@ -20,13 +20,18 @@ class Light(StrEnum):
         return {"green": "绿", "yellow": "黄", "red": "红"}[self.value]
 
 
+def days_to(deadline: date, *, today: date, calendar: WorkCalendar) -> int:
+    """Working days from today to a deadline; negative when it has passed."""
+    if today > deadline:
+        return -calendar.workdays_between(deadline, today)
+    return calendar.workdays_between(today, deadline)
+
+
 def workdays_left(issue: Issue, *, today: date, calendar: WorkCalendar) -> int | None:
     """Working days from today to the current deadline; negative when overdue; None if no clock runs."""
     if not issue.status.is_open or issue.deadline is None:
         return None
-    if today > issue.deadline:
-        return -calendar.workdays_between(issue.deadline, today)
-    return calendar.workdays_between(today, issue.deadline)
+    return days_to(issue.deadline, today=today, calendar=calendar)
 
 
 def is_overdue(issue: Issue, *, today: date) -> bool:

@@ -68,3 +68,10 @@ class Household(Base):
     planned_exit_year: Mapped[int | None] = mapped_column(Integer)
 
     village: Mapped[Village] = relationship(back_populates="households")
+
+
+def mask_name(name: str | None) -> str | None:
+    """张三 -> 张*, 扎西次仁 -> 扎***: household names never leave the system whole."""
+    if not name:
+        return name
+    return name[0] + "*" * (len(name) - 1)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from models.calendar import HolidayOverride
 from models.catalogue import CheckItem
-from models.enums import DayKind, Level, UnitKind
+from models.enums import DayKind, Level, Role, UnitKind
 from models.errors import ImportRejected
-from models.org import Unit
+from models.org import SYSTEM_USER, Unit, User
 from models.places import County
 from models.policy import PolicySetting
 from seeds.sync import SyncCount, sync_rows
@@ -79,6 +79,11 @@ def load_reference(session: Session, report: SeedReport | None = None) -> SeedRe
         ],
     )
     report.add("check_items", count)
+    _, count = sync_rows(session, User, ["name"], [
+        {"name": SYSTEM_USER, "display_name": "系统自动督办", "role": Role.COORDINATOR, "unit_id": None,
+         "linked_county_id": None, "active": True},
+    ])
+    report.add("users", count)
     _, count = sync_rows(
         session,
         PolicySetting,

@@ -16,14 +16,14 @@ from flows.intake.columns import RESULT_COLUMNS
 from flows.intake.source import FindingsFile, RowError
 from flows.intake.validate import Candidate, Registry, validate_row
 from flows.intake.workbooks import write_marked_copy
-from models.calendar import local_date
-from models.deliveries import queue_unit_notice
+from models.deliveries import recipient_key
 from models.enums import MessageKind, Result, Status
 from models.errors import DomainError, ImportRejected
 from models.inspections import Finding, Inspection
 from models.issues import Issue
 from models.lifecycle import record_issue, reserve_codes
 from models.org import User
+from notifications.ledger import Notice, notice_item, queue
 
 BATCH = 500
 REF_MAX = 40
@@ -149,14 +149,13 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
         session.flush()  # the batch's problems get their ids
         # Findings are plain rows: one Core insert per batch, not 10,000 ORM objects.
         session.execute(insert(Finding), [{**row, "issue_id": issue.id if issue else None} for row, issue in findings])
+    notices = []
     for issues in assigned.values():
         codes_sent = sorted(i.code for i in issues)
         reason = f"导入交办 {inspection.name} {hashlib.sha1(' '.join(codes_sent).encode()).hexdigest()[:10]}"
-        if queue_unit_notice(session, unit=issues[0].unit, kind=MessageKind.ASSIGNMENT, reason=reason,
-                             day=local_date(ctx.now), issue_codes=codes_sent, now=ctx.now,
-                             context={"inspection": inspection.name}):
-            report.notices += 1
-    session.flush()
+        notices.append(Notice(recipient_key(unit=issues[0].unit), MessageKind.ASSIGNMENT, reason[:120], ctx.today,
+                              [notice_item(i, today=ctx.today, calendar=ctx.calendar) for i in issues]))
+    report.notices = queue(session, notices, now=ctx.now)
 
 
 def _finding_row(ctx: Context, inspection: Inspection, candidate: Candidate, file: str) -> dict:

@@ -1,0 +1,176 @@
+"""The `send-reminders` Prefect flow: queue what is due (reminders, the escalation ladder,
+notices of recent steps) in one transaction, then deliver every recipient's due rows as one
+digest. Two tasks, whatever the number of problems."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from prefect import flow, get_run_logger, tags, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
+from flows.context import unit_of_work
+from models.db import rectify_home
+from models.enums import MessageKind, Supervision
+from models.lifecycle import escalate_many
+from models.lookup import get_user
+from models.org import SYSTEM_USER
+from models.policy import Policy
+from models.referrals import Referral
+from models.reminders import Thresholds, escalation_recipients, event_notices, select_due
+from notifications.ledger import Notice, deliver_to, due_recipients, queue
+from notifications.send import RateLimiter
+
+EVENT_WINDOW = timedelta(days=7)
+REASONS = {
+    MessageKind.SIGN_REMINDER: "未签收",
+    MessageKind.DUE_SOON: "即将到期",
+    MessageKind.DUE_TOMORROW: "今明到期",
+    MessageKind.OVERDUE: "逾期",
+}
+
+
+@dataclass
+class RunSummary:
+    day: str
+    skipped: str | None = None
+    due: Counter = field(default_factory=Counter)  # per kind
+    escalated: Counter = field(default_factory=Counter)  # per level
+    referrals: int = 0
+    queued: int = 0
+    recipients: int = 0
+    delivered: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def message_numbers(policy: Policy) -> dict[str, int]:
+    """The policy's numbers the templates quote."""
+    return {"sign_within_days": policy.sign_within_days, "due_soon_days": policy.due_soon_days,
+            **{level.value: policy.escalation_days[level] for level in (Supervision.YELLOW, Supervision.RED,
+                                                                        Supervision.LISTED)}}
+
+
+def queue_due(now: datetime, summary: RunSummary) -> None:
+    """Escalate, record referrals and queue every notice due at `now`, in one transaction."""
+    with unit_of_work(now) as ctx:
+        session, today = ctx.session, ctx.today
+        thresholds = Thresholds.at(today, calendar=ctx.calendar, policy=ctx.policy)
+        reminders, raise_to = select_due(session, thresholds, calendar=ctx.calendar)
+        system = get_user(session, SYSTEM_USER)
+        recipients = escalation_recipients(session)
+        notices: list[Notice] = []
+        raised_to: dict[int, Supervision] = {}
+        for level, dues in raise_to.items():
+            days = ctx.policy.escalation_days[level]
+            raised = set(escalate_many(session, [d.issue_id for d in dues], level=level, actor=system, now=now,
+                                       note=f"逾期满 {days} 个工作日,自动升级为{level.label}"))
+            summary.escalated[level.label] += len(raised)
+            by_county: dict[int, list[dict]] = defaultdict(list)
+            for due in dues:
+                if due.issue_id in raised:
+                    raised_to[due.issue_id] = level
+                    by_county[due.county_id].append(due.item)
+            for county_id, items in by_county.items():
+                for user_id in recipients[level].get(county_id, []):
+                    notices.append(Notice(f"user:{user_id}", MessageKind(level.value), "升级", today, items))
+            if level is Supervision.LISTED and raised:
+                summary.referrals += _refer(session, raised, now)
+        grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
+        for due in reminders:
+            if due.issue_id in raised_to:
+                due.item["supervision"] = raised_to[due.issue_id].label
+            grouped[(due.unit_id, due.kind)].append(due.item)
+            summary.due[due.kind.label] += 1
+        notices += [Notice(f"unit:{unit_id}", kind, REASONS[kind], today, items)
+                    for (unit_id, kind), items in grouped.items()]
+        for due, event_id, day in event_notices(session, since=now - EVENT_WINDOW, today=today, calendar=ctx.calendar):
+            notices.append(Notice(f"unit:{due.unit_id}", due.kind, f"event:{event_id}", day, [due.item]))
+        summary.queued = queue(session, notices, now=now)
+
+
+def _refer(session, issue_ids: set[int], now: datetime) -> int:
+    known = set(session.scalars(select(Referral.issue_id).where(Referral.issue_id.in_(issue_ids),
+                                                                Referral.reason == "listed")))
+    fresh = [Referral(issue_id=i, reason="listed", note="逾期升级为挂牌督办,移交问责线索", created_at=now)
+             for i in sorted(issue_ids - known)]
+    session.add_all(fresh)
+    return len(fresh)
+
+
+def deliver_due(now: datetime, summary: RunSummary) -> None:
+    """Each recipient's due rows, one digest, in a transaction of its own."""
+    limiter = RateLimiter()
+    outbox = rectify_home() / "outbox"
+    with unit_of_work(now) as ctx:
+        recipients = due_recipients(ctx.session, now=now)
+        numbers = message_numbers(ctx.policy)
+    for recipient in recipients:
+        with unit_of_work(now) as ctx:
+            outcome = deliver_to(ctx.session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers)
+        if outcome is None:
+            continue
+        summary.recipients += 1
+        if outcome.ok:
+            summary.delivered += outcome.rows
+        else:
+            summary.failed.append(f"{outcome.recipient}:{outcome.attempts[-1].detail}")
+
+
+@task(name="queue-due", cache_policy=NO_CACHE)
+def _queue_task(now: datetime, summary: RunSummary) -> None:
+    queue_due(now, summary)
+
+
+@task(name="deliver", cache_policy=NO_CACHE, retries=0)
+def _deliver_task(now: datetime, summary: RunSummary) -> None:
+    deliver_due(now, summary)
+
+
+def run_reminders(now: datetime, *, force: bool = False, with_tasks: bool = True) -> RunSummary:
+    """The whole run, as the flow does it (with_tasks=False calls the same steps directly)."""
+    with unit_of_work(now) as ctx:
+        summary = RunSummary(day=ctx.today.isoformat())
+        if not force and not ctx.calendar.is_workday(ctx.today):
+            summary.skipped = f"{ctx.today} 不是工作日,不发送提醒(可用 --force 强制)"
+            return summary
+    if with_tasks:
+        _queue_task(now, summary)
+        _deliver_task(now, summary)
+    else:
+        queue_due(now, summary)
+        deliver_due(now, summary)
+    return summary
+
+
+@flow(name="send-reminders")
+def send_reminders(now: datetime | None = None, force: bool = False) -> RunSummary:
+    now = now or datetime.now(UTC)
+    summary = run_reminders(now, force=force)
+    logger = get_run_logger()
+    if summary.skipped:
+        logger.info(summary.skipped)
+    else:
+        logger.info("提醒:排队 %s 条,送达 %s 条,失败 %s 个收件人", summary.queued, summary.delivered, len(summary.failed))
+    _publish(summary)
+    return summary
+
+
+def _publish(summary: RunSummary) -> None:
+    rows = [{"项目": "日期", "值": summary.day}]
+    if summary.skipped:
+        rows.append({"项目": "跳过", "值": summary.skipped})
+    rows += [{"项目": f"到期提醒:{kind}", "值": n} for kind, n in summary.due.items()]
+    rows += [{"项目": f"升级:{level}", "值": n} for level, n in summary.escalated.items()]
+    rows += [{"项目": "问责线索", "值": summary.referrals}, {"项目": "新排队消息", "值": summary.queued},
+             {"项目": "收件人", "值": summary.recipients}, {"项目": "送达条数", "值": summary.delivered}]
+    rows += [{"项目": "发送失败", "值": f} for f in summary.failed[:100]]
+    create_table_artifact(rows, key="send-reminders-summary", description=f"{summary.day} 提醒与督办")
+
+
+def run_flow(now: datetime, *, force: bool = False) -> RunSummary:
+    with tags("reminders"):
+        return send_reminders(now, force=force)

@@ -1,0 +1,204 @@
+"""Which open problems are due a reminder or an escalation at a moment, and who is told.
+
+The policy's numbers (sign within, due soon, the 3 / 7 / 15 ladder) become threshold dates
+once per run; each kind is then one SQL query over all open problems, compared with the
+reminder cursors, so the work does not grow with the number of runs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from models.calendar import WorkCalendar, deadline_end, local_date
+from models.catalogue import CheckItem
+from models.deliveries import ReminderCursor
+from models.enums import MessageKind, Role, Status, Supervision, UnitKind
+from models.issues import Issue, IssueEvent
+from models.org import SYSTEM_USER, Unit, User
+from models.overlays import days_to
+from models.places import County, Household, Township, Village, mask_name
+from models.policy import Policy
+
+RUNNING = (Status.ASSIGNED, Status.RECTIFYING)  # a submitted problem waits for its verifier, not its unit
+LADDER = (Supervision.YELLOW, Supervision.RED, Supervision.LISTED)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    today: date
+    next_workday: date
+    due_soon_until: date
+    signed_by: datetime  # assigned before this and still unsigned: remind
+    ladder: dict[Supervision, date]  # deadline on or before this: at least that level
+
+    @classmethod
+    def at(cls, today: date, *, calendar: WorkCalendar, policy: Policy) -> Thresholds:
+        return cls(
+            today=today,
+            next_workday=calendar.add_workdays(today, 1),
+            due_soon_until=calendar.add_workdays(today, policy.due_soon_days),
+            signed_by=deadline_end(calendar.back_workdays(today, policy.sign_within_days)),
+            ladder={level: calendar.back_workdays(today, policy.escalation_days[level]) for level in LADDER},
+        )
+
+
+@dataclass
+class Due:
+    """One problem due one kind of message."""
+
+    kind: MessageKind
+    issue_id: int
+    code: str
+    unit_id: int
+    county_id: int
+    item: dict  # what the message shows
+
+
+def _columns():
+    return (Issue.id, Issue.code, Issue.unit_id, Issue.county_id, Issue.deadline, Issue.supervision,
+            County.name, Township.name, Village.name, Household.head_name, CheckItem.title)
+
+
+def _base():
+    return (select(*_columns()).join(County, Issue.county_id == County.id)
+            .join(CheckItem, Issue.check_item_id == CheckItem.id)
+            .outerjoin(Township, Issue.township_id == Township.id)
+            .outerjoin(Village, Issue.village_id == Village.id)
+            .outerjoin(Household, Issue.household_id == Household.id)
+            .where(Issue.status.in_(RUNNING), Issue.unit_id.is_not(None), Issue.deadline.is_not(None)))
+
+
+def _not_reminded(kind: MessageKind, condition):
+    cursor = aliased(ReminderCursor)
+    return ~exists().where(cursor.issue_id == Issue.id, cursor.kind == kind, condition(cursor))
+
+
+_LEVEL_RANK = {level: rank for rank, level in enumerate(Supervision)}
+
+
+def ladder_level(t: Thresholds):
+    """The level a problem's deadline calls for today, in SQL (NULL below yellow)."""
+    return case(*[(Issue.deadline <= t.ladder[level], level.value) for level in reversed(LADDER)], else_=None)
+
+
+def select_due(session: Session, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[Due], dict[Supervision, list[Due]]]:
+    """(reminders to units, problems to raise per level): a fixed number of queries."""
+    queries = {
+        MessageKind.SIGN_REMINDER: _base().where(
+            Issue.status == Status.ASSIGNED, Issue.assigned_at < t.signed_by,
+            _not_reminded(MessageKind.SIGN_REMINDER, lambda c: c.moved_at >= Issue.assigned_at)),
+        MessageKind.DUE_TOMORROW: _base().where(
+            Issue.deadline >= t.today, Issue.deadline <= t.next_workday,
+            _not_reminded(MessageKind.DUE_TOMORROW, lambda c: c.on_date == Issue.deadline)),
+        MessageKind.DUE_SOON: _base().where(
+            Issue.deadline > t.next_workday, Issue.deadline <= t.due_soon_until,
+            _not_reminded(MessageKind.DUE_SOON, lambda c: c.on_date == Issue.deadline)),
+        MessageKind.OVERDUE: _base().where(
+            Issue.deadline < t.today, _not_reminded(MessageKind.OVERDUE, lambda c: c.on_date >= t.today)),
+    }
+    rows = {kind: session.execute(query.order_by(Issue.deadline, Issue.id)).all() for kind, query in queries.items()}
+    target = ladder_level(t)
+    current_rank = case(*[(Issue.supervision == level.value, rank) for level, rank in _LEVEL_RANK.items()])
+    target_rank = case(*[(target == level.value, _LEVEL_RANK[level]) for level in LADDER], else_=-1)
+    escalations = session.execute(
+        _base().add_columns(target).where(Issue.deadline <= t.ladder[Supervision.YELLOW], target_rank > current_rank)
+        .order_by(Issue.deadline, Issue.id)).all()
+
+    deadlines = [r.deadline for group in rows.values() for r in group] + [r.deadline for r in escalations]
+    between = calendar.between_fn(min(deadlines + [t.today]), max(deadlines + [t.today]))
+
+    def due(kind: MessageKind, row, cursor: date | None, supervision: Supervision | None = None) -> Due:
+        days = between(t.today, row.deadline) if row.deadline >= t.today else -between(row.deadline, t.today)
+        place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
+        level = supervision or row.supervision
+        item = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title,
+                "deadline": row.deadline.isoformat(), "days": days,
+                "supervision": None if level is Supervision.NORMAL else level.label, "note": None,
+                "cursor": cursor.isoformat() if cursor else None}
+        return Due(kind, row.id, row.code, row.unit_id, row.county_id, item)
+
+    reminders = [due(kind, r, t.today if kind in (MessageKind.SIGN_REMINDER, MessageKind.OVERDUE) else r.deadline)
+                 for kind, group in rows.items() for r in group]
+    raise_to: dict[Supervision, list[Due]] = defaultdict(list)
+    for r in escalations:
+        level = Supervision(r[-1])
+        raise_to[level].append(due(MessageKind(level.value), r, None, level))
+    return reminders, dict(raise_to)
+
+
+def escalation_recipients(session: Session) -> dict[Supervision, dict[int, list[int]]]:
+    """Per level, per county id: the user ids told (黄牌 the county's leaders, 红牌 the linked
+    prefecture leader, 挂牌督办 the prefecture coordinators and the linked leader)."""
+    county_leaders: dict[int, list[int]] = defaultdict(list)
+    for user_id, county_id in session.execute(
+            select(User.id, Unit.county_id).join(Unit, User.unit_id == Unit.id)
+            .where(User.role == Role.LEADER, User.active.is_(True), Unit.kind == UnitKind.COUNTY_GOVERNMENT)):
+        county_leaders[county_id].append(user_id)
+    linked: dict[int, list[int]] = defaultdict(list)
+    for user_id, county_id in session.execute(
+            select(User.id, User.linked_county_id)
+            .where(User.role == Role.LEADER, User.active.is_(True), User.linked_county_id.is_not(None))):
+        linked[county_id].append(user_id)
+    prefecture = list(session.scalars(
+        select(User.id).outerjoin(Unit, User.unit_id == Unit.id)
+        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.name != SYSTEM_USER,
+               and_(Unit.county_id.is_(None)))))
+    counties = list(session.scalars(select(County.id)))
+    return {
+        Supervision.YELLOW: dict(county_leaders),
+        Supervision.RED: dict(linked),
+        Supervision.LISTED: {c: sorted(set(prefecture) | set(linked.get(c, []))) for c in counties},
+    }
+
+
+_EVENT_KINDS = {
+    "assign": MessageKind.ASSIGNMENT,
+    "reopen": MessageKind.ASSIGNMENT,
+    "return": MessageKind.RETURNED,
+    "verify": MessageKind.CLOSED,
+    "approve_extension": MessageKind.EXTENSION_DECIDED,
+    "deny_extension": MessageKind.EXTENSION_DECIDED,
+}
+_EVENT_NOTES = {"reopen": "回头看发现反弹,重新整改", "approve_extension": "同意延期", "deny_extension": "不同意延期"}
+
+
+def event_notices(session: Session, *, since: datetime, today: date, calendar: WorkCalendar) -> list[tuple[Due, int, date]]:
+    """Steps since `since` that the unit must hear of: (due, event id, event day).
+
+    A problem recorded straight into 已交办 by hand is an assignment too; one imported from a
+    workbook is not, since the import queued its unit's notice already.
+    """
+    event = IssueEvent
+    rows = session.execute(
+        select(*_columns(), event.id.label("event_id"), event.action, event.at, event.note, event.payload,
+               Issue.inspection_id)
+        .join(event, event.issue_id == Issue.id)
+        .join(County, Issue.county_id == County.id).join(CheckItem, Issue.check_item_id == CheckItem.id)
+        .outerjoin(Township, Issue.township_id == Township.id).outerjoin(Village, Issue.village_id == Village.id)
+        .outerjoin(Household, Issue.household_id == Household.id)
+        .where(event.at >= since, Issue.unit_id.is_not(None),
+               (event.action.in_(list(_EVENT_KINDS)))
+               | ((event.action == "record") & (event.to_status == Status.ASSIGNED) & Issue.inspection_id.is_(None)))
+        .order_by(event.id)
+    ).all()
+    notices = []
+    for row in rows:
+        kind = _EVENT_KINDS.get(row.action, MessageKind.ASSIGNMENT)
+        days = None
+        if row.deadline is not None and kind is not MessageKind.CLOSED:
+            days = days_to(row.deadline, today=today, calendar=calendar)
+        note = row.note or _EVENT_NOTES.get(row.action)
+        if row.action in ("approve_extension",) and row.payload.get("until"):
+            note = f"同意延期至 {row.payload['until']}"
+        place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
+        item = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title,
+                "deadline": row.deadline.isoformat() if row.deadline else None, "days": days,
+                "supervision": None, "note": note, "cursor": None}
+        notices.append((Due(kind, row.id, row.code, row.unit_id, row.county_id, item), row.event_id,
+                        local_date(row.at)))
+    return notices

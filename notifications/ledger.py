@@ -1,0 +1,208 @@
+"""The delivery ledger at work: queue messages, deliver each recipient's due rows as one
+digest, mark them sent or failed (with backoff), and move reminder cursors on success.
+
+Rows are committed when queued, before anything is sent, so a run that dies mid-way leaves
+them queued for the next run. Delivery takes a recipient's rows under FOR UPDATE SKIP
+LOCKED (PostgreSQL), so two runs at once never send the same rows; the rows, their result
+and the cursors are written in the transaction that took them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models.calendar import WorkCalendar, local_date
+from models.deliveries import Channel, Delivery, ReminderCursor
+from models.enums import DeliveryStatus, MessageKind
+from models.issues import Issue
+from models.org import Unit, User
+from models.overlays import days_to
+from models.places import mask_name
+from notifications.messages import Section, render_digest
+from notifications.send import Attempt, RateLimiter, send, write_outbox
+from notifications.urls import kind_of
+
+FIRST_RETRY = timedelta(minutes=10)
+LONGEST_WAIT = timedelta(hours=24)
+
+
+@dataclass
+class Notice:
+    """A message to queue: one section of its recipient's next digest."""
+
+    recipient: str  # "unit:<id>" / "user:<id>"
+    kind: MessageKind
+    reason: str
+    day: date
+    items: list[dict[str, Any]]  # each with issue_id, code, …, and "cursor" (ISO date) for reminders
+
+
+def notice_item(issue: Issue, *, today: date, calendar: WorkCalendar, note: str | None = None) -> dict[str, Any]:
+    """How a message lists one problem (household names masked); no cursor: not a reminder."""
+    days = days_to(issue.deadline, today=today, calendar=calendar) if issue.deadline else None
+    place = [issue.county.name, issue.township.name if issue.township else None,
+             issue.village.name if issue.village else None,
+             mask_name(issue.household.head_name) if issue.household else None]
+    return {"issue_id": issue.id, "code": issue.code, "place": " / ".join(p for p in place if p),
+            "item": issue.check_item.title, "deadline": issue.deadline.isoformat() if issue.deadline else None,
+            "days": days, "supervision": None, "note": note, "cursor": None}
+
+
+def _owner(recipient: str) -> dict[str, int | None]:
+    kind, _, number = recipient.partition(":")
+    return {"unit_id": int(number) if kind == "unit" else None, "user_id": int(number) if kind == "user" else None}
+
+
+def queue(session: Session, notices: list[Notice], *, now: datetime) -> int:
+    """Write the notices not yet in the ledger; add new items to a same-key row not yet sent."""
+    if not notices:
+        return 0
+    days = {n.day for n in notices}
+    existing = {
+        (d.recipient, d.kind, d.reason, d.day): d
+        for d in session.scalars(select(Delivery).where(Delivery.day.in_(days),
+                                                        Delivery.kind.in_({n.kind for n in notices})))
+    }
+    added = 0
+    for notice in notices:
+        row = existing.get((notice.recipient, notice.kind, notice.reason, notice.day))
+        if row is None:
+            row = Delivery(recipient=notice.recipient, **_owner(notice.recipient), kind=notice.kind,
+                           reason=notice.reason, day=notice.day, issue_codes=sorted(i["code"] for i in notice.items),
+                           context={"items": notice.items}, status=DeliveryStatus.QUEUED, attempts=0,
+                           created_at=now, result=[])
+            session.add(row)
+            existing[(notice.recipient, notice.kind, notice.reason, notice.day)] = row
+            added += 1
+        elif row.status is not DeliveryStatus.SENT:
+            known = set(row.issue_codes)
+            fresh = [i for i in notice.items if i["code"] not in known]
+            if fresh:
+                row.context = {**row.context, "items": row.context.get("items", []) + fresh}
+                row.issue_codes = sorted(known | {i["code"] for i in fresh})
+    session.flush()
+    return added
+
+
+def _due(now: datetime):
+    return or_(Delivery.status == DeliveryStatus.QUEUED,
+               (Delivery.status == DeliveryStatus.FAILED) & (Delivery.next_attempt_at <= now))
+
+
+def due_recipients(session: Session, *, now: datetime) -> list[str]:
+    return list(session.scalars(select(Delivery.recipient).where(_due(now)).distinct().order_by(Delivery.recipient)))
+
+
+@dataclass
+class Outcome:
+    recipient: str
+    ok: bool
+    rows: int
+    items: int
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+def recipient_name(session: Session, recipient: str) -> str:
+    kind, _, number = recipient.partition(":")
+    if kind == "unit":
+        unit = session.get(Unit, int(number))
+        return unit.name if unit else recipient
+    user = session.get(User, int(number))
+    return (user.display_name or user.name) if user else recipient
+
+
+def channels_of(session: Session, recipient: str) -> list[Channel]:
+    owner = _owner(recipient)
+    column = Channel.unit_id if owner["unit_id"] is not None else Channel.user_id
+    number = owner["unit_id"] if owner["unit_id"] is not None else owner["user_id"]
+    return list(session.scalars(select(Channel).where(column == number, Channel.active.is_(True))
+                                .order_by(Channel.priority, Channel.id)))
+
+
+def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
+               policy: dict[str, int]) -> Outcome | None:
+    """Send the recipient's due rows as one digest: channels by priority, else the outbox."""
+    rows = list(session.scalars(
+        select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
+        .with_for_update(skip_locked=True)))
+    if not rows:
+        return None  # another run holds them, or sent them meanwhile
+    name = recipient_name(session, recipient)
+    merged: dict[MessageKind, list[dict]] = {}
+    for row in rows:
+        merged.setdefault(row.kind, []).extend(_items(row))
+    sections = [Section(kind, items) for kind, items in merged.items()]
+    day = local_date(now).isoformat()
+    where = f"rectify issue list --unit {name}" if recipient.startswith("unit:") else "rectify issue list"
+
+    def message(limit: int | None):
+        return render_digest(recipient=name, day=day, sections=sections, policy=policy, where=where,
+                             limit_bytes=limit)
+
+    attempts: list[Attempt] = []
+    channels = channels_of(session, recipient)
+    if not channels:
+        whole = message(None)
+        attempts.append(write_outbox(outbox, recipient=name, day=day, title=whole.title, body=whole.body,
+                                     delivery_ids=[r.id for r in rows]))
+    for channel in channels:
+        text = message(kind_of(channel.url).limit_bytes)
+        attempts.append(send(channel.url, title=text.title, body=text.body, limiter=limiter))
+        if attempts[-1].ok:
+            break
+    ok = attempts[-1].ok
+    _record(session, rows, attempts, ok=ok, now=now)
+    return Outcome(recipient=name, ok=ok, rows=len(rows), items=sum(len(i) for i in merged.values()),
+                   attempts=attempts)
+
+
+def _items(row: Delivery) -> list[dict[str, Any]]:
+    """The row's items; a row queued before items were stored lists its codes alone."""
+    items = row.context.get("items")
+    if items:
+        return items
+    blank = {"issue_id": None, "place": "", "item": "", "deadline": None, "days": None, "supervision": None,
+             "note": None, "cursor": None}
+    return [{**blank, "code": code} for code in row.issue_codes]
+
+
+def _record(session: Session, rows: list[Delivery], attempts: list[Attempt], *, ok: bool, now: datetime) -> None:
+    results = [a.as_dict() for a in attempts]
+    for row in rows:
+        row.attempts += 1
+        row.result = results
+        if ok:
+            row.status, row.sent_at, row.channel, row.error = DeliveryStatus.SENT, now, attempts[-1].channel[:200], None
+        else:
+            row.status = DeliveryStatus.FAILED
+            row.error = "; ".join(a.detail for a in attempts)[:1000]
+            row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_WAIT)
+    session.flush()
+    if ok:
+        move_cursors(session, rows, now=now)
+
+
+def move_cursors(session: Session, rows: list[Delivery], *, now: datetime) -> None:
+    values = [
+        {"issue_id": item["issue_id"], "kind": row.kind, "on_date": date.fromisoformat(item["cursor"]),
+         "delivery_id": row.id, "moved_at": now}
+        for row in rows for item in row.context.get("items", []) if item.get("cursor")
+    ]
+    if not values:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = ReminderCursor.__table__
+    for start in range(0, len(values), 1000):
+        statement = insert(table).values(values[start:start + 1000])
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[table.c.issue_id, table.c.kind],
+            set_={"on_date": statement.excluded.on_date, "delivery_id": statement.excluded.delivery_id,
+                  "moved_at": statement.excluded.moved_at}))

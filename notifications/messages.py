@@ -1,0 +1,67 @@
+"""Rendering: one template per message kind renders a section; a recipient's sections in one
+run make one digest. Templates run sandboxed with StrictUndefined: a missing value is an
+error, never an empty gap in a message. A digest too long for its channel is cut, in bytes,
+section by section, and says how many items were left out and where to see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from models.enums import MessageKind
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,
+                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+
+
+@dataclass
+class Section:
+    kind: MessageKind
+    items: list[dict[str, Any]]
+
+
+@dataclass
+class Message:
+    title: str
+    body: str
+    shown: int
+    omitted: int
+
+
+def _section(section: Section, limit: int | None, policy: dict[str, int]) -> str:
+    items = section.items if limit is None else section.items[:limit]
+    return _env.get_template(f"{section.kind.value}.md.j2").render(
+        items=items, omitted=len(section.items) - len(items), policy=policy).strip()
+
+
+def render_digest(*, recipient: str, day: str, sections: list[Section], policy: dict[str, int], where: str,
+                  limit_bytes: int | None = None) -> Message:
+    """The digest, with as many items per section as fit in `limit_bytes` (all when None)."""
+    order = list(MessageKind)
+    sections = sorted(sections, key=lambda s: order.index(s.kind))
+    total = sum(len(s.items) for s in sections)
+    title = f"{recipient}:" + "、".join(s.kind.label for s in sections) + f"({day})"
+
+    def build(per_section: int | None) -> Message:
+        parts = [_section(s, per_section, policy) for s in sections]
+        shown = sum(len(s.items) if per_section is None else min(per_section, len(s.items)) for s in sections)
+        body = _env.get_template("digest.md.j2").render(
+            recipient=recipient, day=day, sections="\n\n".join(parts), omitted=total - shown, where=where).strip()
+        return Message(title=title, body=body, shown=shown, omitted=total - shown)
+
+    message = build(None)
+    if limit_bytes is None or len(message.body.encode()) <= limit_bytes:
+        return message
+    low, high = 0, max(len(s.items) for s in sections)  # the largest count per section that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(build(middle).body.encode()) <= limit_bytes:
+            low = middle
+        else:
+            high = middle - 1
+    return build(low)
