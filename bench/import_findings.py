@@ -17,24 +17,19 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import resource
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-WORK = Path(tempfile.mkdtemp(prefix="rectify-bench-"))
-os.environ["RECTIFY_HOME"] = str(WORK / "home")
+from common import BIN, best_of, run_child, scratch, start_prefect_server, stop  # noqa: E402
+
+WORK = scratch("rectify-bench-")
 os.environ["RECTIFY_DATABASE_URL"] = f"sqlite:///{WORK / 'seeded.db'}"
-os.environ["PREFECT_HOME"] = str(WORK / "prefect")
 
 from openpyxl import Workbook, load_workbook  # noqa: E402
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert  # noqa: E402
@@ -88,12 +83,6 @@ def build_workbook(rows: int) -> Path:
     return path
 
 
-def best_of(times: int, measure):
-    """The fastest of several runs (the others lost time to the machine, not to the code)."""
-    results = [measure() for _ in range(times)]
-    return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
-
-
 _copies = itertools.count()
 
 
@@ -134,33 +123,6 @@ def use_case(path: Path) -> tuple[float, int]:
     return time.perf_counter() - start, len(report.created)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_prefect_server() -> tuple[subprocess.Popen, str, float]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    start = time.perf_counter()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
-    )
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.perf_counter() - start > 180:
-            raise SystemExit("Prefect server did not start")
-        time.sleep(0.2)
-    return server, url, time.perf_counter() - start
-
-
 def flow_run(path: Path) -> float:
     from flows.intake.flow import run_import
 
@@ -173,15 +135,9 @@ def flow_run(path: Path) -> float:
 
 def command(path: Path, api_url: str) -> tuple[float, float]:
     env = {**os.environ, "RECTIFY_DATABASE_URL": fresh_copy("command"), "PREFECT_API_URL": api_url}
-    start = time.perf_counter()
-    done = subprocess.run([str(Path(sys.executable).parent / "rectify"), "import", str(path), "--inspection",
-                           INSPECTION, "--as-of", NOW], env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    elapsed, peak_mb, _ = run_child([str(BIN / "rectify"), "import", str(path), "--inspection", INSPECTION,
+                                     "--as-of", NOW], env)
     return elapsed, peak_mb
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -196,12 +152,8 @@ def main() -> None:
         command_s, peak_mb = best_of(2, lambda: command(path, api_url))
         os.environ["PREFECT_API_URL"] = api_url
         flow_s = flow_run(path)
-        from prefect.logging.handlers import APILogWorker
-
-        APILogWorker.drain_all(timeout=10)  # the run's logs reach the server before it stops
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     print(f"rows in workbook               {rows:>8}   ({problems} become problems)")
     print(f"floor (openpyxl + Core insert) {floor_s:8.2f} s")
     print(f"import use case                {core_s:8.2f} s   {core_s / floor_s:4.2f}x floor")

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from flows.context import unit_of_work
-from models.db import rectify_home
+from flows.context import engine_for, unit_of_work
+from models.db import rectify_home, session_factory
 from models.enums import MessageKind, Supervision
 from models.lifecycle import escalate_many
 from models.lookup import get_user
@@ -95,9 +95,10 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
 def _refer(session, issue_ids: set[int], now: datetime) -> int:
     known = set(session.scalars(select(Referral.issue_id).where(Referral.issue_id.in_(issue_ids),
                                                                 Referral.reason == "listed")))
-    fresh = [Referral(issue_id=i, reason="listed", note="逾期升级为挂牌督办,移交问责线索", created_at=now)
+    fresh = [{"issue_id": i, "reason": "listed", "note": "逾期升级为挂牌督办,移交问责线索", "created_at": now}
              for i in sorted(issue_ids - known)]
-    session.add_all(fresh)
+    if fresh:
+        session.execute(insert(Referral), fresh)
     return len(fresh)
 
 
@@ -108,9 +109,7 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
     with unit_of_work(now) as ctx:
         recipients = due_recipients(ctx.session, now=now)
         numbers = message_numbers(ctx.policy)
-    for recipient in recipients:
-        with unit_of_work(now) as ctx:
-            outcome = deliver_to(ctx.session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers)
+    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers):
         if outcome is None:
             continue
         summary.recipients += 1
@@ -118,6 +117,16 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
             summary.delivered += outcome.rows
         else:
             summary.failed.append(f"{outcome.recipient}:{outcome.attempts[-1].detail}")
+
+
+def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateLimiter, numbers: dict):
+    """One session for the loop; one transaction (begun, committed) per recipient."""
+    with session_factory(engine_for())() as session:
+        for recipient in recipients:
+            with session.begin():
+                outcome = deliver_to(session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers)
+            session.expunge_all()
+            yield outcome
 
 
 @task(name="queue-due", cache_policy=NO_CACHE)

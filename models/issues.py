@@ -120,7 +120,8 @@ class IssueEvent(Base):
     """One step of a problem's life. Rows are only ever inserted."""
 
     __tablename__ = "issue_events"
-    __table_args__ = (UniqueConstraint("issue_id", "seq"), _from_check, _to_check)
+    __table_args__ = (UniqueConstraint("issue_id", "seq"), _from_check, _to_check,
+                      Index("ix_issue_events_action_at", "action", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"))

@@ -518,10 +518,10 @@ def escalate_many(session: Session, issue_ids: list[int], *, level: Supervision,
     lower = SUPERVISION_ORDER[: SUPERVISION_ORDER.index(level)]
     table = Issue.__table__
     raised: list[int] = []
-    for start in range(0, len(issue_ids), 500):
+    for start in range(0, len(issue_ids), 2000):
         rows = session.execute(
             update(table)
-            .where(table.c.id.in_(issue_ids[start:start + 500]), table.c.status.in_([s.value for s in OPEN_STATUSES]),
+            .where(table.c.id.in_(issue_ids[start:start + 2000]), table.c.status.in_([s.value for s in OPEN_STATUSES]),
                    table.c.supervision.in_([s.value for s in lower]))
             .values(supervision=level.value, version=table.c.version + 1)
             .returning(table.c.id, table.c.version, table.c.status, table.c.supervision)

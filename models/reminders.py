@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import String, and_, case, cast, exists, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from models.calendar import WorkCalendar, deadline_end, local_date
@@ -60,17 +60,17 @@ class Due:
 
 
 def _columns():
-    return (Issue.id, Issue.code, Issue.unit_id, Issue.county_id, Issue.deadline, Issue.supervision,
+    # Plain text and numbers: 100,000 rows need no enum or date objects.
+    return (Issue.id, Issue.code, Issue.unit_id, Issue.county_id, cast(Issue.deadline, String(10)).label("deadline"),
+            type_coerce(Issue.supervision, String).label("supervision"),
             County.name, Township.name, Village.name, Household.head_name, CheckItem.title)
 
 
-def _base():
-    return (select(*_columns()).join(County, Issue.county_id == County.id)
-            .join(CheckItem, Issue.check_item_id == CheckItem.id)
+def _joined(query):
+    return (query.join(County, Issue.county_id == County.id).join(CheckItem, Issue.check_item_id == CheckItem.id)
             .outerjoin(Township, Issue.township_id == Township.id)
             .outerjoin(Village, Issue.village_id == Village.id)
-            .outerjoin(Household, Issue.household_id == Household.id)
-            .where(Issue.status.in_(RUNNING), Issue.unit_id.is_not(None), Issue.deadline.is_not(None)))
+            .outerjoin(Household, Issue.household_id == Household.id))
 
 
 def _not_reminded(kind: MessageKind, condition):
@@ -81,54 +81,71 @@ def _not_reminded(kind: MessageKind, condition):
 _LEVEL_RANK = {level: rank for rank, level in enumerate(Supervision)}
 
 
-def ladder_level(t: Thresholds):
-    """The level a problem's deadline calls for today, in SQL (NULL below yellow)."""
-    return case(*[(Issue.deadline <= t.ladder[level], level.value) for level in reversed(LADDER)], else_=None)
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def due_rows(session: Session, t: Thresholds) -> list:
+    """One query over the running problems: per problem, which reminders and which level are due."""
+    sign = and_(Issue.status == Status.ASSIGNED, Issue.assigned_at < t.signed_by,
+                _not_reminded(MessageKind.SIGN_REMINDER, lambda c: c.moved_at >= Issue.assigned_at))
+    due_kind = case(
+        (and_(Issue.deadline >= t.today, Issue.deadline <= t.next_workday,
+              _not_reminded(MessageKind.DUE_TOMORROW, lambda c: c.on_date == Issue.deadline)),
+         MessageKind.DUE_TOMORROW.value),
+        (and_(Issue.deadline > t.next_workday, Issue.deadline <= t.due_soon_until,
+              _not_reminded(MessageKind.DUE_SOON, lambda c: c.on_date == Issue.deadline)),
+         MessageKind.DUE_SOON.value),
+        else_=None)
+    overdue = and_(Issue.deadline < t.today, _not_reminded(MessageKind.OVERDUE, lambda c: c.on_date >= t.today))
+    target = case(*[(Issue.deadline <= t.ladder[level], level.value) for level in reversed(LADDER)], else_=None)
+    current_rank = case(*[(Issue.supervision == level.value, rank) for level, rank in _LEVEL_RANK.items()])
+    target_rank = case(*[(target == level.value, _LEVEL_RANK[level]) for level in LADDER], else_=-1)
+    raise_it = and_(Issue.deadline <= t.ladder[Supervision.YELLOW], target_rank > current_rank)
+    query = _joined(select(*_columns(), _flag(sign).label("sign"), due_kind.label("due_kind"),
+                           _flag(overdue).label("overdue"), case((raise_it, target), else_=None).label("raise_to")))
+    query = query.where(Issue.status.in_(RUNNING), Issue.unit_id.is_not(None), Issue.deadline.is_not(None),
+                        or_(sign, due_kind.is_not(None), overdue, raise_it)).order_by(Issue.deadline, Issue.id)
+    return session.execute(query).all()
+
+
+def to_dues(rows: list, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[Due], dict[Supervision, list[Due]]]:
+    """(reminders to units, problems to raise per level), each with what its message shows."""
+    reminders: list[Due] = []
+    raise_to: dict[Supervision, list[Due]] = defaultdict(list)
+    if not rows:
+        return reminders, {}
+    first = min(date.fromisoformat(rows[0].deadline), t.today)
+    last = max(date.fromisoformat(rows[-1].deadline), t.today)
+    between = calendar.between_fn(first, last)
+    days_of = {}
+    day = first
+    while day <= last:
+        days_of[day.isoformat()] = between(t.today, day) if day >= t.today else -between(day, t.today)
+        day += timedelta(days=1)
+    labels = {level.value: (None if level is Supervision.NORMAL else level.label) for level in Supervision}
+    kinds = {kind.value: kind for kind in MessageKind}
+    levels = {level.value: level for level in LADDER}
+    today = t.today.isoformat()
+    for row in rows:
+        place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
+        base = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title, "deadline": row.deadline,
+                "days": days_of[row.deadline], "supervision": labels[row.supervision], "note": None, "cursor": None}
+        key = (row.id, row.code, row.unit_id, row.county_id)
+        if row.sign:
+            reminders.append(Due(MessageKind.SIGN_REMINDER, *key, {**base, "cursor": today}))
+        if row.due_kind:
+            reminders.append(Due(kinds[row.due_kind], *key, {**base, "cursor": row.deadline}))
+        if row.overdue:
+            reminders.append(Due(MessageKind.OVERDUE, *key, {**base, "cursor": today}))
+        if row.raise_to:
+            level = levels[row.raise_to]
+            raise_to[level].append(Due(kinds[row.raise_to], *key, {**base, "supervision": level.label}))
+    return reminders, dict(raise_to)
 
 
 def select_due(session: Session, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[Due], dict[Supervision, list[Due]]]:
-    """(reminders to units, problems to raise per level): a fixed number of queries."""
-    queries = {
-        MessageKind.SIGN_REMINDER: _base().where(
-            Issue.status == Status.ASSIGNED, Issue.assigned_at < t.signed_by,
-            _not_reminded(MessageKind.SIGN_REMINDER, lambda c: c.moved_at >= Issue.assigned_at)),
-        MessageKind.DUE_TOMORROW: _base().where(
-            Issue.deadline >= t.today, Issue.deadline <= t.next_workday,
-            _not_reminded(MessageKind.DUE_TOMORROW, lambda c: c.on_date == Issue.deadline)),
-        MessageKind.DUE_SOON: _base().where(
-            Issue.deadline > t.next_workday, Issue.deadline <= t.due_soon_until,
-            _not_reminded(MessageKind.DUE_SOON, lambda c: c.on_date == Issue.deadline)),
-        MessageKind.OVERDUE: _base().where(
-            Issue.deadline < t.today, _not_reminded(MessageKind.OVERDUE, lambda c: c.on_date >= t.today)),
-    }
-    rows = {kind: session.execute(query.order_by(Issue.deadline, Issue.id)).all() for kind, query in queries.items()}
-    target = ladder_level(t)
-    current_rank = case(*[(Issue.supervision == level.value, rank) for level, rank in _LEVEL_RANK.items()])
-    target_rank = case(*[(target == level.value, _LEVEL_RANK[level]) for level in LADDER], else_=-1)
-    escalations = session.execute(
-        _base().add_columns(target).where(Issue.deadline <= t.ladder[Supervision.YELLOW], target_rank > current_rank)
-        .order_by(Issue.deadline, Issue.id)).all()
-
-    deadlines = [r.deadline for group in rows.values() for r in group] + [r.deadline for r in escalations]
-    between = calendar.between_fn(min(deadlines + [t.today]), max(deadlines + [t.today]))
-
-    def due(kind: MessageKind, row, cursor: date | None, supervision: Supervision | None = None) -> Due:
-        days = between(t.today, row.deadline) if row.deadline >= t.today else -between(row.deadline, t.today)
-        place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
-        level = supervision or row.supervision
-        item = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title,
-                "deadline": row.deadline.isoformat(), "days": days,
-                "supervision": None if level is Supervision.NORMAL else level.label, "note": None,
-                "cursor": cursor.isoformat() if cursor else None}
-        return Due(kind, row.id, row.code, row.unit_id, row.county_id, item)
-
-    reminders = [due(kind, r, t.today if kind in (MessageKind.SIGN_REMINDER, MessageKind.OVERDUE) else r.deadline)
-                 for kind, group in rows.items() for r in group]
-    raise_to: dict[Supervision, list[Due]] = defaultdict(list)
-    for r in escalations:
-        level = Supervision(r[-1])
-        raise_to[level].append(due(MessageKind(level.value), r, None, level))
-    return reminders, dict(raise_to)
+    return to_dues(due_rows(session, t), t, calendar=calendar)
 
 
 def escalation_recipients(session: Session) -> dict[Supervision, dict[int, list[int]]]:
@@ -175,29 +192,25 @@ def event_notices(session: Session, *, since: datetime, today: date, calendar: W
     """
     event = IssueEvent
     rows = session.execute(
-        select(*_columns(), event.id.label("event_id"), event.action, event.at, event.note, event.payload,
-               Issue.inspection_id)
-        .join(event, event.issue_id == Issue.id)
-        .join(County, Issue.county_id == County.id).join(CheckItem, Issue.check_item_id == CheckItem.id)
-        .outerjoin(Township, Issue.township_id == Township.id).outerjoin(Village, Issue.village_id == Village.id)
-        .outerjoin(Household, Issue.household_id == Household.id)
-        .where(event.at >= since, Issue.unit_id.is_not(None),
-               (event.action.in_(list(_EVENT_KINDS)))
-               | ((event.action == "record") & (event.to_status == Status.ASSIGNED) & Issue.inspection_id.is_(None)))
+        _joined(select(*_columns(), event.id.label("event_id"), event.action, event.at, event.note, event.payload)
+                .join(event, event.issue_id == Issue.id))
+        .where(event.action.in_([*_EVENT_KINDS, "record"]), event.at >= since, Issue.unit_id.is_not(None),
+               (event.action != "record") | ((event.to_status == Status.ASSIGNED) & Issue.inspection_id.is_(None)))
         .order_by(event.id)
     ).all()
     notices = []
     for row in rows:
         kind = _EVENT_KINDS.get(row.action, MessageKind.ASSIGNMENT)
+        deadline = date.fromisoformat(row.deadline) if row.deadline else None
         days = None
-        if row.deadline is not None and kind is not MessageKind.CLOSED:
-            days = days_to(row.deadline, today=today, calendar=calendar)
+        if deadline is not None and kind is not MessageKind.CLOSED:
+            days = days_to(deadline, today=today, calendar=calendar)
         note = row.note or _EVENT_NOTES.get(row.action)
         if row.action in ("approve_extension",) and row.payload.get("until"):
             note = f"同意延期至 {row.payload['until']}"
         place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
         item = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title,
-                "deadline": row.deadline.isoformat() if row.deadline else None, "days": days,
+                "deadline": row.deadline, "days": days,
                 "supervision": None, "note": note, "cursor": None}
         notices.append((Due(kind, row.id, row.code, row.unit_id, row.county_id, item), row.event_id,
                         local_date(row.at)))

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -176,21 +176,24 @@ def _items(row: Delivery) -> list[dict[str, Any]]:
 
 def _record(session: Session, rows: list[Delivery], attempts: list[Attempt], *, ok: bool, now: datetime) -> None:
     results = [a.as_dict() for a in attempts]
+    error = None if ok else "; ".join(a.detail for a in attempts)[:1000]
+    changes = []
     for row in rows:
-        row.attempts += 1
-        row.result = results
+        change = {"id": row.id, "attempts": row.attempts + 1, "result": results, "error": error}
         if ok:
-            row.status, row.sent_at, row.channel, row.error = DeliveryStatus.SENT, now, attempts[-1].channel[:200], None
+            change.update(status=DeliveryStatus.SENT, sent_at=now, channel=attempts[-1].channel[:200])
         else:
-            row.status = DeliveryStatus.FAILED
-            row.error = "; ".join(a.detail for a in attempts)[:1000]
-            row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_WAIT)
-    session.flush()
+            change.update(status=DeliveryStatus.FAILED,
+                          next_attempt_at=now + min(FIRST_RETRY * 2 ** row.attempts, LONGEST_WAIT))
+        changes.append(change)
+    # One UPDATE by primary key, executed for all the rows; the rows were locked when taken.
+    session.execute(update(Delivery), changes)
     if ok:
         move_cursors(session, rows, now=now)
 
 
 def move_cursors(session: Session, rows: list[Delivery], *, now: datetime) -> None:
+    """Record, per problem and kind, what was just delivered (one upsert, many parameter sets)."""
     values = [
         {"issue_id": item["issue_id"], "kind": row.kind, "on_date": date.fromisoformat(item["cursor"]),
          "delivery_id": row.id, "moved_at": now}
@@ -200,9 +203,9 @@ def move_cursors(session: Session, rows: list[Delivery], *, now: datetime) -> No
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = ReminderCursor.__table__
-    for start in range(0, len(values), 1000):
-        statement = insert(table).values(values[start:start + 1000])
-        session.execute(statement.on_conflict_do_update(
-            index_elements=[table.c.issue_id, table.c.kind],
-            set_={"on_date": statement.excluded.on_date, "delivery_id": statement.excluded.delivery_id,
-                  "moved_at": statement.excluded.moved_at}))
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.issue_id, table.c.kind],
+        set_={"on_date": statement.excluded.on_date, "delivery_id": statement.excluded.delivery_id,
+              "moved_at": statement.excluded.moved_at})
+    session.execute(statement, values)

@@ -35,6 +35,9 @@ def upgrade() -> None:
     with op.batch_alter_table('channels', schema=None) as batch_op:
         batch_op.create_index('ix_channels_owner', ['unit_id', 'user_id'], unique=False)
 
+    with op.batch_alter_table('issue_events', schema=None) as batch_op:
+        batch_op.create_index('ix_issue_events_action_at', ['action', 'at'], unique=False)
+
     op.create_table('referrals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('issue_id', sa.Integer(), nullable=False),
@@ -91,6 +94,8 @@ def downgrade() -> None:
         batch_op.drop_column('next_attempt_at')
 
     op.drop_table('reminder_cursors')
+    with op.batch_alter_table('issue_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_issue_events_action_at')
     op.drop_table('referrals')
     with op.batch_alter_table('channels', schema=None) as batch_op:
         batch_op.drop_index('ix_channels_owner')

@@ -1,0 +1,77 @@
+"""What the benchmarks share: a scratch folder, a Prefect server of their own, best-of timing."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def scratch(prefix: str) -> Path:
+    """A fresh folder for the run's databases, with rectify and Prefect pointed into it."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["RECTIFY_HOME"] = str(work / "home")
+    os.environ["PREFECT_HOME"] = str(work / "prefect")
+    return work
+
+
+def best_of(times: int, measure):
+    """The fastest of several runs (the others lost time to the machine, not to the code)."""
+    results = [measure() for _ in range(times)]
+    return min(results, key=lambda r: r[0] if isinstance(r, tuple) else r)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_prefect_server() -> tuple[subprocess.Popen, str, float]:
+    """`prefect server start` on a free port; returns the process, its API URL and its start-up time."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    start = time.perf_counter()
+    server = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
+    )
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.perf_counter() - start > 180:
+            raise SystemExit("Prefect server did not start")
+        time.sleep(0.2)
+    return server, url, time.perf_counter() - start
+
+
+def stop(server: subprocess.Popen) -> None:
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)  # the runs' logs reach the server before it stops
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run a command; (seconds, peak memory in MB of the largest child waited for so far, stdout)."""
+    start = time.perf_counter()
+    done = subprocess.run(args, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.stdout
