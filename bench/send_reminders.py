@@ -148,7 +148,7 @@ def main() -> None:
         big_tasks, small_tasks = task_runs(big_run), task_runs(small_run)
     finally:
         stop(server)
-    outbox = sum(1 for _ in (WORK / f"home-{args.issues}" / "outbox").rglob("*.md"))
+    outbox = sum(1 for _ in (WORK / f"home-{args.issues}" / "outbox" / TODAY.isoformat()).glob("*.md"))
     print(f"open problems / units             {args.issues:>8} / {args.units}")
     print(f"selection query (due_rows)        {select_s:8.2f} s   {reminders} reminders, {escalations} escalations due")
     print(f"building their message items      {items_s:8.2f} s")

@@ -87,6 +87,7 @@ def run_demo(console: Console) -> list[str]:
     if already:
         console.print(f"[yellow]{COUNTY} 已有 {already} 个问题(演示已运行过),不再重复登记[/]")
         _report(console)
+        run_reminder_days(console)
         return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
@@ -157,8 +158,30 @@ def run_demo(console: Console) -> list[str]:
     step(10, act.escalate, plan, actor=coordinator, level="黄牌", note="逾期未签收")
 
     _report(console)
+    run_reminder_days(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
     return [housing, economy, clinic, plan, dup]
+
+
+REMINDER_DAYS = ("2016-08-23 08:30", "2016-08-30 08:30", "2016-09-06 08:30", "2016-09-20 08:30")
+
+
+def run_reminder_days(console: Console) -> None:
+    """Run send-reminders on a few mornings; with no channel configured, every digest lands in
+    the outbox as a Markdown file, so the demo shows what each unit and leader would receive."""
+    from flows.reminders import run_flow
+
+    for moment in REMINDER_DAYS:
+        summary = run_flow(parse_instant(moment))
+        raised = "、".join(f"{k} {n}" for k, n in summary.escalated.items()) or "无"
+        console.print(f"{moment[:10]} 提醒:新排队 {summary.queued} 条,送达 {summary.recipients} 个收件人;升级 {raised}")
+    outbox = rectify_home() / "outbox"
+    files = sorted(outbox.rglob("*.md"))
+    console.print(f"发件箱 {outbox}:{len(files)} 份消息(未配置通知渠道时写入此处;配置方法见 docs/channels.md)")
+    sample = next((f for f in files if "领导" in f.name), files[0] if files else None)
+    if sample is not None:
+        console.rule(f"示例:{sample.relative_to(outbox)}")
+        console.print(sample.read_text(encoding="utf-8")[:1500], markup=False)
 
 
 def _report(console: Console) -> None:

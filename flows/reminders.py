@@ -87,7 +87,8 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
             summary.due[due.kind.label] += 1
         notices += [Notice(f"unit:{unit_id}", kind, REASONS[kind], today, items)
                     for (unit_id, kind), items in grouped.items()]
-        for due, event_id, day in event_notices(session, since=now - EVENT_WINDOW, today=today, calendar=ctx.calendar):
+        for due, event_id, day in event_notices(session, since=now - EVENT_WINDOW, until=now, today=today,
+                                                    calendar=ctx.calendar):
             notices.append(Notice(f"unit:{due.unit_id}", due.kind, f"event:{event_id}", day, [due.item]))
         summary.queued = queue(session, notices, now=now)
 

@@ -184,8 +184,8 @@ _EVENT_KINDS = {
 _EVENT_NOTES = {"reopen": "回头看发现反弹,重新整改", "approve_extension": "同意延期", "deny_extension": "不同意延期"}
 
 
-def event_notices(session: Session, *, since: datetime, today: date, calendar: WorkCalendar) -> list[tuple[Due, int, date]]:
-    """Steps since `since` that the unit must hear of: (due, event id, event day).
+def event_notices(session: Session, *, since: datetime, until: datetime, today: date, calendar: WorkCalendar) -> list[tuple[Due, int, date]]:
+    """Steps between `since` and `until` that the unit must hear of: (due, event id, event day).
 
     A problem recorded straight into 已交办 by hand is an assignment too; one imported from a
     workbook is not, since the import queued its unit's notice already.
@@ -194,7 +194,7 @@ def event_notices(session: Session, *, since: datetime, today: date, calendar: W
     rows = session.execute(
         _joined(select(*_columns(), event.id.label("event_id"), event.action, event.at, event.note, event.payload)
                 .join(event, event.issue_id == Issue.id))
-        .where(event.action.in_([*_EVENT_KINDS, "record"]), event.at >= since, Issue.unit_id.is_not(None),
+        .where(event.action.in_([*_EVENT_KINDS, "record"]), event.at >= since, event.at <= until, Issue.unit_id.is_not(None),
                (event.action != "record") | ((event.to_status == Status.ASSIGNED) & Issue.inspection_id.is_(None)))
         .order_by(event.id)
     ).all()
