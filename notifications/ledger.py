@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import false, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -130,6 +130,10 @@ def channels_of(session: Session, recipient: str) -> list[Channel]:
 def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
                policy: dict[str, int]) -> Outcome | None:
     """Send the recipient's due rows as one digest: channels by priority, else the outbox."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: take the database's write lock before reading, so a second
+        # run at the same time waits here and then finds the rows already sent.
+        session.execute(update(Delivery).where(false()).values(attempts=Delivery.attempts))
     rows = list(session.scalars(
         select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
         .with_for_update(skip_locked=True)))

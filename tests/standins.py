@@ -10,6 +10,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from collections import defaultdict, deque
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,7 @@ class Robots:
         self.requests: list[dict] = []
         self.answers: dict[str, deque] = defaultdict(deque)
         self.secrets: dict[str, str] = {}  # token -> signing secret to verify
+        self.delay = 0.0  # seconds before each answer, as a slow service takes
         robots = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,6 +45,7 @@ class Robots:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                time.sleep(robots.delay)
                 self._reply(robots.handle(url.path, query, body))
 
             def do_GET(self) -> None:  # noqa: N802

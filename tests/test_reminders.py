@@ -233,3 +233,34 @@ def test_the_cli_runs_the_flow_and_manages_channels(problem, prefect_harness):
         assert len(robots.of("dingtalk")) == 2
         shown = json.loads(runner.invoke(app, ["deliveries", "--format", "json"]).stdout)
         assert {d["status"] for d in shown} == {"sent"} and all(TOKEN not in (d["channel"] or "") for d in shown)
+
+
+def test_two_runs_at_once_send_each_message_once(problem):
+    import threading
+
+    from flows.reminders import deliver_due
+
+    with Robots() as robots:
+        add_channel(problem["unit"], f"rwecombot://key-1?api={robots.api}", 1)
+        add_channel("色达县教育局", f"rwecombot://key-2?api={robots.api}", 1)
+        with unit_of_work(ASSIGNED_AT) as ctx:
+            act.record(ctx, actor="督导员14", county=COUNTY, item="减贫实施方案", description="方案未细化",
+                       severity="一般", unit="色达县教育局")
+        now = at(date(2016, 8, 23))
+        queue_due(now, RunSummary(day="2016-08-23"))
+        robots.delay = 0.5  # the first run is still talking to the robot when the second starts
+        start = threading.Barrier(2)
+        summaries = [RunSummary(day="2016-08-23"), RunSummary(day="2016-08-23")]
+
+        def run(summary: RunSummary) -> None:
+            start.wait()
+            deliver_due(now, summary)
+
+        threads = [threading.Thread(target=run, args=(s,)) for s in summaries]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        keys = sorted(r["query"]["key"] for r in robots.of("wecombot"))
+        assert keys == ["key-1", "key-2"]
+        assert sum(s.recipients for s in summaries) == 2 and not any(s.failed for s in summaries)
