@@ -94,7 +94,7 @@ def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(�
     """向一个渠道发送测试消息,显示对方的回答(不写入发送台账)。"""
     from flows.reminders import message_numbers
     from models.enums import MessageKind
-    from notifications.ledger import recipient_name
+    from notifications.ledger import Directory
     from notifications.messages import Section, render_digest
     from notifications.send import RateLimiter, send
     from notifications.urls import kind_of
@@ -103,7 +103,7 @@ def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(�
         channel = ctx.session.get(Channel, channel_id)
         if channel is None:
             raise NotFound("通知渠道", str(channel_id), hint="用 rectify channel list 查看编号")
-        name = recipient_name(ctx.session, channel.recipient)
+        name = Directory.load(ctx.session).name(channel.recipient)
         message = render_digest(recipient=name, day=ctx.today.isoformat(), sections=[Section(MessageKind.TEST, [])],
                                 policy=message_numbers(ctx.policy), where="rectify channel list",
                                 limit_bytes=kind_of(channel.url).limit_bytes)
@@ -126,7 +126,7 @@ def deliveries(
 ) -> None:
     """发送台账:每条消息的收件人、类型、状态、尝试次数和各渠道的结果。"""
     from flows.clock import parse_date
-    from notifications.ledger import recipient_name
+    from notifications.ledger import Directory
 
     with unit_of_work(datetime.now(UTC)) as ctx:
         query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
@@ -134,11 +134,10 @@ def deliveries(
             query = query.where(Delivery.status == DeliveryStatus.FAILED)
         if day:
             query = query.where(Delivery.day == parse_date(day))
-        names: dict[str, str] = {}
+        directory = Directory.load(ctx.session)
         rows = []
         for d in ctx.session.scalars(query):
-            names.setdefault(d.recipient, recipient_name(ctx.session, d.recipient))
-            rows.append({"id": d.id, "day": d.day.isoformat(), "recipient": names[d.recipient], "kind": d.kind.value,
+            rows.append({"id": d.id, "day": d.day.isoformat(), "recipient": directory.name(d.recipient), "kind": d.kind.value,
                          "kind_label": d.kind.label, "reason": d.reason, "items": len(d.issue_codes),
                          "status": d.status.value, "status_label": d.status.label, "attempts": d.attempts,
                          "channel": d.channel, "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at

@@ -22,7 +22,7 @@ from models.org import SYSTEM_USER
 from models.policy import Policy
 from models.referrals import Referral
 from models.reminders import Thresholds, escalation_recipients, event_notices, select_due
-from notifications.ledger import Notice, deliver_to, due_recipients, queue
+from notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
 from notifications.send import RateLimiter
 
 EVENT_WINDOW = timedelta(days=7)
@@ -110,7 +110,8 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
     with unit_of_work(now) as ctx:
         recipients = due_recipients(ctx.session, now=now)
         numbers = message_numbers(ctx.policy)
-    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers):
+        directory = Directory.load(ctx.session)
+    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory):
         if outcome is None:
             continue
         summary.recipients += 1
@@ -120,12 +121,14 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
             summary.failed.append(f"{outcome.recipient}:{outcome.attempts[-1].detail}")
 
 
-def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateLimiter, numbers: dict):
+def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateLimiter, numbers: dict,
+                    directory: Directory):
     """One session for the loop; one transaction (begun, committed) per recipient."""
     with session_factory(engine_for())() as session:
         for recipient in recipients:
             with session.begin():
-                outcome = deliver_to(session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers)
+                outcome = deliver_to(session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers,
+                                     directory=directory)
             session.expunge_all()
             yield outcome
 

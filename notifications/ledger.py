@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import false, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models.calendar import WorkCalendar, local_date
@@ -110,25 +108,29 @@ class Outcome:
     attempts: list[Attempt] = field(default_factory=list)
 
 
-def recipient_name(session: Session, recipient: str) -> str:
-    kind, _, number = recipient.partition(":")
-    if kind == "unit":
-        unit = session.get(Unit, int(number))
-        return unit.name if unit else recipient
-    user = session.get(User, int(number))
-    return (user.display_name or user.name) if user else recipient
+@dataclass
+class Directory:
+    """Every recipient's name and channel URLs (by priority), loaded once per run."""
 
+    names: dict[str, str]
+    channels: dict[str, list[str]]
 
-def channels_of(session: Session, recipient: str) -> list[Channel]:
-    owner = _owner(recipient)
-    column = Channel.unit_id if owner["unit_id"] is not None else Channel.user_id
-    number = owner["unit_id"] if owner["unit_id"] is not None else owner["user_id"]
-    return list(session.scalars(select(Channel).where(column == number, Channel.active.is_(True))
-                                .order_by(Channel.priority, Channel.id)))
+    @classmethod
+    def load(cls, session: Session) -> Directory:
+        names = {f"unit:{i}": n for i, n in session.execute(select(Unit.id, Unit.name))}
+        names.update({f"user:{i}": d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))})
+        channels: dict[str, list[str]] = {}
+        for channel in session.scalars(select(Channel).where(Channel.active.is_(True))
+                                       .order_by(Channel.priority, Channel.id)):
+            channels.setdefault(channel.recipient, []).append(channel.url)
+        return cls(names, channels)
+
+    def name(self, recipient: str) -> str:
+        return self.names.get(recipient, recipient)
 
 
 def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
-               policy: dict[str, int]) -> Outcome | None:
+               policy: dict[str, int], directory: Directory) -> Outcome | None:
     """Send the recipient's due rows as one digest: channels by priority, else the outbox."""
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: take the database's write lock before reading, so a second
@@ -139,7 +141,7 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
         .with_for_update(skip_locked=True)))
     if not rows:
         return None  # another run holds them, or sent them meanwhile
-    name = recipient_name(session, recipient)
+    name = directory.name(recipient)
     merged: dict[MessageKind, list[dict]] = {}
     for row in rows:
         merged.setdefault(row.kind, []).extend(_items(row))
@@ -152,14 +154,14 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
                              limit_bytes=limit)
 
     attempts: list[Attempt] = []
-    channels = channels_of(session, recipient)
+    channels = directory.channels.get(recipient, [])
     if not channels:
         whole = message(None)
         attempts.append(write_outbox(outbox, recipient=name, day=day, title=whole.title, body=whole.body,
                                      delivery_ids=[r.id for r in rows]))
-    for channel in channels:
-        text = message(kind_of(channel.url).limit_bytes)
-        attempts.append(send(channel.url, title=text.title, body=text.body, limiter=limiter))
+    for url in channels:
+        text = message(kind_of(url).limit_bytes)
+        attempts.append(send(url, title=text.title, body=text.body, limiter=limiter))
         if attempts[-1].ok:
             break
     ok = attempts[-1].ok
@@ -196,20 +198,39 @@ def _record(session: Session, rows: list[Delivery], attempts: list[Attempt], *, 
         move_cursors(session, rows, now=now)
 
 
+_CURSOR_UPSERT = (
+    "INSERT INTO reminder_cursors (issue_id, kind, on_date, delivery_id, moved_at) VALUES ({p}, {p}, {p}, {p}, {p}) "
+    "ON CONFLICT (issue_id, kind) DO UPDATE SET on_date = excluded.on_date, delivery_id = excluded.delivery_id, "
+    "moved_at = excluded.moved_at"
+)
+
+
 def move_cursors(session: Session, rows: list[Delivery], *, now: datetime) -> None:
-    """Record, per problem and kind, what was just delivered (one upsert, many parameter sets)."""
-    values = [
-        {"issue_id": item["issue_id"], "kind": row.kind, "on_date": date.fromisoformat(item["cursor"]),
-         "delivery_id": row.id, "moved_at": now}
-        for row in rows for item in row.context.get("items", []) if item.get("cursor")
-    ]
-    if not values:
-        return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = ReminderCursor.__table__
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.issue_id, table.c.kind],
-        set_={"on_date": statement.excluded.on_date, "delivery_id": statement.excluded.delivery_id,
-              "moved_at": statement.excluded.moved_at})
-    session.execute(statement, values)
+    """Record, per problem and kind, what was just delivered.
+
+    A day's run moves tens of thousands of cursors, so this is one driver-level executemany:
+    each distinct value goes through its column type's bind processing once, not once per row.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = ReminderCursor.__table__.c
+
+    def processor(column):
+        convert = column.type.bind_processor(dialect)
+        return convert or (lambda value: value)
+
+    kind_of_row, on_date, moved = processor(columns.kind), processor(columns.on_date), processor(columns.moved_at)
+    moved_at = moved(now)
+    dates: dict[str, Any] = {}
+    values = []
+    for row in rows:
+        kind = kind_of_row(row.kind)
+        for item in row.context.get("items", []):
+            cursor = item.get("cursor")
+            if cursor:
+                if cursor not in dates:
+                    dates[cursor] = on_date(date.fromisoformat(cursor))
+                values.append((item["issue_id"], kind, dates[cursor], row.id, moved_at))
+    if values:
+        placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(_CURSOR_UPSERT.format(p=placeholder), values)
