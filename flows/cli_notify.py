@@ -38,6 +38,13 @@ def _channel_row(channel: Channel) -> dict:
             "url": mask(channel.url), "active": channel.active}
 
 
+def _get_channel(ctx, channel_id: int) -> Channel:
+    channel = ctx.session.get(Channel, channel_id)
+    if channel is None:
+        raise NotFound("通知渠道", str(channel_id), hint="用 rectify channel list 查看编号")
+    return channel
+
+
 @channel_app.command("add")
 @edge
 def channel_add(
@@ -81,9 +88,7 @@ def channel_list(unit: UnitOpt = None, user: UserOpt = None,
 def channel_remove(channel_id: Annotated[int, typer.Argument(help="渠道编号(见 channel list)")]) -> None:
     """删除一个通知渠道。"""
     with unit_of_work(datetime.now(UTC)) as ctx:
-        channel = ctx.session.get(Channel, channel_id)
-        if channel is None:
-            raise NotFound("通知渠道", str(channel_id), hint="用 rectify channel list 查看编号")
+        channel = _get_channel(ctx, channel_id)
         ctx.session.delete(channel)
     console.print(f"已删除渠道 #{channel_id}")
 
@@ -100,9 +105,7 @@ def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(�
     from notifications.urls import kind_of
 
     with unit_of_work(datetime.now(UTC)) as ctx:
-        channel = ctx.session.get(Channel, channel_id)
-        if channel is None:
-            raise NotFound("通知渠道", str(channel_id), hint="用 rectify channel list 查看编号")
+        channel = _get_channel(ctx, channel_id)
         name = Directory.load(ctx.session).name(channel.recipient)
         message = render_digest(recipient=name, day=ctx.today.isoformat(), sections=[Section(MessageKind.TEST, [])],
                                 policy=message_numbers(ctx.policy), where="rectify channel list",

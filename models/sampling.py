@@ -107,15 +107,6 @@ def _as_sample(county: County, rows: list[InspectionSample]) -> CountySample:
     return sample
 
 
-def sampled_places(session: Session, inspection: Inspection) -> tuple[set[int], set[int]]:
-    """(village ids, household ids) the inspection sampled; both empty when it has no plan."""
-    rows = session.execute(
-        select(InspectionSample.village_id, InspectionSample.household_id)
-        .where(InspectionSample.inspection_id == inspection.id)
-    ).tuples().all()
-    return {v for v, _ in rows}, {h for _, h in rows if h is not None}
-
-
 @dataclass
 class VillageCoverage:
     county: str

@@ -104,7 +104,6 @@ class Outcome:
     recipient: str
     ok: bool
     rows: int
-    items: int
     attempts: list[Attempt] = field(default_factory=list)
 
 
@@ -166,8 +165,7 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
             break
     ok = attempts[-1].ok
     _record(session, rows, attempts, ok=ok, now=now)
-    return Outcome(recipient=name, ok=ok, rows=len(rows), items=sum(len(i) for i in merged.values()),
-                   attempts=attempts)
+    return Outcome(recipient=name, ok=ok, rows=len(rows), attempts=attempts)
 
 
 def _items(row: Delivery) -> list[dict[str, Any]]:
