@@ -12,6 +12,7 @@ from sqlalchemy import select
 from flows import issue_actions
 from flows.cli_intake import app as intake_app
 from flows.cli_notify import app as notify_app
+from flows.cli_report import app as report_app
 from flows.cli_support import (
     Actor,
     AsOf,
@@ -59,6 +60,7 @@ app.add_typer(issue_app, name="issue")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(intake_app)
 app.add_typer(notify_app)
+app.add_typer(report_app)
 
 
 # --- database and reference data -------------------------------------------------------

@@ -1,0 +1,134 @@
+"""`rectify report`: the figures for any slice, as a table, JSON, CSV or a workbook."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from flows.cli_support import AsOf, console, edge, print_json, print_rows
+from flows.clock import parse_instant
+from flows.context import unit_of_work
+
+app = typer.Typer()
+
+COLUMNS = [
+    ("key", "名称"), ("total", "问题数"), ("resolved_on_site", "现场解决"), ("assigned", "已交办"),
+    ("submitted", "待核验"), ("closed", "已销号"), ("closure_rate", "销号率"),
+    ("closure_rate_excl_on_site", "销号率(不含现场)"), ("rectified_rate", "整改率"), ("on_time_rate", "按期销号率"),
+    ("overdue", "逾期"), ("sign_on_time_rate", "按期签收率"), ("extension_rate", "延期率"), ("return_rate", "退回率"),
+    ("rebound_rate", "反弹率"), ("median_days_to_close", "销号用时中位数(工作日)"),
+]
+RATES = {"closure_rate", "closure_rate_excl_on_site", "rectified_rate", "on_time_rate", "sign_on_time_rate",
+         "extension_rate", "return_rate", "rebound_rate"}
+TARGET = 0.9  # a rate at or above this shows green
+
+
+class By(StrEnum):
+    county = "county"
+    township = "township"
+    village = "village"
+    unit = "unit"
+    category = "category"
+    inspection = "inspection"
+    severity = "severity"
+    leader = "leader"
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def shown(key: str, value) -> str:
+    """How a figure reads: rates as percentages, a missing denominator as —."""
+    if value is None:
+        return "—"
+    if key in RATES:
+        return f"{value * 100:.1f}%"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+@app.command()
+@edge
+def report(
+    by: Annotated[By, typer.Option("--by", help="按什么统计")] = By.county,
+    county: Annotated[str | None, typer.Option("--county", help="只统计一个县(市)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="只统计此时刻之后登记的问题")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="输出格式")] = ReportFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="--format xlsx 时写出的文件")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """整改统计:销号率、整改率、按期销号率、逾期、签收、延期、退回、反弹,最差的排在最前。"""
+    from models.figures import figures
+    from models.lookup import get_county
+
+    moment = parse_instant(as_of)
+    with unit_of_work(moment) as ctx:
+        wanted = get_county(ctx.session, county) if county else None
+        rows = [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=moment, calendar=ctx.calendar,
+                                             county=wanted, since=parse_instant(since) if since else None)]
+        title = f"整改统计(按{_BY_LABEL[by]}{',' + wanted.name if wanted else ''},截至 {ctx.today})"
+    if fmt is ReportFormat.json:
+        print_json(rows)
+    elif fmt is ReportFormat.csv:
+        print_rows([{k: shown(k, r[k]) for k, _ in COLUMNS} for r in rows], COLUMNS, fmt="csv")
+    elif fmt is ReportFormat.xlsx:
+        path = out or Path(f"整改统计-{by.value}.xlsx")
+        _workbook(rows, title, path)
+        console.print(f"已写出 {path}")
+    else:
+        _table(rows, title)
+
+
+_BY_LABEL = {"county": "县(市)", "township": "乡(镇)", "village": "村", "unit": "责任单位", "category": "检查类别",
+             "inspection": "督导", "severity": "严重程度", "leader": "联系领导"}
+
+
+def _table(rows: list[dict], title: str) -> None:
+    table = Table(title=title)
+    for i, (_, label) in enumerate(COLUMNS):
+        table.add_column(label, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in rows:
+        cells = []
+        for key, _ in COLUMNS:
+            text = shown(key, row[key])
+            if key == "overdue" and row[key]:
+                text = f"[red]{text}[/]"
+            elif key in RATES and row[key] is not None and row[key] >= TARGET:
+                text = f"[green]{text}[/]"
+            cells.append(text)
+        table.add_row(*cells)
+    console.print(table)
+    console.print("— 表示分母为零,无此比率;排序:销号率最低的在前")
+
+
+def _workbook(rows: list[dict], title: str, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "整改统计"
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([label for _, label in COLUMNS])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(["—" if row[k] is None else row[k] for k, _ in COLUMNS])
+    for index, (key, _) in enumerate(COLUMNS, start=1):
+        if key in RATES:
+            for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):
+                if isinstance(cell.value, float):
+                    cell.number_format = "0.0%"
+    sheet.freeze_panes = "B3"
+    sheet.column_dimensions["A"].width = 24
+    workbook.save(path)

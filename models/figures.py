@@ -1,0 +1,177 @@
+"""The figures leadership reads (domain.md, "The figures leadership reads"), for any slice.
+
+Everything is counted as of a moment T from the event log: a problem's state at T is the
+state its last event at or before T led to, so a report "as of" a past day shows that day.
+Counts are aggregated in SQL; only closed problems come back as rows, for the on-time and
+median figures that need working days. A rate whose denominator is zero is None ("—").
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from models.calendar import WorkCalendar, local_date
+from models.catalogue import CheckItem
+from models.enums import Role, Status
+from models.errors import InvalidInput
+from models.inspections import Inspection
+from models.issues import Issue, IssueEvent
+from models.org import Unit, User
+from models.places import County, Township, Village
+
+DIMENSIONS = ("county", "township", "village", "unit", "category", "inspection", "severity", "leader")
+HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED, Status.CLOSED)
+OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED)
+
+
+@dataclass
+class FigureRow:
+    key: str
+    total: int
+    resolved_on_site: int
+    assigned: int
+    submitted: int
+    closed: int
+    closure_rate: float | None
+    closure_rate_excl_on_site: float | None
+    rectified_rate: float | None
+    on_time_rate: float | None
+    overdue: int
+    sign_on_time_rate: float | None
+    extension_rate: float | None
+    return_rate: float | None
+    rebound_rate: float | None
+    median_days_to_close: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def rate(part: int, whole: int) -> float | None:
+    return None if not whole else part / whole
+
+
+def _key_column(by: str, leader):
+    columns = {
+        "county": County.name, "township": Township.name, "village": Village.name, "unit": Unit.name,
+        "category": CheckItem.category, "inspection": Inspection.name, "severity": Issue.severity,
+        "leader": leader.name,
+    }
+    if by not in columns:
+        raise InvalidInput(f"不能按「{by}」统计;可选:" + "、".join(DIMENSIONS))
+    return columns[by]
+
+
+def _joined(query, leader):
+    return (query.join(County, Issue.county_id == County.id)
+            .join(CheckItem, Issue.check_item_id == CheckItem.id)
+            .outerjoin(Township, Issue.township_id == Township.id)
+            .outerjoin(Village, Issue.village_id == Village.id)
+            .outerjoin(Unit, Issue.unit_id == Unit.id)
+            .outerjoin(Inspection, Issue.inspection_id == Inspection.id)
+            .outerjoin(leader, and_(leader.linked_county_id == Issue.county_id, leader.role == Role.LEADER)))
+
+
+def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, county: County | None = None,
+            since: datetime | None = None) -> list[FigureRow]:
+    """One row per slice value; problems recorded before `since` (when given) are left out."""
+    leader = aliased(User)
+    key = _key_column(by, leader)
+    last_seq = (select(IssueEvent.issue_id, func.max(IssueEvent.seq).label("seq"))
+                .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
+    last = aliased(IssueEvent)
+    action = IssueEvent.action
+
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    steps = (select(IssueEvent.issue_id,
+                    count(action == "sign").label("signs"),
+                    count(and_(action == "sign", IssueEvent.payload["late"].as_boolean().is_(False))).label("signed_on_time"),
+                    count(action == "approve_extension").label("extensions"),
+                    count(action == "submit").label("submits"),
+                    count(action == "return").label("returns"),
+                    count(action == "reopen").label("reopens"),
+                    count(IssueEvent.to_status.in_([Status.CLOSED, Status.RESOLVED_ON_SITE])).label("finishes"))
+             .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
+    status = last.to_status
+    today = local_date(as_of)
+    base = (select(key.label("key"),
+                   func.count().label("total"),
+                   count(status == Status.RESOLVED_ON_SITE).label("resolved_on_site"),
+                   count(status.in_(HANDED_OVER)).label("assigned"),
+                   count(status == Status.SUBMITTED).label("submitted"),
+                   count(status == Status.CLOSED).label("closed"),
+                   count(and_(status.in_(OPEN), Issue.deadline < today)).label("overdue"),
+                   func.sum(steps.c.signs).label("signs"),
+                   func.sum(steps.c.signed_on_time).label("signed_on_time"),
+                   count(steps.c.extensions > 0).label("extended"),
+                   func.sum(steps.c.submits).label("submits"),
+                   func.sum(steps.c.returns).label("returns"),
+                   count(steps.c.reopens > 0).label("reopened"),
+                   count(steps.c.finishes > 0).label("finished"))
+            .select_from(Issue)
+            .join(last_seq, last_seq.c.issue_id == Issue.id)
+            .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq))
+            .join(steps, steps.c.issue_id == Issue.id))
+    base = _joined(base, leader).where(status != Status.VOID)
+    if county is not None:
+        base = base.where(Issue.county_id == county.id)
+    if since is not None:
+        base = base.where(Issue.created_at >= since)
+    counted = session.execute(base.group_by(key)).all()
+
+    # Closed problems, for the on-time share and the median working days to close.
+    closed = (select(key.label("key"), last.at, Issue.original_deadline, Issue.assigned_at, Issue.created_at)
+              .select_from(Issue)
+              .join(last_seq, last_seq.c.issue_id == Issue.id)
+              .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq)))
+    closed = _joined(closed, leader).where(status == Status.CLOSED)
+    if county is not None:
+        closed = closed.where(Issue.county_id == county.id)
+    if since is not None:
+        closed = closed.where(Issue.created_at >= since)
+    on_time: dict[str, int] = defaultdict(int)
+    durations: dict[str, list[int]] = defaultdict(list)
+    for row in session.execute(closed):
+        closed_on = local_date(row.at)
+        if row.original_deadline is not None and closed_on <= row.original_deadline:
+            on_time[row.key] += 1
+        start = local_date(row.assigned_at or row.created_at)
+        durations[row.key].append(calendar.workdays_between(start, closed_on))
+
+    rows = []
+    for r in counted:
+        # PostgreSQL sums to NUMERIC: every count becomes a plain int here.
+        n = {k: int(getattr(r, k) or 0) for k in ("total", "resolved_on_site", "assigned", "submitted", "closed",
+                                                   "overdue", "signs", "signed_on_time", "extended", "submits",
+                                                   "returns", "reopened", "finished")}
+        name = r.key.label if hasattr(r.key, "label") else (r.key if r.key is not None else "(未指定)")
+        total, on_site, closed_count = n["total"], n["resolved_on_site"], n["closed"]
+        rows.append(FigureRow(
+            key=str(name), total=total, resolved_on_site=on_site, assigned=n["assigned"], submitted=n["submitted"],
+            closed=closed_count,
+            closure_rate=rate(closed_count + on_site, total),
+            closure_rate_excl_on_site=rate(closed_count, total - on_site),
+            rectified_rate=rate(n["submitted"] + closed_count + on_site, total),
+            on_time_rate=rate(on_time.get(r.key, 0), closed_count),
+            overdue=n["overdue"],
+            sign_on_time_rate=rate(n["signed_on_time"], n["signs"]),
+            extension_rate=rate(n["extended"], n["assigned"]),
+            return_rate=rate(n["returns"], n["submits"]),
+            rebound_rate=rate(n["reopened"], n["finished"]),
+            median_days_to_close=float(statistics.median(durations[r.key])) if durations.get(r.key) else None,
+        ))
+    return sorted(rows, key=_worst_first)
+
+
+def _worst_first(row: FigureRow):
+    """Lowest closure rate first (no figure last), then the most overdue."""
+    return (row.closure_rate is None, row.closure_rate if row.closure_rate is not None else 0, -row.overdue, row.key)
+

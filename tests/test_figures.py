@@ -1,0 +1,139 @@
+"""Figures on a small campaign whose every number is known in advance."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from flows import issue_actions as act
+from flows.cli import app
+from flows.context import unit_of_work
+from models.calendar import SHANGHAI
+from models.places import County, Township, Village
+
+COUNTY = "色达县"
+COORDINATOR, VERIFIER, INSPECTOR, LEADER = "色达县督查办", "核验员01", "督导员13", "督导组长13"
+runner = CliRunner()
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture()
+def campaign(fresh_db, tmp_path):
+    """Seven problems of 色达县 walked to known states (see each comment)."""
+    photo = tmp_path / "整改照片.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"1" * 64)
+    with unit_of_work(at("2016-08-22")) as ctx:
+        village = ctx.session.scalars(select(Village).join(Township).join(County)
+                                      .where(County.name == COUNTY).order_by(Village.id)).first()
+        unit = village.assisting_unit.name
+        place = {"county": COUNTY, "village": village.name}
+    handler = f"{unit}经办人"
+
+    def step(day: str, fn, *args, **kwargs):
+        with unit_of_work(at(day)) as ctx:
+            return fn(ctx, *args, **kwargs).code
+
+    def record(**kwargs):
+        return step("2016-08-22", act.record, actor=INSPECTOR, item="作战图", severity="一般", **place, **kwargs)
+
+    # P1: closed on time, 3 working days after assignment.
+    p1 = record(description="P1", unit=unit)
+    step("2016-08-23", act.sign, p1, actor=handler)
+    step("2016-08-24", act.submit, p1, actor=handler, measures="已整改", evidence=[photo])
+    step("2016-08-25", act.verify, p1, actor=VERIFIER, note="销号")
+    # P2: resolved on site.
+    record(description="P2", on_site="当场整改", cosign=LEADER)
+    # P3: signed late, extended, returned once, closed after its original deadline (8 working days).
+    p3 = record(description="P3", unit=unit, deadline=date(2016, 8, 26))
+    step("2016-08-26", act.sign, p3, actor=handler)
+    step("2016-08-26", act.request_extension, p3, actor=handler, until=date(2016, 9, 2), reason="材料未到")
+    step("2016-08-26", act.decide_extension, p3, actor=COORDINATOR, approve=True)
+    step("2016-08-29", act.submit, p3, actor=handler, measures="已整改", evidence=[photo])
+    step("2016-08-30", act.return_submission, p3, actor=VERIFIER, reason="照片不清")
+    step("2016-08-31", act.submit, p3, actor=handler, measures="已整改并补照片", evidence=[photo])
+    step("2016-09-01", act.verify, p3, actor=VERIFIER, note="销号")
+    # P4: never signed; overdue after 2016-08-24.
+    record(description="P4", unit=unit, deadline=date(2016, 8, 24))
+    # P5: in triage.
+    record(description="P5")
+    # P6: voided: not counted anywhere.
+    p6 = record(description="P6")
+    step("2016-08-23", act.void, p6, actor=COORDINATOR, reason="重复")
+    # P7: closed, then found again (反弹) and back in rectification with a new deadline.
+    p7 = record(description="P7", unit=unit)
+    step("2016-08-23", act.sign, p7, actor=handler)
+    step("2016-08-24", act.submit, p7, actor=handler, measures="已整改", evidence=[photo])
+    step("2016-08-25", act.verify, p7, actor=VERIFIER, note="销号")
+    step("2016-08-30", act.reopen, p7, actor=VERIFIER, reason="回头看发现反弹", evidence=[photo])
+    return unit
+
+
+def report(*args: str) -> list[dict]:
+    result = runner.invoke(app, ["report", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_figure_of_a_known_campaign(campaign):
+    [row] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
+    assert row == {
+        "key": COUNTY, "total": 6, "resolved_on_site": 1, "assigned": 4, "submitted": 0, "closed": 2,
+        "closure_rate": 0.5, "closure_rate_excl_on_site": 0.4, "rectified_rate": 0.5, "on_time_rate": 0.5,
+        "overdue": 1, "sign_on_time_rate": 2 / 3, "extension_rate": 0.25, "return_rate": 0.25,
+        "rebound_rate": 0.25, "median_days_to_close": 5.5,
+    }
+
+
+def test_figures_as_of_an_earlier_moment_use_the_state_then(campaign):
+    [row] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-08-26 18:00")
+    # P1 and P7 closed, P3 rectifying with its extension; P7 not yet reopened.
+    assert (row["closed"], row["submitted"], row["rebound_rate"]) == (2, 0, 0.0)
+    assert row["total"] == 6 and row["overdue"] == 1 and row["on_time_rate"] == 1.0
+    assert row["median_days_to_close"] == 3.0
+
+
+def test_zero_denominators_are_null_not_zero_or_one(fresh_db):
+    with unit_of_work(at("2016-08-22")) as ctx:
+        act.record(ctx, actor=INSPECTOR, county="康定市", item="减贫实施方案", description="未细化", severity="一般")
+    [row] = report("--by", "county", "--county", "康定市", "--as-of", "2016-08-23")
+    assert row["total"] == 1 and row["closure_rate"] == 0.0
+    for key in ("on_time_rate", "sign_on_time_rate", "extension_rate", "return_rate", "rebound_rate",
+                "median_days_to_close"):
+        assert row[key] is None, key
+    table = runner.invoke(app, ["report", "--county", "康定市", "--as-of", "2016-08-23"]).stdout
+    assert "—" in table and "0.0%" in table
+
+
+def test_slices_add_up_and_the_worst_comes_first(campaign):
+    by_severity = report("--by", "severity", "--as-of", "2016-09-05 10:00")
+    assert [r["key"] for r in by_severity] == ["一般"] and by_severity[0]["total"] == 6
+    by_unit = report("--by", "unit", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
+    assert {r["key"]: r["total"] for r in by_unit} == {campaign: 4, "(未指定)": 2}
+    assert by_unit[0]["closure_rate"] <= by_unit[-1]["closure_rate"]
+    by_leader = report("--by", "leader", "--as-of", "2016-09-05 10:00")
+    assert by_leader[0]["key"] == "州领导13"
+
+
+def test_the_workbook_has_the_same_numbers(campaign, tmp_path):
+    out = tmp_path / "统计.xlsx"
+    result = runner.invoke(app, ["report", "--county", COUNTY, "--as-of", "2016-09-05 10:00", "--format", "xlsx",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out).active
+    headers = [c.value for c in sheet[2]]
+    values = dict(zip(headers, [c.value for c in sheet[3]], strict=True))
+    assert values["名称"] == COUNTY and values["问题数"] == 6 and values["销号率"] == 0.5
+    assert values["按期销号率"] == 0.5 and values["退回率"] == 0.25
+
+
+def test_an_unknown_slice_is_refused():
+    result = runner.invoke(app, ["report", "--by", "township2"])
+    assert result.exit_code != 0 and "township2" in result.output + (result.stderr or "")
