@@ -132,3 +132,22 @@ def _workbook(rows: list[dict], title: str, path: Path) -> None:
     sheet.freeze_panes = "B3"
     sheet.column_dimensions["A"].width = 24
     workbook.save(path)
+
+
+@app.command()
+@edge
+def ledger(
+    out: Annotated[Path, typer.Option("--out", help="写出的台账 .xlsx")] = Path("整改台账.xlsx"),
+    county: Annotated[str | None, typer.Option("--county", help="只写一个县(市)")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """整改台账:每县一张表(问题、措施、时限、进展、状态、红黄绿灯、销号与核验人),加汇总表。"""
+    from flows.reports.ledger import write_ledger
+    from models.lookup import get_county
+
+    moment = parse_instant(as_of)
+    with unit_of_work(moment) as ctx:
+        wanted = get_county(ctx.session, county) if county else None
+        result = write_ledger(ctx.session, out, now=moment, calendar=ctx.calendar, policy=ctx.policy, county=wanted)
+    rows = sum(result.counties.values())
+    console.print(f"整改台账已写出:{result.path}({len(result.counties)} 个县、{rows} 个问题,另有汇总表)")

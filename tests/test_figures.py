@@ -137,3 +137,32 @@ def test_the_workbook_has_the_same_numbers(campaign, tmp_path):
 def test_an_unknown_slice_is_refused():
     result = runner.invoke(app, ["report", "--by", "township2"])
     assert result.exit_code != 0 and "township2" in result.output + (result.stderr or "")
+
+
+def test_the_ledger_workbook_reads_back_with_the_report_numbers(campaign, tmp_path):
+    out = tmp_path / "台账.xlsx"
+    result = runner.invoke(app, ["ledger", "--county", COUNTY, "--out", str(out), "--as-of", "2016-09-05 10:00"])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(out)
+    assert workbook.sheetnames == ["汇总", COUNTY]
+    sheet = workbook[COUNTY]
+    headers = [c.value for c in sheet[2]]
+    rows = [dict(zip(headers, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=3)]
+    assert len(rows) == 6 and [r["序号"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    by_text = {r["问题描述"]: r for r in rows}
+    assert "P6" not in by_text  # void
+    assert by_text["P1"]["状态"] == "已销号" and by_text["P1"]["核验人"] == VERIFIER and by_text["P1"]["销号时间"] == "2016-08-25"
+    assert by_text["P3"]["原整改时限"].date() == date(2016, 8, 26) and by_text["P3"]["现整改时限"].date() == date(2016, 9, 2)
+    assert by_text["P4"]["灯"] == "红" and by_text["P7"]["灯"] in ("绿", "黄") and by_text["P2"]["灯"] is None
+    light_column = headers.index("灯") + 1
+    red_row = next(i for i, r in enumerate(rows, start=3) if r["灯"] == "红")
+    assert sheet.cell(row=red_row, column=light_column).fill.fgColor.rgb.endswith("F4B6B6")
+    assert sheet.freeze_panes == "C3" and sheet.auto_filter.ref == "A2:R8"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+
+    summary = workbook["汇总"]
+    labels = [c.value for c in summary[2]]
+    figures_row = dict(zip(labels, [c.value for c in summary[3]], strict=True))
+    [reported] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
+    assert figures_row["问题数"] == reported["total"] and figures_row["销号率"] == reported["closure_rate"]
+    assert figures_row["逾期"] == reported["overdue"] and figures_row["按期签收率"] == reported["sign_on_time_rate"]
