@@ -151,3 +151,16 @@ def ledger(
         result = write_ledger(ctx.session, out, now=moment, calendar=ctx.calendar, policy=ctx.policy, county=wanted)
     rows = sum(result.counties.values())
     console.print(f"整改台账已写出:{result.path}({len(result.counties)} 个县、{rows} 个问题,另有汇总表)")
+
+
+@app.command()
+@edge
+def bulletin(as_of: AsOf = None) -> None:
+    """运行一次周通报(Prefect 流程 weekly-bulletin):县(市)排名、逾期最久的问题、督办最多的单位,写出并发送给领导。"""
+    from flows.reports.bulletin import run_bulletin
+
+    result = run_bulletin(parse_instant(as_of))
+    console.print(f"周通报({result.week})已写出:{result.markdown} 与 {result.workbook}")
+    console.print(f"已发送 {result.sent} 人" + (f",失败 {len(result.failed)} 人" if result.failed else ""))
+    for failure in result.failed:
+        console.print(f"[red]发送失败[/] {failure}")

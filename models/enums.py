@@ -122,6 +122,7 @@ class MessageKind(Labelled):
     RETURNED = "returned"
     CLOSED = "closed"
     EXTENSION_DECIDED = "extension_decided"
+    BULLETIN = "bulletin"
     TEST = "test"
 
 
@@ -181,6 +182,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "returned": "退回重改",
         "closed": "销号通知",
         "extension_decided": "延期审批结果",
+        "bulletin": "整改周通报",
         "test": "测试消息",
     },
     "DeliveryStatus": {"queued": "待发送", "sent": "已发送", "failed": "发送失败"},

@@ -175,3 +175,39 @@ def _worst_first(row: FigureRow):
     """Lowest closure rate first (no figure last), then the most overdue."""
     return (row.closure_rate is None, row.closure_rate if row.closure_rate is not None else 0, -row.overdue, row.key)
 
+
+
+def checks_per_county(session: Session, *, as_of: datetime) -> dict[str, int]:
+    """How many place × item checks each county's imported findings cover (what was sampled there)."""
+    from models.inspections import Finding
+
+    return dict(session.execute(
+        select(County.name, func.count(Finding.id)).join(Finding, Finding.county_id == County.id)
+        .where(Finding.imported_at <= as_of).group_by(County.name)).tuples().all())
+
+
+def worst_overdue(session: Session, *, today, limit: int = 10) -> list[Issue]:
+    """The open problems longest past their deadline."""
+    from sqlalchemy.orm import selectinload
+
+    return list(session.scalars(
+        select(Issue).options(selectinload(Issue.county), selectinload(Issue.township), selectinload(Issue.village),
+                             selectinload(Issue.unit), selectinload(Issue.check_item))
+        .where(Issue.status.in_(OPEN), Issue.deadline < today).order_by(Issue.deadline, Issue.id).limit(limit)))
+
+
+def carded_units(session: Session, *, limit: int = 10) -> list[tuple[str, int, int, int]]:
+    """Units by their open problems under 黄牌 / 红牌 / 挂牌督办: (unit, yellow, red, listed), most first."""
+    from models.enums import Supervision
+
+    def count(level: Supervision):
+        return func.sum(case((Issue.supervision == level, 1), else_=0))
+
+    rows = session.execute(
+        select(Unit.name, count(Supervision.YELLOW), count(Supervision.RED), count(Supervision.LISTED))
+        .join(Unit, Issue.unit_id == Unit.id)
+        .where(Issue.status.in_(OPEN), Issue.supervision != Supervision.NORMAL)
+        .group_by(Unit.name)).all()
+    ranked = sorted(((name, int(y or 0), int(r or 0), int(listed or 0)) for name, y, r, listed in rows),
+                    key=lambda u: (-(u[3] * 100 + u[2] * 10 + u[1]), u[0]))
+    return ranked[:limit]

@@ -90,13 +90,25 @@ def queue(session: Session, notices: list[Notice], *, now: datetime) -> int:
     return added
 
 
-def _due(now: datetime):
-    return or_(Delivery.status == DeliveryStatus.QUEUED,
-               (Delivery.status == DeliveryStatus.FAILED) & (Delivery.next_attempt_at <= now))
+# Sent by their own flow, with their own body: never folded into a reminder digest.
+STANDALONE = (MessageKind.BULLETIN,)
+
+
+def _due(now: datetime, *, standalone: bool = False):
+    kinds = Delivery.kind.in_(STANDALONE) if standalone else Delivery.kind.not_in(STANDALONE)
+    return kinds & or_(Delivery.status == DeliveryStatus.QUEUED,
+                       (Delivery.status == DeliveryStatus.FAILED) & (Delivery.next_attempt_at <= now))
 
 
 def due_recipients(session: Session, *, now: datetime) -> list[str]:
     return list(session.scalars(select(Delivery.recipient).where(_due(now)).distinct().order_by(Delivery.recipient)))
+
+
+def _lock_sqlite(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: take the database's write lock before reading, so a second
+        # run at the same time waits here and then finds the rows already sent.
+        session.execute(update(Delivery).where(false()).values(attempts=Delivery.attempts))
 
 
 @dataclass
@@ -131,10 +143,7 @@ class Directory:
 def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
                policy: dict[str, int], directory: Directory) -> Outcome | None:
     """Send the recipient's due rows as one digest: channels by priority, else the outbox."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: take the database's write lock before reading, so a second
-        # run at the same time waits here and then finds the rows already sent.
-        session.execute(update(Delivery).where(false()).values(attempts=Delivery.attempts))
+    _lock_sqlite(session)
     rows = list(session.scalars(
         select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
         .with_for_update(skip_locked=True)))
@@ -166,6 +175,35 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
     ok = attempts[-1].ok
     _record(session, rows, attempts, ok=ok, now=now)
     return Outcome(recipient=name, ok=ok, rows=len(rows), attempts=attempts)
+
+
+def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, outbox: Path, limiter: RateLimiter,
+                       directory: Directory, title: str, body: str, short: str, attach: Path | None) -> list[Outcome]:
+    """Send every due row of a standalone kind (the bulletin): e-mail gets `body` and the
+    attachment, robots `short`, a recipient without a channel the outbox. Caller commits."""
+    _lock_sqlite(session)
+    rows = list(session.scalars(select(Delivery).where(Delivery.kind == kind, _due(now, standalone=True))
+                                .order_by(Delivery.id).with_for_update(skip_locked=True)))
+    outcomes = []
+    day = local_date(now).isoformat()
+    for row in rows:
+        name = directory.name(row.recipient)
+        attempts: list[Attempt] = []
+        channels = directory.channels.get(row.recipient, [])
+        if not channels:
+            attempts.append(write_outbox(outbox, recipient=name, day=day, title=title, body=body,
+                                         delivery_ids=[row.id]))
+        for url in channels:
+            text = body if kind_of(url).name == "email" else short
+            limit = kind_of(url).limit_bytes
+            if limit is not None and len(text.encode()) > limit:
+                text = text.encode()[:limit].decode(errors="ignore")
+            attempts.append(send(url, title=title, body=text, limiter=limiter, attach=attach))
+            if attempts[-1].ok:
+                break
+        _record(session, [row], attempts, ok=attempts[-1].ok, now=now)
+        outcomes.append(Outcome(recipient=name, ok=attempts[-1].ok, rows=1, attempts=attempts))
+    return outcomes
 
 
 def _items(row: Delivery) -> list[dict[str, Any]]:

@@ -65,3 +65,8 @@ def render_digest(*, recipient: str, day: str, sections: list[Section], policy: 
         else:
             high = middle - 1
     return build(low)
+
+
+def render_page(template: str, **values: Any) -> str:
+    """A whole message from its own template (the weekly bulletin), sandboxed like the rest."""
+    return _env.get_template(template).render(**values).strip()

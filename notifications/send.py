@@ -70,8 +70,11 @@ class RateLimiter:
 _DETAIL = re.compile(r" - (?:WARNING|ERROR|INFO) - (.*)")
 
 
-def send(url: str, *, title: str, body: str, limiter: RateLimiter) -> Attempt:
-    """Deliver one message to one channel; the detail names the service's error code on failure."""
+def send(url: str, *, title: str, body: str, limiter: RateLimiter, attach: Path | None = None) -> Attempt:
+    """Deliver one message to one channel; the detail names the service's error code on failure.
+
+    `attach` is sent with e-mail only; robots and webhooks get the text alone.
+    """
     _guard_apprise_logger()
     shown = mask(url)
     limiter.wait(url, kind_of(url).per_minute)
@@ -79,7 +82,8 @@ def send(url: str, *, title: str, body: str, limiter: RateLimiter) -> Attempt:
     if not target.add(url):
         return Attempt(shown, False, "通知地址无效")
     with apprise.LogCapture(level=logging.INFO) as captured:
-        ok = bool(target.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN))
+        files = [str(attach)] if attach is not None and kind_of(url).name == "email" else None
+        ok = bool(target.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN, attach=files))
     lines = [m.group(1) for m in _DETAIL.finditer(captured.getvalue())
              if not m.group(1).startswith(("Notifying ", "Failed to send "))]
     detail = "已送达" if ok else ("; ".join(lines[-3:]) or "发送失败")

@@ -143,7 +143,8 @@ class Mailbox:
                 message = message_from_bytes(envelope.content, policy=policy.default)
                 mailbox.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                                          "subject": str(message["subject"]),
-                                         "body": message.get_body(("plain", "html")).get_content()})
+                                         "body": message.get_body(("plain", "html")).get_content(),
+                                 "attachments": {a.get_filename(): a.get_content() for a in message.iter_attachments()}})
                 return "250 Message accepted for delivery"
 
         with socket.socket() as probe:

@@ -166,3 +166,38 @@ def test_the_ledger_workbook_reads_back_with_the_report_numbers(campaign, tmp_pa
     [reported] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
     assert figures_row["问题数"] == reported["total"] and figures_row["销号率"] == reported["closure_rate"]
     assert figures_row["逾期"] == reported["overdue"] and figures_row["按期签收率"] == reported["sign_on_time_rate"]
+
+
+def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefect_harness):
+    import io
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from standins import Mailbox, Robots
+
+    from models.deliveries import Channel
+    from models.lookup import get_user
+
+    with Mailbox() as mailbox, Robots() as robots:
+        with unit_of_work(at("2016-09-05")) as ctx:
+            ctx.session.add(Channel(user=get_user(ctx.session, "州领导13"), url=mailbox.url("leader13@example.com"),
+                                    kind="email", priority=1, active=True, created_at=ctx.now))
+            ctx.session.add(Channel(user=get_user(ctx.session, "州督查办"), url=f"rwecombot://dcb?api={robots.api}",
+                                    kind="wecombot", priority=1, active=True, created_at=ctx.now))
+        result = runner.invoke(app, ["bulletin", "--as-of", "2016-09-05 09:00"])
+        assert result.exit_code == 0, result.output
+        [mail] = mailbox.messages
+        assert mail["to"] == ["leader13@example.com"] and "整改周通报" in mail["subject"]
+        assert COUNTY in mail["body"] and "逾期最久" in mail["body"]
+        [(name, content)] = mail["attachments"].items()
+        assert name.endswith(".xlsx")
+        ranking = load_workbook(io.BytesIO(content))["县(市)排名"]
+        assert [c.value for c in ranking[2]][1:4] == [COUNTY, 6, 0.5]
+        short = robots.of("wecombot")[0]["body"]["markdown"]["content"]
+        assert "整改周通报" in short and len(short.encode()) <= 2048 and "销号率" in short
+        again = runner.invoke(app, ["bulletin", "--as-of", "2016-09-05 10:00"])
+        assert again.exit_code == 0 and len(mailbox.messages) == 1  # the same week's bulletin is sent once
+    with get_client(sync_client=True) as client:
+        keys = {a.key for a in client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["weekly-bulletin", "weekly-bulletin-ranking"])))}
+    assert keys == {"weekly-bulletin", "weekly-bulletin-ranking"}

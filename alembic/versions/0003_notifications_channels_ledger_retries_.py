@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('on_date', sa.Date(), nullable=False),
     sa.Column('delivery_id', sa.Integer(), nullable=True),
     sa.Column('moved_at', sa.DateTime(timezone=True), nullable=False),
-    sa.CheckConstraint("kind IN ('assignment', 'sign_reminder', 'due_soon', 'due_tomorrow', 'overdue', 'yellow', 'red', 'listed', 'returned', 'closed', 'extension_decided', 'test')", name=op.f('ck_reminder_cursors_kind')),
+    sa.CheckConstraint("kind IN ('assignment', 'sign_reminder', 'due_soon', 'due_tomorrow', 'overdue', 'yellow', 'red', 'listed', 'returned', 'closed', 'extension_decided', 'bulletin', 'test')", name=op.f('ck_reminder_cursors_kind')),
     sa.ForeignKeyConstraint(['delivery_id'], ['deliveries.id'], name=op.f('fk_reminder_cursors_delivery_id_deliveries')),
     sa.ForeignKeyConstraint(['issue_id'], ['issues.id'], name=op.f('fk_reminder_cursors_issue_id_issues')),
     sa.PrimaryKeyConstraint('issue_id', 'kind', name=op.f('pk_reminder_cursors'))
@@ -72,7 +72,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_deliveries_status', ['status', 'next_attempt_at'], unique=False)
         # Autogenerate does not see CHECK constraints: the new message kinds are added by hand.
         batch_op.drop_constraint(op.f('ck_deliveries_kind'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_deliveries_kind'), "kind IN ('assignment', 'sign_reminder', 'due_soon', 'due_tomorrow', 'overdue', 'yellow', 'red', 'listed', 'returned', 'closed', 'extension_decided', 'test')")
+        batch_op.create_check_constraint(op.f('ck_deliveries_kind'), "kind IN ('assignment', 'sign_reminder', 'due_soon', 'due_tomorrow', 'overdue', 'yellow', 'red', 'listed', 'returned', 'closed', 'extension_decided', 'bulletin', 'test')")
 
     # ### end Alembic commands ###
 

@@ -1,0 +1,165 @@
+"""The `weekly-bulletin` Prefect flow (周通报): the county ranking with last week's change, the
+worst-overdue problems and the units with most cards; written as Markdown and .xlsx, published
+as Prefect artifacts, and sent to leadership through the delivery ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from prefect import flow, get_run_logger, tags, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
+
+from flows.cli_report import shown
+from flows.context import unit_of_work
+from models.calendar import local_date
+from models.db import rectify_home
+from models.enums import MessageKind, Role, Supervision
+from models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
+from models.org import SYSTEM_USER, Unit, User
+from models.overlays import days_to
+from notifications.ledger import Directory, Notice, deliver_standalone, queue
+from notifications.messages import render_page
+from notifications.send import RateLimiter
+
+
+@dataclass
+class Bulletin:
+    week: str
+    today: str
+    totals: dict
+    ranking: list[dict]
+    overdue: list[dict]
+    units: list[dict]
+    markdown: Path | None = None
+    workbook: Path | None = None
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def compile_bulletin(now: datetime) -> Bulletin:
+    with unit_of_work(now) as ctx:
+        session, today = ctx.session, ctx.today
+        current = figures(session, by="county", as_of=now, calendar=ctx.calendar)
+        before = {r.key: r for r in figures(session, by="county", as_of=now - timedelta(days=7), calendar=ctx.calendar)}
+        checks = checks_per_county(session, as_of=now)
+        ranking = []
+        for r in current:
+            previous = before.get(r.key)
+            change = None
+            if previous is not None and r.closure_rate is not None and previous.closure_rate is not None:
+                change = f"{(r.closure_rate - previous.closure_rate) * 100:+.1f} 个百分点"
+            per_hundred = rate(r.total * 100, checks.get(r.key, 0))
+            ranking.append({"key": r.key, "total": r.total, "closure": shown("closure_rate", r.closure_rate),
+                            "closure_rate": r.closure_rate, "change": change or "—",
+                            "on_time": shown("on_time_rate", r.on_time_rate), "overdue": r.overdue,
+                            "per_hundred": "—" if per_hundred is None else f"{per_hundred:.1f}"})
+        total = sum(r.total for r in current)
+        closed = sum(r.closed for r in current)
+        on_site = sum(r.resolved_on_site for r in current)
+        totals = {"total": total, "closed": closed, "on_site": on_site, "overdue": sum(r.overdue for r in current),
+                  "closure": shown("closure_rate", rate(closed + on_site, total))}
+        overdue = [{"code": i.code, "place": " / ".join(p.name for p in (i.county, i.township, i.village) if p),
+                    "item": i.check_item.title, "unit": i.unit.name if i.unit else "未交办",
+                    "deadline": i.deadline.isoformat(), "days": -days_to(i.deadline, today=today, calendar=ctx.calendar),
+                    "supervision": None if i.supervision is Supervision.NORMAL else i.supervision.label}
+                   for i in worst_overdue(session, today=today)]
+        units = [{"name": n, "yellow": y, "red": r, "listed": listed} for n, y, r, listed in carded_units(session)]
+        week = f"{today.isocalendar().year} 年第 {today.isocalendar().week} 周"
+    return Bulletin(week=week, today=today.isoformat(), totals=totals, ranking=ranking, overdue=overdue, units=units)
+
+
+def write_files(bulletin: Bulletin, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    bulletin.markdown = folder / f"整改周通报-{bulletin.today}.md"
+    bulletin.markdown.write_text(render_page("bulletin_full.md.j2", **_values(bulletin)) + "\n", encoding="utf-8")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "县(市)排名"
+    sheet.append(["排名", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "每百项问题"])
+    for index, r in enumerate(bulletin.ranking, start=1):
+        sheet.append([index, r["key"], r["total"], r["closure_rate"], r["change"], r["on_time"], r["overdue"],
+                      r["per_hundred"]])
+        sheet.cell(row=index + 1, column=4).number_format = "0.0%"
+    overdue = workbook.create_sheet("逾期最久")
+    overdue.append(["问题编号", "县(市)", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"])
+    for i in bulletin.overdue:
+        overdue.append([i["code"], i["place"], i["item"], i["unit"], i["deadline"], i["days"], i["supervision"]])
+    units = workbook.create_sheet("督办最多的单位")
+    units.append(["单位", "挂牌督办", "红牌", "黄牌"])
+    for u in bulletin.units:
+        units.append([u["name"], u["listed"], u["red"], u["yellow"]])
+    for ws in workbook.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        ws.column_dimensions["B"].width = 18
+    bulletin.workbook = folder / f"整改周通报-{bulletin.today}.xlsx"
+    workbook.save(bulletin.workbook)
+
+
+def _values(bulletin: Bulletin) -> dict:
+    return {"week": bulletin.week, "today": bulletin.today, "totals": bulletin.totals, "ranking": bulletin.ranking,
+            "overdue": bulletin.overdue, "units": bulletin.units}
+
+
+def leadership(session) -> list[str]:
+    """Who receives the bulletin: every leader, and the prefecture coordinators."""
+    leaders = session.scalars(select(User.id).where(User.role == Role.LEADER, User.active.is_(True)))
+    coordinators = session.scalars(
+        select(User.id).outerjoin(Unit, User.unit_id == Unit.id)
+        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.name != SYSTEM_USER, Unit.county_id.is_(None)))
+    return [f"user:{i}" for i in sorted(set(leaders) | set(coordinators))]
+
+
+def send_bulletin(bulletin: Bulletin, now: datetime) -> None:
+    title = f"甘孜州脱贫攻坚督查问题整改周通报({bulletin.week})"
+    body = bulletin.markdown.read_text(encoding="utf-8")
+    short = render_page("bulletin_short.md.j2", **_values(bulletin))
+    with unit_of_work(now) as ctx:
+        day = local_date(now)
+        queue(ctx.session, [Notice(r, MessageKind.BULLETIN, f"周通报 {bulletin.today}", day, [])
+                            for r in leadership(ctx.session)], now=now)
+    with unit_of_work(now) as ctx:
+        outcomes = deliver_standalone(ctx.session, kind=MessageKind.BULLETIN, now=now,
+                                      outbox=rectify_home() / "outbox", limiter=RateLimiter(),
+                                      directory=Directory.load(ctx.session), title=title, body=body, short=short,
+                                      attach=bulletin.workbook)
+    bulletin.sent = sum(1 for o in outcomes if o.ok)
+    bulletin.failed = [f"{o.recipient}:{o.attempts[-1].detail}" for o in outcomes if not o.ok]
+
+
+@task(name="compile", cache_policy=NO_CACHE)
+def _compile_task(now: datetime) -> Bulletin:
+    return compile_bulletin(now)
+
+
+@task(name="send", cache_policy=NO_CACHE)
+def _send_task(bulletin: Bulletin, now: datetime) -> None:
+    send_bulletin(bulletin, now)
+
+
+@flow(name="weekly-bulletin")
+def weekly_bulletin(now: datetime | None = None) -> Bulletin:
+    now = now or datetime.now(UTC)
+    bulletin = _compile_task(now)
+    write_files(bulletin, rectify_home() / "bulletins")
+    create_table_artifact([{"排名": i, **{k: r[k] for k in ("key", "total", "closure", "change", "on_time", "overdue",
+                                                             "per_hundred")}}
+                           for i, r in enumerate(bulletin.ranking, start=1)],
+                          key="weekly-bulletin-ranking", description=f"县(市)排名 {bulletin.week}")
+    create_markdown_artifact(bulletin.markdown.read_text(encoding="utf-8"), key="weekly-bulletin",
+                             description=f"整改周通报 {bulletin.week}")
+    _send_task(bulletin, now)
+    get_run_logger().info("周通报 %s:已发送 %s 人,失败 %s", bulletin.week, bulletin.sent, len(bulletin.failed))
+    return bulletin
+
+
+def run_bulletin(now: datetime) -> Bulletin:
+    with tags("bulletin"):
+        return weekly_bulletin(now)
