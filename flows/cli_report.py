@@ -164,3 +164,20 @@ def bulletin(as_of: AsOf = None) -> None:
     console.print(f"已发送 {result.sent} 人" + (f",失败 {len(result.failed)} 人" if result.failed else ""))
     for failure in result.failed:
         console.print(f"[red]发送失败[/] {failure}")
+
+
+@app.command()
+@edge
+def feedback(
+    inspection: Annotated[str, typer.Option("--inspection", help="督导名称")],
+    out: Annotated[Path, typer.Option("--out", help="写出的反馈意见(Markdown 文本)")] = Path("反馈意见.md"),
+    as_of: AsOf = None,
+) -> None:
+    """督导反馈意见:覆盖情况、按类别的主要问题(附例)、典型经验、各责任单位的整改要求与时限。"""
+    from flows.reports.feedback import write_feedback
+    from models.lookup import get_inspection
+
+    moment = parse_instant(as_of)
+    with unit_of_work(moment) as ctx:
+        write_feedback(ctx.session, get_inspection(ctx.session, inspection), out, now=moment, policy=ctx.policy)
+    console.print(f"反馈意见已写出:{out}")

@@ -88,6 +88,7 @@ def run_demo(console: Console) -> list[str]:
         console.print(f"[yellow]{COUNTY} 已有 {already} 个问题(演示已运行过),不再重复登记[/]")
         _report(console)
         run_reminder_days(console)
+        write_reports(console)
         return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
@@ -159,6 +160,7 @@ def run_demo(console: Console) -> list[str]:
 
     _report(console)
     run_reminder_days(console)
+    write_reports(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
     return [housing, economy, clinic, plan, dup]
 
@@ -182,6 +184,30 @@ def run_reminder_days(console: Console) -> None:
     if sample is not None:
         console.rule(f"示例:{sample.relative_to(outbox)}")
         console.print(sample.read_text(encoding="utf-8")[:1500], markup=False)
+
+
+def write_reports(console: Console) -> None:
+    """The county ranking, the 整改台账, a feedback report and the weekly bulletin, and where they are."""
+    from flows.cli_report import By, ReportFormat, report
+    from flows.reports.bulletin import run_bulletin
+    from flows.reports.feedback import write_feedback
+    from flows.reports.ledger import write_ledger
+    from models.lookup import get_inspection
+
+    folder = rectify_home() / "demo-reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    report(by=By.county, county=None, since=None, fmt=ReportFormat.table, out=None, as_of="2016-09-30")
+    moment = parse_instant("2016-09-30 18:00")
+    with unit_of_work(moment) as ctx:
+        ledger = write_ledger(ctx.session, folder / "整改台账.xlsx", now=moment, calendar=ctx.calendar,
+                              policy=ctx.policy)
+        feedback = folder / f"反馈意见-{COUNTY}.md"
+        write_feedback(ctx.session, get_inspection(ctx.session, f"2016年第一批督导·{COUNTY}"), feedback,
+                       now=parse_instant(IMPORT_DAY), policy=ctx.policy)
+    bulletin = run_bulletin(parse_instant("2016-09-26 09:00"))
+    console.print(f"整改台账:{ledger.path}")
+    console.print(f"反馈意见:{feedback}")
+    console.print(f"周通报:{bulletin.markdown} 与 {bulletin.workbook}(已送达 {bulletin.sent} 位领导,无渠道者在发件箱)")
 
 
 def _report(console: Console) -> None:

@@ -405,3 +405,23 @@ def test_two_imports_of_one_file_at_once_write_it_once(fresh_db, tmp_path):
         findings = ctx.session.scalar(select(func.count()).select_from(Finding)
                                       .where(Finding.inspection_id == inspection.id))
     assert issues == made["不符合"] and findings == sum(made[k] for k in ("符合", "不符合", "典型经验"))
+
+
+def test_the_feedback_report_after_an_import(ctx, tmp_path):
+    from flows.reports.feedback import feedback_report
+
+    plan = make_plan(ctx, inspection="反馈测试", county=COUNTY, villages=2, households=3, seed=6,
+                     out=tmp_path / "plan.xlsx", leader=LEADER)
+    made = fill_plan(tmp_path / "plan.xlsx", tmp_path / "filled.xlsx", seed=9, leader=LEADER,
+                     checked_on=date(2016, 8, 20), inspector=INSPECTOR, fail_share=0.25)
+    report = import_findings(ctx, path=tmp_path / "filled.xlsx", inspection=plan.inspection, importer=None)
+    text = feedback_report(ctx.session, plan.inspection, now=ctx.now, policy=ctx.policy)
+    checks = made["符合"] + made["不符合"] + made["典型经验"]
+    assert (f"抽查贫困村 2 个、贫困户 6 户,检查项目 {checks} 项次;其中符合 {made['符合']} 项次,"
+            f"发现问题 {made['不符合']} 个(现场解决 {made['现场解决']} 个),发现典型经验 {made['典型经验']} 条") in text
+    issues = ctx.session.scalars(select(Issue).where(Issue.code.in_(report.created))).all()
+    for unit in {i.unit.name for i in issues if i.unit}:
+        assert f"| {unit} |" in text
+    categories = {i.check_item.category for i in issues}
+    assert all(f". {c}(" in text for c in categories)
+    assert "逾期 3、7、15 个工作日" in text
