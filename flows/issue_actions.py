@@ -158,7 +158,7 @@ def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence: list
 def verify(ctx: Context, code: str, *, actor: str, note: str,
            expected_version: int | None = None) -> Issue:
     issue, user = _load(ctx, code, actor)
-    lifecycle.verify(ctx.session, issue, actor=user, now=ctx.now, note=note,
+    lifecycle.verify(ctx.session, issue, actor=user, now=ctx.now, note=note, calendar=ctx.calendar,
                      expected_version=expected_version)
     return issue
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.calendar import WorkCalendar, local_date
@@ -80,7 +80,72 @@ def _joined(query, leader):
 
 def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, county: County | None = None,
             since: datetime | None = None) -> list[FigureRow]:
-    """One row per slice value; problems recorded before `since` (when given) are left out."""
+    """One row per slice value; problems recorded before `since` (when given) are left out.
+
+    When nothing has happened after `as_of`, the state at `as_of` is the problems' present
+    state, and the counters the lifecycle keeps on them answer in one GROUP BY. Otherwise
+    (a moment in the past) everything is recounted from the event log.
+    """
+    latest = session.scalar(select(func.max(IssueEvent.at)))
+    unmeasured = session.scalar(select(Issue.id).where(Issue.status == Status.CLOSED,
+                                                       Issue.days_to_close.is_(None)).limit(1))
+    if (latest is None or latest <= as_of) and unmeasured is None:
+        return present_figures(session, by=by, today=local_date(as_of), county=county, since=since)
+    return figures_from_events(session, by=by, as_of=as_of, calendar=calendar, county=county, since=since)
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def present_figures(session: Session, *, by: str, today, county: County | None = None,
+                    since: datetime | None = None) -> list[FigureRow]:
+    """The figures of the present state: one aggregate query, and one for the medians."""
+    leader = aliased(User)
+    key = _key_column(by, leader)
+    status = Issue.status
+    counted = (select(key.label("key"),
+                      func.count().label("total"),
+                      _count(status == Status.RESOLVED_ON_SITE).label("resolved_on_site"),
+                      _count(status.in_(HANDED_OVER)).label("assigned"),
+                      _count(status == Status.SUBMITTED).label("submitted"),
+                      _count(status == Status.CLOSED).label("closed"),
+                      _count(and_(status == Status.CLOSED, Issue.closed_on_time.is_(True))).label("on_time"),
+                      _count(and_(status.in_(OPEN), Issue.deadline < today)).label("overdue"),
+                      func.sum(Issue.sign_count).label("signs"),
+                      func.sum(Issue.sign_count - Issue.late_sign_count).label("signed_on_time"),
+                      _count(Issue.extension_count > 0).label("extended"),
+                      func.sum(Issue.submit_count).label("submits"),
+                      func.sum(Issue.return_count).label("returns"),
+                      _count(Issue.reopen_count > 0).label("reopened"),
+                      _count(or_(Issue.closed_at.is_not(None), Issue.resolved_on_site_at.is_not(None)))
+                      .label("finished"))
+               .select_from(Issue))
+    counted = _scoped(_joined(counted, leader).where(status != Status.VOID), county, since).group_by(key)
+    # The median of days_to_close per slice, with window functions (SQLite and PostgreSQL alike).
+    ordered = _scoped(_joined(
+        select(key.label("key"), Issue.days_to_close.label("days"),
+               func.row_number().over(partition_by=key, order_by=Issue.days_to_close).label("n"),
+               func.count().over(partition_by=key).label("of")).select_from(Issue), leader)
+        .where(status == Status.CLOSED), county, since).subquery()
+    medians = dict(session.execute(
+        select(ordered.c.key, func.avg(ordered.c.days))
+        .where(ordered.c.n.in_([(ordered.c.of + 1) // 2, (ordered.c.of + 2) // 2])).group_by(ordered.c.key)
+    ).tuples().all())
+    return _rows(session.execute(counted).all(), medians)
+
+
+def _scoped(query, county: County | None, since: datetime | None):
+    if county is not None:
+        query = query.where(Issue.county_id == county.id)
+    if since is not None:
+        query = query.where(Issue.created_at >= since)
+    return query
+
+
+def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar,
+                        county: County | None = None, since: datetime | None = None) -> list[FigureRow]:
+    """The figures of the state at `as_of`, recounted from the event log."""
     leader = aliased(User)
     key = _key_column(by, leader)
     last_seq = (select(IssueEvent.issue_id, func.max(IssueEvent.seq).label("seq"))
@@ -88,85 +153,81 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
     last = aliased(IssueEvent)
     action = IssueEvent.action
 
-    def count(condition):
-        return func.sum(case((condition, 1), else_=0))
-
     steps = (select(IssueEvent.issue_id,
-                    count(action == "sign").label("signs"),
-                    count(and_(action == "sign", IssueEvent.payload["late"].as_boolean().is_(False))).label("signed_on_time"),
-                    count(action == "approve_extension").label("extensions"),
-                    count(action == "submit").label("submits"),
-                    count(action == "return").label("returns"),
-                    count(action == "reopen").label("reopens"),
-                    count(IssueEvent.to_status.in_([Status.CLOSED, Status.RESOLVED_ON_SITE])).label("finishes"))
+                    _count(action == "sign").label("signs"),
+                    _count(and_(action == "sign", IssueEvent.payload["late"].as_boolean().is_(False))).label("signed_on_time"),
+                    _count(action == "approve_extension").label("extensions"),
+                    _count(action == "submit").label("submits"),
+                    _count(action == "return").label("returns"),
+                    _count(action == "reopen").label("reopens"),
+                    _count(IssueEvent.to_status.in_([Status.CLOSED, Status.RESOLVED_ON_SITE])).label("finishes"))
              .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
     status = last.to_status
     today = local_date(as_of)
     base = (select(key.label("key"),
                    func.count().label("total"),
-                   count(status == Status.RESOLVED_ON_SITE).label("resolved_on_site"),
-                   count(status.in_(HANDED_OVER)).label("assigned"),
-                   count(status == Status.SUBMITTED).label("submitted"),
-                   count(status == Status.CLOSED).label("closed"),
-                   count(and_(status.in_(OPEN), Issue.deadline < today)).label("overdue"),
+                   _count(status == Status.RESOLVED_ON_SITE).label("resolved_on_site"),
+                   _count(status.in_(HANDED_OVER)).label("assigned"),
+                   _count(status == Status.SUBMITTED).label("submitted"),
+                   _count(status == Status.CLOSED).label("closed"),
+                   _count(and_(status.in_(OPEN), Issue.deadline < today)).label("overdue"),
                    func.sum(steps.c.signs).label("signs"),
                    func.sum(steps.c.signed_on_time).label("signed_on_time"),
-                   count(steps.c.extensions > 0).label("extended"),
+                   _count(steps.c.extensions > 0).label("extended"),
                    func.sum(steps.c.submits).label("submits"),
                    func.sum(steps.c.returns).label("returns"),
-                   count(steps.c.reopens > 0).label("reopened"),
-                   count(steps.c.finishes > 0).label("finished"))
+                   _count(steps.c.reopens > 0).label("reopened"),
+                   _count(steps.c.finishes > 0).label("finished"))
             .select_from(Issue)
             .join(last_seq, last_seq.c.issue_id == Issue.id)
             .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq))
             .join(steps, steps.c.issue_id == Issue.id))
-    base = _joined(base, leader).where(status != Status.VOID)
-    if county is not None:
-        base = base.where(Issue.county_id == county.id)
-    if since is not None:
-        base = base.where(Issue.created_at >= since)
-    counted = session.execute(base.group_by(key)).all()
+    counted = session.execute(_scoped(_joined(base, leader).where(status != Status.VOID), county, since)
+                              .group_by(key)).all()
 
     # Closed problems, for the on-time share and the median working days to close.
     closed = (select(key.label("key"), last.at, Issue.original_deadline, Issue.assigned_at, Issue.created_at)
               .select_from(Issue)
               .join(last_seq, last_seq.c.issue_id == Issue.id)
               .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq)))
-    closed = _joined(closed, leader).where(status == Status.CLOSED)
-    if county is not None:
-        closed = closed.where(Issue.county_id == county.id)
-    if since is not None:
-        closed = closed.where(Issue.created_at >= since)
-    on_time: dict[str, int] = defaultdict(int)
-    durations: dict[str, list[int]] = defaultdict(list)
+    closed = _scoped(_joined(closed, leader).where(status == Status.CLOSED), county, since)
+    on_time: dict = defaultdict(int)
+    durations: dict = defaultdict(list)
     for row in session.execute(closed):
         closed_on = local_date(row.at)
         if row.original_deadline is not None and closed_on <= row.original_deadline:
             on_time[row.key] += 1
-        start = local_date(row.assigned_at or row.created_at)
-        durations[row.key].append(calendar.workdays_between(start, closed_on))
+        durations[row.key].append(calendar.workdays_between(local_date(row.assigned_at or row.created_at), closed_on))
+    medians = {k: statistics.median(v) for k, v in durations.items()}
+    return _rows(counted, medians, on_time)
 
+
+_COUNTS = ("total", "resolved_on_site", "assigned", "submitted", "closed", "overdue", "signs", "signed_on_time",
+           "extended", "submits", "returns", "reopened", "finished")
+
+
+def _rows(counted, medians: dict, on_time: dict | None = None) -> list[FigureRow]:
     rows = []
     for r in counted:
         # PostgreSQL sums to NUMERIC: every count becomes a plain int here.
-        n = {k: int(getattr(r, k) or 0) for k in ("total", "resolved_on_site", "assigned", "submitted", "closed",
-                                                   "overdue", "signs", "signed_on_time", "extended", "submits",
-                                                   "returns", "reopened", "finished")}
+        n = {k: int(getattr(r, k) or 0) for k in _COUNTS}
+        closed_on_time = on_time.get(r.key, 0) if on_time is not None else int(r.on_time or 0)
         name = r.key.label if hasattr(r.key, "label") else (r.key if r.key is not None else "(未指定)")
         total, on_site, closed_count = n["total"], n["resolved_on_site"], n["closed"]
+        median = medians.get(r.key)
         rows.append(FigureRow(
             key=str(name), total=total, resolved_on_site=on_site, assigned=n["assigned"], submitted=n["submitted"],
             closed=closed_count,
             closure_rate=rate(closed_count + on_site, total),
             closure_rate_excl_on_site=rate(closed_count, total - on_site),
             rectified_rate=rate(n["submitted"] + closed_count + on_site, total),
-            on_time_rate=rate(on_time.get(r.key, 0), closed_count),
+            on_time_rate=rate(closed_on_time, closed_count),
             overdue=n["overdue"],
             sign_on_time_rate=rate(n["signed_on_time"], n["signs"]),
             extension_rate=rate(n["extended"], n["assigned"]),
             return_rate=rate(n["returns"], n["submits"]),
             rebound_rate=rate(n["reopened"], n["finished"]),
-            median_days_to_close=float(statistics.median(durations[r.key])) if durations.get(r.key) else None,
+            median_days_to_close=None if median is None else float(median),
         ))
     return sorted(rows, key=_worst_first)
 
@@ -200,11 +261,11 @@ def carded_units(session: Session, *, limit: int = 10) -> list[tuple[str, int, i
     """Units by their open problems under 黄牌 / 红牌 / 挂牌督办: (unit, yellow, red, listed), most first."""
     from models.enums import Supervision
 
-    def count(level: Supervision):
+    def _count(level: Supervision):
         return func.sum(case((Issue.supervision == level, 1), else_=0))
 
     rows = session.execute(
-        select(Unit.name, count(Supervision.YELLOW), count(Supervision.RED), count(Supervision.LISTED))
+        select(Unit.name, _count(Supervision.YELLOW), _count(Supervision.RED), _count(Supervision.LISTED))
         .join(Unit, Issue.unit_id == Unit.id)
         .where(Issue.status.in_(OPEN), Issue.supervision != Supervision.NORMAL)
         .group_by(Unit.name)).all()

@@ -68,6 +68,15 @@ class Issue(Base):
     measures: Mapped[str | None] = mapped_column(Text)
     on_site_note: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept by the lifecycle for the figures, so a report "as of now" is one GROUP BY over this
+    # table; a report as of a past moment recounts them from the events instead.
+    sign_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    late_sign_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    extension_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    submit_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    return_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    closed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    days_to_close: Mapped[int | None] = mapped_column(Integer)
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cosigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -300,6 +300,11 @@ def record_issue(
         created_by=actor,
         created_at=now,
         reopen_count=0,
+        sign_count=0,
+        late_sign_count=0,
+        extension_count=0,
+        submit_count=0,
+        return_count=0,
         version=1,
     )
     setattr(issue, f"{status.value}_at", now)
@@ -349,7 +354,12 @@ def sign(session, issue, *, actor, now, policy, calendar, expected_version=None)
     assigned_on = local_date(issue.assigned_at or now)
     waited = calendar.workdays_between(assigned_on, local_date(now))
     late = waited > policy.sign_within_days
-    return transition(session, issue, Action.SIGN, actor=actor, now=now,
+
+    def apply(i: Issue) -> None:
+        i.sign_count = (i.sign_count or 0) + 1
+        i.late_sign_count = (i.late_sign_count or 0) + (1 if late else 0)
+
+    return transition(session, issue, Action.SIGN, actor=actor, now=now, apply=apply,
                       payload={"late": late, "workdays_waited": waited},
                       expected_version=expected_version)
 
@@ -415,6 +425,7 @@ def decide_extension(session, issue, *, actor, now, approve: bool, note: str | N
     def apply(i: Issue) -> None:
         if approve:
             i.deadline = requested  # the original deadline stays for on-time figures
+            i.extension_count = (i.extension_count or 0) + 1
         i.extension_requested_until = None
 
     return transition(session, issue, action, actor=actor, now=now, note=note, apply=apply,
@@ -432,6 +443,7 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
     def apply(i: Issue) -> None:
         i.measures = measures
         i.submitted_by = actor
+        i.submit_count = (i.submit_count or 0) + 1
 
     event = transition(session, issue, Action.SUBMIT, actor=actor, now=now, note=measures,
                        apply=apply, expected_version=expected_version)
@@ -439,15 +451,25 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
     return event
 
 
-def verify(session, issue, *, actor, now, note: str, expected_version=None) -> IssueEvent:
+def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, expected_version=None) -> IssueEvent:
     note = _require(note, "核验意见", issue)
-    return transition(session, issue, Action.VERIFY, actor=actor, now=now, note=note,
+    closed_on = local_date(now)
+
+    def apply(i: Issue) -> None:
+        i.closed_on_time = i.original_deadline is not None and closed_on <= i.original_deadline
+        i.days_to_close = calendar.workdays_between(local_date(i.assigned_at or i.created_at), closed_on)
+
+    return transition(session, issue, Action.VERIFY, actor=actor, now=now, note=note, apply=apply,
                       expected_version=expected_version)
 
 
 def return_submission(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
     reason = _require(reason, "退回理由", issue)
-    return transition(session, issue, Action.RETURN, actor=actor, now=now, note=reason,
+
+    def apply(i: Issue) -> None:
+        i.return_count = (i.return_count or 0) + 1
+
+    return transition(session, issue, Action.RETURN, actor=actor, now=now, note=reason, apply=apply,
                       expected_version=expected_version)
 
 

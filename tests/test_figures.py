@@ -201,3 +201,16 @@ def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefe
         keys = {a.key for a in client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["weekly-bulletin", "weekly-bulletin-ranking"])))}
     assert keys == {"weekly-bulletin", "weekly-bulletin-ranking"}
+
+
+def test_the_present_state_and_the_event_log_give_the_same_figures(campaign):
+    from models.figures import figures_from_events, present_figures
+    from models.lookup import get_county
+
+    moment = at("2016-09-05")
+    with unit_of_work(moment) as ctx:
+        for by in ("county", "unit", "category", "severity", "leader", "village"):
+            kwargs = {"by": by, "county": get_county(ctx.session, COUNTY)}
+            fast = present_figures(ctx.session, today=ctx.today, **kwargs)
+            slow = figures_from_events(ctx.session, as_of=moment, calendar=ctx.calendar, **kwargs)
+            assert [r.as_dict() for r in fast] == [r.as_dict() for r in slow], by
