@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -57,25 +59,33 @@ def rate(part: int, whole: int) -> float | None:
     return None if not whole else part / whole
 
 
-def _key_column(by: str, leader):
-    columns = {
-        "county": County.name, "township": Township.name, "village": Village.name, "unit": Unit.name,
-        "category": CheckItem.category, "inspection": Inspection.name, "severity": Issue.severity,
-        "leader": leader.name,
-    }
-    if by not in columns:
-        raise InvalidInput(f"不能按「{by}」统计;可选:" + "、".join(DIMENSIONS))
-    return columns[by]
+@dataclass(frozen=True)
+class _Slice:
+    """What a report groups by: a column of the problems where one will do (no join), and how
+    its values read (names loaded once, after the aggregation)."""
+
+    column: Any
+    join: Callable
+    names: Callable[[Session], dict] | None = None
 
 
-def _joined(query, leader):
-    return (query.join(County, Issue.county_id == County.id)
-            .join(CheckItem, Issue.check_item_id == CheckItem.id)
-            .outerjoin(Township, Issue.township_id == Township.id)
-            .outerjoin(Village, Issue.village_id == Village.id)
-            .outerjoin(Unit, Issue.unit_id == Unit.id)
-            .outerjoin(Inspection, Issue.inspection_id == Inspection.id)
-            .outerjoin(leader, and_(leader.linked_county_id == Issue.county_id, leader.role == Role.LEADER)))
+_BY_ID = {"county": County, "township": Township, "village": Village, "unit": Unit, "inspection": Inspection}
+
+
+def _slice(by: str) -> _Slice:
+    if by in _BY_ID:
+        model = _BY_ID[by]
+        return _Slice(getattr(Issue, f"{by}_id"), lambda q: q,
+                      lambda session: dict(session.execute(select(model.id, model.name)).tuples().all()))
+    if by == "severity":
+        return _Slice(Issue.severity, lambda q: q)
+    if by == "category":
+        return _Slice(CheckItem.category, lambda q: q.join(CheckItem, Issue.check_item_id == CheckItem.id))
+    if by == "leader":
+        leader = aliased(User)
+        return _Slice(leader.name, lambda q: q.outerjoin(
+            leader, and_(leader.linked_county_id == Issue.county_id, leader.role == Role.LEADER)))
+    raise InvalidInput(f"不能按「{by}」统计;可选:" + "、".join(DIMENSIONS))
 
 
 def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, county: County | None = None,
@@ -101,8 +111,8 @@ def _count(condition):
 def present_figures(session: Session, *, by: str, today, county: County | None = None,
                     since: datetime | None = None) -> list[FigureRow]:
     """The figures of the present state: one aggregate query, and one for the medians."""
-    leader = aliased(User)
-    key = _key_column(by, leader)
+    grouping = _slice(by)
+    key = grouping.column
     status = Issue.status
     counted = (select(key.label("key"),
                       func.count().label("total"),
@@ -121,18 +131,18 @@ def present_figures(session: Session, *, by: str, today, county: County | None =
                       _count(or_(Issue.closed_at.is_not(None), Issue.resolved_on_site_at.is_not(None)))
                       .label("finished"))
                .select_from(Issue))
-    counted = _scoped(_joined(counted, leader).where(status != Status.VOID), county, since).group_by(key)
+    counted = _scoped(grouping.join(counted).where(status != Status.VOID), county, since).group_by(key)
     # The median of days_to_close per slice, with window functions (SQLite and PostgreSQL alike).
-    ordered = _scoped(_joined(
+    ordered = _scoped(grouping.join(
         select(key.label("key"), Issue.days_to_close.label("days"),
                func.row_number().over(partition_by=key, order_by=Issue.days_to_close).label("n"),
-               func.count().over(partition_by=key).label("of")).select_from(Issue), leader)
+               func.count().over(partition_by=key).label("of")).select_from(Issue))
         .where(status == Status.CLOSED), county, since).subquery()
     medians = dict(session.execute(
         select(ordered.c.key, func.avg(ordered.c.days))
         .where(ordered.c.n.in_([(ordered.c.of + 1) // 2, (ordered.c.of + 2) // 2])).group_by(ordered.c.key)
     ).tuples().all())
-    return _rows(session.execute(counted).all(), medians)
+    return _rows(session.execute(counted).all(), medians, names=grouping.names(session) if grouping.names else None)
 
 
 def _scoped(query, county: County | None, since: datetime | None):
@@ -146,8 +156,8 @@ def _scoped(query, county: County | None, since: datetime | None):
 def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar,
                         county: County | None = None, since: datetime | None = None) -> list[FigureRow]:
     """The figures of the state at `as_of`, recounted from the event log."""
-    leader = aliased(User)
-    key = _key_column(by, leader)
+    grouping = _slice(by)
+    key = grouping.column
     last_seq = (select(IssueEvent.issue_id, func.max(IssueEvent.seq).label("seq"))
                 .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
     last = aliased(IssueEvent)
@@ -182,7 +192,7 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
             .join(last_seq, last_seq.c.issue_id == Issue.id)
             .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq))
             .join(steps, steps.c.issue_id == Issue.id))
-    counted = session.execute(_scoped(_joined(base, leader).where(status != Status.VOID), county, since)
+    counted = session.execute(_scoped(grouping.join(base).where(status != Status.VOID), county, since)
                               .group_by(key)).all()
 
     # Closed problems, for the on-time share and the median working days to close.
@@ -190,7 +200,7 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
               .select_from(Issue)
               .join(last_seq, last_seq.c.issue_id == Issue.id)
               .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq)))
-    closed = _scoped(_joined(closed, leader).where(status == Status.CLOSED), county, since)
+    closed = _scoped(grouping.join(closed).where(status == Status.CLOSED), county, since)
     on_time: dict = defaultdict(int)
     durations: dict = defaultdict(list)
     for row in session.execute(closed):
@@ -199,20 +209,23 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
             on_time[row.key] += 1
         durations[row.key].append(calendar.workdays_between(local_date(row.assigned_at or row.created_at), closed_on))
     medians = {k: statistics.median(v) for k, v in durations.items()}
-    return _rows(counted, medians, on_time)
+    return _rows(counted, medians, on_time, names=grouping.names(session) if grouping.names else None)
 
 
 _COUNTS = ("total", "resolved_on_site", "assigned", "submitted", "closed", "overdue", "signs", "signed_on_time",
            "extended", "submits", "returns", "reopened", "finished")
 
 
-def _rows(counted, medians: dict, on_time: dict | None = None) -> list[FigureRow]:
+def _rows(counted, medians: dict, on_time: dict | None = None, *, names: dict | None = None) -> list[FigureRow]:
     rows = []
     for r in counted:
         # PostgreSQL sums to NUMERIC: every count becomes a plain int here.
         n = {k: int(getattr(r, k) or 0) for k in _COUNTS}
         closed_on_time = on_time.get(r.key, 0) if on_time is not None else int(r.on_time or 0)
-        name = r.key.label if hasattr(r.key, "label") else (r.key if r.key is not None else "(未指定)")
+        if names is not None:
+            name = names.get(r.key, "(未指定)")
+        else:
+            name = r.key.label if hasattr(r.key, "label") else (r.key if r.key is not None else "(未指定)")
         total, on_site, closed_count = n["total"], n["resolved_on_site"], n["closed"]
         median = medians.get(r.key)
         rows.append(FigureRow(
