@@ -132,17 +132,29 @@ def present_figures(session: Session, *, by: str, today, county: County | None =
                       .label("finished"))
                .select_from(Issue))
     counted = _scoped(grouping.join(counted).where(status != Status.VOID), county, since).group_by(key)
-    # The median of days_to_close per slice, with window functions (SQLite and PostgreSQL alike).
-    ordered = _scoped(grouping.join(
-        select(key.label("key"), Issue.days_to_close.label("days"),
-               func.row_number().over(partition_by=key, order_by=Issue.days_to_close).label("n"),
-               func.count().over(partition_by=key).label("of")).select_from(Issue))
-        .where(status == Status.CLOSED), county, since).subquery()
-    medians = dict(session.execute(
-        select(ordered.c.key, func.avg(ordered.c.days))
-        .where(ordered.c.n.in_([(ordered.c.of + 1) // 2, (ordered.c.of + 2) // 2])).group_by(ordered.c.key)
-    ).tuples().all())
+    # Days to close are small whole numbers: a histogram per slice gives the exact median
+    # without sorting the closed problems.
+    histogram = _scoped(grouping.join(
+        select(key.label("key"), Issue.days_to_close, func.count()).select_from(Issue))
+        .where(status == Status.CLOSED), county, since).group_by(key, Issue.days_to_close)
+    counts: dict = defaultdict(list)
+    for slice_key, days, n in session.execute(histogram):
+        counts[slice_key].append((days, n))
+    medians = {k: _median_of_histogram(v) for k, v in counts.items()}
     return _rows(session.execute(counted).all(), medians, names=grouping.names(session) if grouping.names else None)
+
+
+def _median_of_histogram(pairs: list[tuple[int, int]]) -> float:
+    pairs = sorted(pairs)
+    total = sum(n for _, n in pairs)
+    wanted = [(total - 1) // 2, total // 2]  # the middle position(s), counted from 0
+    values, seen = [], 0
+    for days, n in pairs:
+        while wanted and wanted[0] < seen + n:
+            values.append(days)
+            wanted.pop(0)
+        seen += n
+    return sum(values) / len(values)
 
 
 def _scoped(query, county: County | None, since: datetime | None):
