@@ -12,20 +12,9 @@ from rich.table import Table
 from flows.cli_support import AsOf, console, edge, print_json, print_rows
 from flows.clock import parse_instant
 from flows.context import unit_of_work
+from flows.reports.columns import COLUMNS, RATES, TARGET, shown
 
 app = typer.Typer()
-
-COLUMNS = [
-    ("key", "名称"), ("total", "问题数"), ("resolved_on_site", "现场解决"), ("assigned", "已交办"),
-    ("submitted", "待核验"), ("closed", "已销号"), ("closure_rate", "销号率"),
-    ("closure_rate_excl_on_site", "销号率(不含现场)"), ("rectified_rate", "整改率"), ("on_time_rate", "按期销号率"),
-    ("overdue", "逾期"), ("sign_on_time_rate", "按期签收率"), ("extension_rate", "延期率"), ("return_rate", "退回率"),
-    ("rebound_rate", "反弹率"), ("median_days_to_close", "销号用时中位数(工作日)"),
-]
-RATES = {"closure_rate", "closure_rate_excl_on_site", "rectified_rate", "on_time_rate", "sign_on_time_rate",
-         "extension_rate", "return_rate", "rebound_rate"}
-TARGET = 0.9  # a rate at or above this shows green
-
 
 class By(StrEnum):
     county = "county"
@@ -43,17 +32,6 @@ class ReportFormat(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
-
-
-def shown(key: str, value) -> str:
-    """How a figure reads: rates as percentages, a missing denominator as —."""
-    if value is None:
-        return "—"
-    if key in RATES:
-        return f"{value * 100:.1f}%"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 @app.command()

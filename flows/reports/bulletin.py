@@ -15,8 +15,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
-from flows.cli_report import shown
 from flows.context import unit_of_work
+from flows.reports.columns import shown
 from models.calendar import local_date
 from models.db import rectify_home
 from models.enums import MessageKind, Role, Supervision

@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from flows.reports.columns import COLUMNS, RATES
 from models.calendar import WorkCalendar, local_date
 from models.catalogue import CheckItem
 from models.enums import OPEN_STATUSES, Severity, Status
@@ -89,8 +90,6 @@ def _header(sheet: Worksheet, headers: list[str]) -> None:
 
 
 def _summary(session: Session, sheet: Worksheet, *, now: datetime, calendar: WorkCalendar, county, today: date):
-    from flows.cli_report import COLUMNS, RATES
-
     rows = figures(session, by="county", as_of=now, calendar=calendar, county=county)
     _setup(sheet, [12] + [10] * (len(COLUMNS) - 1))
     sheet.freeze_panes = "B3"

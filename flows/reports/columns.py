@@ -1,0 +1,25 @@
+"""How figures are labelled and shown, the same in the CLI, the ledger and the bulletin."""
+
+from __future__ import annotations
+
+COLUMNS = [
+    ("key", "名称"), ("total", "问题数"), ("resolved_on_site", "现场解决"), ("assigned", "已交办"),
+    ("submitted", "待核验"), ("closed", "已销号"), ("closure_rate", "销号率"),
+    ("closure_rate_excl_on_site", "销号率(不含现场)"), ("rectified_rate", "整改率"), ("on_time_rate", "按期销号率"),
+    ("overdue", "逾期"), ("sign_on_time_rate", "按期签收率"), ("extension_rate", "延期率"), ("return_rate", "退回率"),
+    ("rebound_rate", "反弹率"), ("median_days_to_close", "销号用时中位数(工作日)"),
+]
+RATES = {"closure_rate", "closure_rate_excl_on_site", "rectified_rate", "on_time_rate", "sign_on_time_rate",
+         "extension_rate", "return_rate", "rebound_rate"}
+TARGET = 0.9  # a rate at or above this shows green
+
+
+def shown(key: str, value) -> str:
+    """How a figure reads: rates as percentages, a missing denominator as —."""
+    if value is None:
+        return "—"
+    if key in RATES:
+        return f"{value * 100:.1f}%"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
