@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +23,7 @@ from models.enums import OPEN_STATUSES, Action, Level, Role, Severity, Status, S
 from models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from models.inspections import Inspection
 from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
+from models.lookup import find_county_unit
 from models.org import Unit, User
 from models.places import County, Household, Township, Village
 from models.policy import Policy
@@ -210,22 +211,25 @@ class PlaceRef:
         if needs is not None and needs[1] is None:
             raise InvalidInput(f"检查项目「{item.title}」是{item.level.label}级项目,必须指明{needs[0]}")
 
-    def default_unit(self, session: Session) -> Unit | None:
+    def default_unit(self, county_government: Unit | None) -> Unit | None:
         """The village's 帮扶单位 for village/household problems, else the county government."""
         if self.village is not None and self.village.assisting_unit is not None:
             return self.village.assisting_unit
-        return session.scalars(select(Unit).where(Unit.name == self.county.name)).first()
+        return county_government
 
 
 def default_deadline(calendar: WorkCalendar, policy: Policy, severity: Severity, now: datetime) -> date:
     return calendar.add_workdays(local_date(now), policy.default_deadline_days(severity))
 
 
-def due_date(issue_code: str, deadline: date | None, *, now: datetime, severity: Severity,
+def due_date(issue_code: str, deadline: date | int | None, *, now: datetime, severity: Severity,
              calendar: WorkCalendar, policy: Policy) -> date:
-    """The deadline given (it must lie after today), else the policy's default for the severity."""
+    """The deadline given (a date after today, or a number of working days from today), else
+    the policy's default for the severity."""
     if deadline is None:
         return default_deadline(calendar, policy, severity, now)
+    if isinstance(deadline, int):
+        return calendar.add_workdays(local_date(now), deadline)
     if deadline <= local_date(now):
         raise InvalidInput(f"问题 {issue_code}:整改时限 {deadline} 必须晚于今天({local_date(now)})")
     return deadline
@@ -245,7 +249,7 @@ def record_issue(
     inspection: Inspection | None = None,
     external_ref: str | None = None,
     unit: Unit | None = None,
-    deadline: date | None = None,
+    deadline: date | int | None = None,
     on_site_note: str | None = None,
     cosigner: User | None = None,
     good_practice: bool = False,
@@ -482,7 +486,7 @@ def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
         raise InvalidInput(f"问题 {issue.code}:反弹重开须附佐证材料(--evidence)")
     responsible = unit or issue.unit or PlaceRef(
         issue.county, issue.township, issue.village, issue.household
-    ).default_unit(session)
+    ).default_unit(find_county_unit(session, issue.county))
     if responsible is None:
         raise InvalidInput(f"问题 {issue.code}:请用 --unit 指定责任单位")
     due = due_date(issue.code, deadline, now=now, severity=issue.severity, calendar=calendar, policy=policy)

@@ -84,6 +84,11 @@ def get_unit(session: Session, name: str) -> Unit:
     return unit
 
 
+def find_county_unit(session: Session, county: County) -> Unit | None:
+    """The county's own government unit (named as the county)."""
+    return session.scalars(select(Unit).where(Unit.name == county.name)).first()
+
+
 def find_user(session: Session, name: str) -> User | None:
     return session.scalars(
         select(User).options(joinedload(User.unit)).where(User.name == name.strip())

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -119,12 +118,6 @@ def _against_history(candidate: Candidate, row, seen: dict[str, str], known: dic
     return []
 
 
-def _deadline(ctx: Context, candidate: Candidate) -> date | None:
-    if isinstance(candidate.deadline, int):
-        return ctx.calendar.add_workdays(ctx.today, candidate.deadline)
-    return candidate.deadline
-
-
 def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: ImportReport) -> None:
     session = ctx.session
     problems = sum(1 for c in good if c.result is Result.FAIL)
@@ -173,14 +166,13 @@ def _finding_row(ctx: Context, inspection: Inspection, candidate: Candidate, fil
 
 
 def _record(ctx: Context, inspection: Inspection, candidate: Candidate, code: str) -> Issue:
-    ref = candidate.key[4:] if candidate.key.startswith("ref:") else None
     try:
         return record_issue(
             ctx.session, actor=candidate.creator, now=ctx.now, policy=ctx.policy, calendar=ctx.calendar,
             place=candidate.place, item=candidate.item, description=candidate.description,
-            severity=candidate.severity, inspection=inspection, external_ref=ref,
+            severity=candidate.severity, inspection=inspection, external_ref=candidate.ref,
             unit=None if candidate.on_site_note else candidate.unit,
-            deadline=None if candidate.on_site_note else _deadline(ctx, candidate),
+            deadline=None if candidate.on_site_note else candidate.deadline,
             on_site_note=candidate.on_site_note, cosigner=candidate.cosigner, code=code, flush=False,
         )
     except DomainError as exc:

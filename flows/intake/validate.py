@@ -31,6 +31,7 @@ class Candidate:
     """A valid row, resolved to the objects it names, ready to be written."""
 
     key: str
+    ref: str | None  # the team's 问题编号
     content_hash: str
     source: str
     result: Result
@@ -247,7 +248,7 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
     digest = content_hash(row)
     if result is not None and county is not None and item is not None and place is not None and creator:
         candidate = Candidate(
-            key=row_key(row, digest), content_hash=digest, source=f"{row.sheet}!{row.row}", result=result,
+            key=row_key(row, digest), ref=row.name("ref") or None, content_hash=digest, source=f"{row.sheet}!{row.row}", result=result,
             place=place, item=item, creator=creator, checked_on=checked_on, inspector=inspector,
             team=row.text("team") or None,
         )
@@ -317,8 +318,7 @@ def _problem_fields(row, registry: Registry, candidate: Candidate | None, county
     if unit_name:
         unit = attempt(registry.unit, unit_name)
     elif place is not None:
-        village = place.village
-        unit = village.assisting_unit if village is not None and village.assisting_unit else registry.county_unit(county)
+        unit = place.default_unit(registry.county_unit(county))
     deadline = None
     if row.text("deadline"):
         deadline = parse("deadline", normalise.deadline, year=year)
