@@ -75,3 +75,16 @@ def mask_name(name: str | None) -> str | None:
     if not name:
         return name
     return name[0] + "*" * (len(name) - 1)
+
+
+def place_text(county: str, township: str | None = None, village: str | None = None,
+               head_name: str | None = None) -> str:
+    """How a message or a report names a place: 县 / 乡 / 村 / 户主 (the head's name masked)."""
+    return " / ".join(p for p in (county, township, village, mask_name(head_name)) if p)
+
+
+def place_of(thing, *, household: bool = False) -> str:
+    """place_text for anything with county / township / village (and household) relationships."""
+    head = thing.household.head_name if household and thing.household is not None else None
+    return place_text(thing.county.name, thing.township.name if thing.township else None,
+                      thing.village.name if thing.village else None, head)

@@ -21,7 +21,7 @@ from models.enums import MessageKind, Role, Status, Supervision, UnitKind
 from models.issues import Issue, IssueEvent
 from models.org import SYSTEM_USER, Unit, User
 from models.overlays import days_to
-from models.places import County, Household, Township, Village, mask_name
+from models.places import County, Household, Township, Village, place_text
 from models.policy import Policy
 
 RUNNING = (Status.ASSIGNED, Status.RECTIFYING)  # a submitted problem waits for its verifier, not its unit
@@ -128,7 +128,7 @@ def to_dues(rows: list, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[
     levels = {level.value: level for level in LADDER}
     today = t.today.isoformat()
     for row in rows:
-        place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
+        place = place_text(row[6], row[7], row[8], row[9])
         base = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title, "deadline": row.deadline,
                 "days": days_of[row.deadline], "supervision": labels[row.supervision], "note": None, "cursor": None}
         key = (row.id, row.code, row.unit_id, row.county_id)
@@ -208,7 +208,7 @@ def event_notices(session: Session, *, since: datetime, until: datetime, today: 
         note = row.note or _EVENT_NOTES.get(row.action)
         if row.action in ("approve_extension",) and row.payload.get("until"):
             note = f"同意延期至 {row.payload['until']}"
-        place = " / ".join(p for p in (row[6], row[7], row[8], mask_name(row[9])) if p)
+        place = place_text(row[6], row[7], row[8], row[9])
         item = {"issue_id": row.id, "code": row.code, "place": place, "item": row.title,
                 "deadline": row.deadline, "days": days,
                 "supervision": None, "note": note, "cursor": None}

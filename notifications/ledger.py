@@ -23,7 +23,7 @@ from models.enums import DeliveryStatus, MessageKind
 from models.issues import Issue
 from models.org import Unit, User
 from models.overlays import days_to
-from models.places import mask_name
+from models.places import place_of
 from notifications.messages import Section, render_digest
 from notifications.send import Attempt, RateLimiter, send, write_outbox
 from notifications.urls import kind_of
@@ -46,10 +46,7 @@ class Notice:
 def notice_item(issue: Issue, *, today: date, calendar: WorkCalendar, note: str | None = None) -> dict[str, Any]:
     """How a message lists one problem (household names masked); no cursor: not a reminder."""
     days = days_to(issue.deadline, today=today, calendar=calendar) if issue.deadline else None
-    place = [issue.county.name, issue.township.name if issue.township else None,
-             issue.village.name if issue.village else None,
-             mask_name(issue.household.head_name) if issue.household else None]
-    return {"issue_id": issue.id, "code": issue.code, "place": " / ".join(p for p in place if p),
+    return {"issue_id": issue.id, "code": issue.code, "place": place_of(issue, household=True),
             "item": issue.check_item.title, "deadline": issue.deadline.isoformat() if issue.deadline else None,
             "days": days, "supervision": None, "note": note, "cursor": None}
 

@@ -23,6 +23,7 @@ from models.enums import MessageKind, Role, Supervision
 from models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
 from models.org import SYSTEM_USER, Unit, User
 from models.overlays import days_to
+from models.places import place_of
 from notifications.ledger import Directory, Notice, deliver_standalone, queue
 from notifications.messages import render_page
 from notifications.send import RateLimiter
@@ -64,7 +65,7 @@ def compile_bulletin(now: datetime) -> Bulletin:
         on_site = sum(r.resolved_on_site for r in current)
         totals = {"total": total, "closed": closed, "on_site": on_site, "overdue": sum(r.overdue for r in current),
                   "closure": shown("closure_rate", rate(closed + on_site, total))}
-        overdue = [{"code": i.code, "place": " / ".join(p.name for p in (i.county, i.township, i.village) if p),
+        overdue = [{"code": i.code, "place": place_of(i),
                     "item": i.check_item.title, "unit": i.unit.name if i.unit else "未交办",
                     "deadline": i.deadline.isoformat(), "days": -days_to(i.deadline, today=today, calendar=ctx.calendar),
                     "supervision": None if i.supervision is Supervision.NORMAL else i.supervision.label}

@@ -15,14 +15,11 @@ from models.calendar import local_date
 from models.enums import Result, Status
 from models.inspections import Finding, Inspection
 from models.issues import Issue
+from models.places import place_of
 from models.policy import Policy
 from notifications.messages import render_page
 
 EXAMPLES = 3
-
-
-def _place(thing) -> str:
-    return " / ".join(p.name for p in (thing.county, thing.township, thing.village) if p is not None)
 
 
 def feedback_report(session: Session, inspection: Inspection, *, now: datetime, policy: Policy) -> str:
@@ -41,10 +38,10 @@ def feedback_report(session: Session, inspection: Inspection, *, now: datetime, 
     for issue in issues:
         categories[issue.check_item.category].append(issue)
     groups = [{"category": name, "count": len(items),
-               "examples": [{"place": _place(i), "description": i.description, "severity": i.severity.label}
+               "examples": [{"place": place_of(i), "description": i.description, "severity": i.severity.label}
                             for i in items[:EXAMPLES]]}
               for name, items in sorted(categories.items(), key=lambda kv: -len(kv[1]))]
-    good = [{"place": _place(f), "note": f.note} for f in session.scalars(
+    good = [{"place": place_of(f), "note": f.note} for f in session.scalars(
         select(Finding).options(selectinload(Finding.county), selectinload(Finding.township),
                                 selectinload(Finding.village))
         .where(Finding.inspection_id == inspection.id, Finding.result == Result.GOOD).order_by(Finding.id))]
