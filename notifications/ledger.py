@@ -154,21 +154,13 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
     day = local_date(now).isoformat()
     where = f"rectify issue list --unit {name}" if recipient.startswith("unit:") else "rectify issue list"
 
-    def message(limit: int | None):
-        return render_digest(recipient=name, day=day, sections=sections, policy=policy, where=where,
-                             limit_bytes=limit)
+    def text_for(url: str | None) -> tuple[str, str]:
+        message = render_digest(recipient=name, day=day, sections=sections, policy=policy, where=where,
+                                limit_bytes=kind_of(url).limit_bytes if url else None)
+        return message.title, message.body
 
-    attempts: list[Attempt] = []
-    channels = directory.channels.get(recipient, [])
-    if not channels:
-        whole = message(None)
-        attempts.append(write_outbox(outbox, recipient=name, day=day, title=whole.title, body=whole.body,
-                                     delivery_ids=[r.id for r in rows]))
-    for url in channels:
-        text = message(kind_of(url).limit_bytes)
-        attempts.append(send(url, title=text.title, body=text.body, limiter=limiter))
-        if attempts[-1].ok:
-            break
+    attempts = _send_first(directory.channels.get(recipient, []), text_for, name=name, day=day, outbox=outbox,
+                           delivery_ids=[r.id for r in rows], limiter=limiter)
     ok = attempts[-1].ok
     _record(session, rows, attempts, ok=ok, now=now)
     return Outcome(recipient=name, ok=ok, rows=len(rows), attempts=attempts)
@@ -183,24 +175,36 @@ def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, ou
                                 .order_by(Delivery.id).with_for_update(skip_locked=True)))
     outcomes = []
     day = local_date(now).isoformat()
+
+    def text_for(url: str | None) -> tuple[str, str]:
+        if url is None or kind_of(url).name == "email":
+            return title, body
+        limit = kind_of(url).limit_bytes
+        return title, short if limit is None else short.encode()[:limit].decode(errors="ignore")
+
     for row in rows:
         name = directory.name(row.recipient)
-        attempts: list[Attempt] = []
-        channels = directory.channels.get(row.recipient, [])
-        if not channels:
-            attempts.append(write_outbox(outbox, recipient=name, day=day, title=title, body=body,
-                                         delivery_ids=[row.id]))
-        for url in channels:
-            text = body if kind_of(url).name == "email" else short
-            limit = kind_of(url).limit_bytes
-            if limit is not None and len(text.encode()) > limit:
-                text = text.encode()[:limit].decode(errors="ignore")
-            attempts.append(send(url, title=title, body=text, limiter=limiter, attach=attach))
-            if attempts[-1].ok:
-                break
+        attempts = _send_first(directory.channels.get(row.recipient, []), text_for, name=name, day=day,
+                               outbox=outbox, delivery_ids=[row.id], limiter=limiter, attach=attach)
         _record(session, [row], attempts, ok=attempts[-1].ok, now=now)
         outcomes.append(Outcome(recipient=name, ok=attempts[-1].ok, rows=1, attempts=attempts))
     return outcomes
+
+
+def _send_first(urls: list[str], text_for, *, name: str, day: str, outbox: Path, delivery_ids: list[int],
+                limiter: RateLimiter, attach: Path | None = None) -> list[Attempt]:
+    """The outbox for a recipient without a channel; else its channels by priority until one
+    delivers. `text_for(url)` gives the (title, body) fitting that channel (None: the outbox)."""
+    if not urls:
+        title, body = text_for(None)
+        return [write_outbox(outbox, recipient=name, day=day, title=title, body=body, delivery_ids=delivery_ids)]
+    attempts: list[Attempt] = []
+    for url in urls:
+        title, body = text_for(url)
+        attempts.append(send(url, title=title, body=body, limiter=limiter, attach=attach))
+        if attempts[-1].ok:
+            break
+    return attempts
 
 
 def _items(row: Delivery) -> list[dict[str, Any]]:
