@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, enum_column
 from models.enums import Role, UnitKind
@@ -46,3 +46,16 @@ class User(Base):
 
     unit: Mapped[Unit | None] = relationship()
     linked_county: Mapped[County | None] = relationship()
+
+
+def leader_ids(session: Session) -> list[int]:
+    """Every active leader (领导): county leaders and prefecture leaders alike."""
+    return list(session.scalars(select(User.id).where(User.role == Role.LEADER, User.active.is_(True))))
+
+
+def prefecture_coordinator_ids(session: Session) -> list[int]:
+    """The prefecture's 督查办 coordinators: no county unit; the system user is not one."""
+    return list(session.scalars(
+        select(User.id).outerjoin(Unit, User.unit_id == Unit.id)
+        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.name != SYSTEM_USER,
+               Unit.county_id.is_(None))))

@@ -19,7 +19,7 @@ from models.catalogue import CheckItem
 from models.deliveries import ReminderCursor
 from models.enums import MessageKind, Role, Status, Supervision, UnitKind
 from models.issues import Issue, IssueEvent
-from models.org import SYSTEM_USER, Unit, User
+from models.org import Unit, User, prefecture_coordinator_ids
 from models.overlays import days_to
 from models.places import County, Household, Township, Village, place_text
 from models.policy import Policy
@@ -161,10 +161,7 @@ def escalation_recipients(session: Session) -> dict[Supervision, dict[int, list[
             select(User.id, User.linked_county_id)
             .where(User.role == Role.LEADER, User.active.is_(True), User.linked_county_id.is_not(None))):
         linked[county_id].append(user_id)
-    prefecture = list(session.scalars(
-        select(User.id).outerjoin(Unit, User.unit_id == Unit.id)
-        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.name != SYSTEM_USER,
-               and_(Unit.county_id.is_(None)))))
+    prefecture = prefecture_coordinator_ids(session)
     counties = list(session.scalars(select(County.id)))
     return {
         Supervision.YELLOW: dict(county_leaders),

@@ -13,15 +13,14 @@ from openpyxl.styles import Font
 from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import select
 
 from flows.context import unit_of_work
 from flows.reports.columns import shown
 from models.calendar import local_date
 from models.db import rectify_home
-from models.enums import MessageKind, Role, Supervision
+from models.enums import MessageKind, Supervision
 from models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
-from models.org import SYSTEM_USER, Unit, User
+from models.org import leader_ids, prefecture_coordinator_ids
 from models.overlays import days_to
 from models.places import place_of
 from notifications.ledger import Directory, Notice, deliver_standalone, queue
@@ -111,11 +110,7 @@ def _values(bulletin: Bulletin) -> dict:
 
 def leadership(session) -> list[str]:
     """Who receives the bulletin: every leader, and the prefecture coordinators."""
-    leaders = session.scalars(select(User.id).where(User.role == Role.LEADER, User.active.is_(True)))
-    coordinators = session.scalars(
-        select(User.id).outerjoin(Unit, User.unit_id == Unit.id)
-        .where(User.role == Role.COORDINATOR, User.active.is_(True), User.name != SYSTEM_USER, Unit.county_id.is_(None)))
-    return [f"user:{i}" for i in sorted(set(leaders) | set(coordinators))]
+    return [f"user:{i}" for i in sorted(set(leader_ids(session)) | set(prefecture_coordinator_ids(session)))]
 
 
 def send_bulletin(bulletin: Bulletin, now: datetime) -> None:
