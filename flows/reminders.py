@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy import insert, select
 
 from flows.context import engine_for, unit_of_work
 from models.db import rectify_home, session_factory
@@ -20,7 +19,7 @@ from models.lifecycle import escalate_many
 from models.lookup import get_user
 from models.org import SYSTEM_USER
 from models.policy import Policy
-from models.referrals import Referral
+from models.referrals import refer_listed
 from models.reminders import Thresholds, escalation_recipients, event_notices, select_due
 from notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
 from notifications.send import RateLimiter
@@ -78,7 +77,7 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                 for user_id in recipients[level].get(county_id, []):
                     notices.append(Notice(f"user:{user_id}", MessageKind(level.value), "升级", today, items))
             if level is Supervision.LISTED and raised:
-                summary.referrals += _refer(session, raised, now)
+                summary.referrals += refer_listed(session, raised, now=now)
         grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
         for due in reminders:
             if due.issue_id in raised_to:
@@ -91,16 +90,6 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                                                     calendar=ctx.calendar):
             notices.append(Notice(f"unit:{due.unit_id}", due.kind, f"event:{event_id}", day, [due.item]))
         summary.queued = queue(session, notices, now=now)
-
-
-def _refer(session, issue_ids: set[int], now: datetime) -> int:
-    known = set(session.scalars(select(Referral.issue_id).where(Referral.issue_id.in_(issue_ids),
-                                                                Referral.reason == "listed")))
-    fresh = [{"issue_id": i, "reason": "listed", "note": "逾期升级为挂牌督办,移交问责线索", "created_at": now}
-             for i in sorted(issue_ids - known)]
-    if fresh:
-        session.execute(insert(Referral), fresh)
-    return len(fresh)
 
 
 def deliver_due(now: datetime, summary: RunSummary) -> None:

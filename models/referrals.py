@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, insert, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
 from models.issues import Issue
@@ -23,3 +23,14 @@ class Referral(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     issue: Mapped[Issue] = relationship()
+
+
+def refer_listed(session: Session, issue_ids: set[int], *, now: datetime) -> int:
+    """Record a referral for each problem raised to 挂牌督办 that has none yet; returns how many."""
+    known = set(session.scalars(select(Referral.issue_id).where(Referral.issue_id.in_(issue_ids),
+                                                                Referral.reason == "listed")))
+    fresh = [{"issue_id": i, "reason": "listed", "note": "逾期升级为挂牌督办,移交问责线索", "created_at": now}
+             for i in sorted(issue_ids - known)]
+    if fresh:
+        session.execute(insert(Referral), fresh)
+    return len(fresh)
