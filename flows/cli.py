@@ -24,6 +24,7 @@ from flows.cli_support import (
     print_json,
     print_rows,
 )
+from flows.cli_verify import app as verify_app
 from flows.clock import parse_date, parse_instant
 from flows.context import Context, unit_of_work
 from flows.views import issue_to_dict
@@ -38,6 +39,7 @@ from models.org import User
 from models.places import Household, Township, Village
 from models.policy import PolicySetting
 from models.queries import list_issues, load_issue_detail, units_of_county
+from models.suspicion import SUBMITTED_OR_CLOSED, suspicions
 
 app = typer.Typer(
     help="rectify:督查发现问题整改跟踪(交办、签收、整改、核验销号、提醒与督办)",
@@ -61,6 +63,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(intake_app)
 app.add_typer(notify_app)
 app.add_typer(report_app)
+app.add_typer(verify_app)
 
 
 # --- database and reference data -------------------------------------------------------
@@ -313,6 +316,8 @@ def _village_row(v: Village) -> dict:
 def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
     load_issue_detail(ctx.session, issue)
     data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
+    warnings = suspicions(ctx.session, issue, ctx.policy) if issue.status in SUBMITTED_OR_CLOSED else []
+    data["warnings"] = [w.to_dict() for w in warnings]
     if fmt is Format.json:
         print_json(data)
         return
@@ -338,6 +343,8 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
         lines.append(("现场解决情况", data["on_site_note"]))
     for label, value in lines:
         console.print(f"  {label}:{value}")
+    for w in warnings:
+        console.print(f"  [bold red]核验预警({w.label}):[/]{w.message}")
     table = Table(title="处理经过")
     for col in ("#", "时间(北京)", "操作", "操作人", "状态", "说明", "佐证材料"):
         table.add_column(col, overflow="fold")

@@ -158,11 +158,54 @@ def run_demo(console: Console) -> list[str]:
                  description="减贫实施方案未细化到村到户", severity="较重", unit=COUNTY)
     step(10, act.escalate, plan, actor=coordinator, level="黄牌", note="逾期未签收")
 
+    # 7. Paper closures (纸面销号) the verifier is warned of: another household's housing problem
+    # submitted with the same photo and nearly the same words, returned; a water connection
+    # submitted twenty minutes after assignment, left for the verifier.
+    copied = step(0, act.record, actor=inspector, county=COUNTY, township=t2, village=vil2, household=hh2,
+                  item="安全住房", description="住房屋顶漏雨,墙体有裂缝", severity="严重", unit=unit2)
+    step(1, act.sign, copied, actor=h2)
+    step(5, act.submit, copied, actor=h2, measures="完成墙体加固并验收,补充施工前后对比照片。",
+         evidence=[evidence_dir / "加固前后对比.png"])
+    step(6, act.return_submission, copied, actor=verifier,
+         reason="佐证照片与其他户完全相同、整改措施雷同,请提供本户的现场照片")
+    water = step(7, act.record, actor=inspector, county=COUNTY, township=t3, village=vil3,
+                 item="通水", description="村内集中供水点停水一周", severity="较重")
+    for minutes, fn, kwargs in ((0, act.assign, {"actor": coordinator, "unit": unit3}), (10, act.sign, {"actor": h3}),
+                                (20, act.submit, {"actor": h3, "measures": "已恢复供水",
+                                                  "evidence": [_png(evidence_dir / "供水点.png", 5)]})):
+        with unit_of_work(at(7) + timedelta(minutes=minutes)) as ctx:
+            fn(ctx, water, **kwargs)
+
+    run_recheck(console, verifier, coordinator)
     _report(console)
     run_reminder_days(console)
     write_reports(console)
-    console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;数据在 {rectify_home()}")
-    return [housing, economy, clinic, plan, dup]
+    console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
+                  f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
+    return [housing, economy, clinic, plan, dup, copied, water]
+
+
+RECHECK_DAY = "2016-09-19 10:00"
+
+
+def run_recheck(console: Console, verifier: str, coordinator: str) -> None:
+    """回头看 in 理塘县: a 10% sample of the closed and on-site problems; the team finds two again."""
+    from openpyxl import load_workbook
+
+    from flows.recheck import run_plan, run_recheck_import
+
+    folder = rectify_home() / "demo-workbooks"
+    plan = run_plan(f"2016年回头看·{COUNTY}", 0.1, 2016, folder / f"{COUNTY}-回头看.xlsx",
+                    parse_instant(RECHECK_DAY), coordinator, [COUNTY])
+    workbook = load_workbook(plan.out)
+    sheet = workbook["回头看"]
+    for n, row in enumerate(sheet.iter_rows(min_row=2)):
+        row[7].value, row[8].value = ("还在", "复查时问题再次出现(演示)") if n < 2 else ("已整改", "已核实")
+    filled = folder / f"{COUNTY}-回头看-已填.xlsx"
+    workbook.save(filled)
+    result = run_recheck_import(filled, parse_instant(RECHECK_DAY), verifier)
+    console.print(f"回头看:抽取 {plan.sampled} 个已销号/现场解决的问题,反弹重开 {len(result.reopened)} 个"
+                  f"({'、'.join(result.reopened)});工作簿 {filled}")
 
 
 REMINDER_DAYS = ("2016-08-23 08:30", "2016-08-30 08:30", "2016-09-06 08:30", "2016-09-20 08:30")

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from flows.context import Context
-from flows.evidence_store import store_file
+from flows.evidence_store import check_upload, keep
 from models import lifecycle
 from models.enums import Severity, Supervision
 from models.errors import InvalidInput, NotFound
@@ -116,16 +116,20 @@ def send_back(ctx: Context, code: str, *, actor: str, reason: str,
     return issue
 
 
-def _evidence(ctx: Context, files: list[Path], user) -> list:
-    return [store_file(Path(f), uploader=user, now=ctx.now, policy=ctx.policy) for f in files]
+def _with_evidence(ctx: Context, files, user, step) -> None:
+    """Check every file first, let `step(rows)` take the lifecycle step, then keep the files."""
+    uploads = [f if not isinstance(f, (str, Path)) else check_upload(Path(f), ctx.policy) for f in files]
+    step([u.row(uploader=user, now=ctx.now) for u in uploads])
+    for upload in uploads:
+        keep(upload)
 
 
-def progress(ctx: Context, code: str, *, actor: str, note: str, evidence: list[Path] = (),
+def progress(ctx: Context, code: str, *, actor: str, note: str, evidence=(),
              expected_version: int | None = None) -> Issue:
     issue, user = _load(ctx, code, actor)
     lifecycle.check_allowed(issue, lifecycle.Action.PROGRESS, user)
-    lifecycle.progress(ctx.session, issue, actor=user, now=ctx.now, note=note,
-                       evidence=_evidence(ctx, list(evidence), user), expected_version=expected_version)
+    _with_evidence(ctx, evidence, user, lambda rows: lifecycle.progress(
+        ctx.session, issue, actor=user, now=ctx.now, note=note, evidence=rows, expected_version=expected_version))
     return issue
 
 
@@ -145,13 +149,14 @@ def decide_extension(ctx: Context, code: str, *, actor: str, approve: bool, note
     return issue
 
 
-def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence: list[Path],
+def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence,
            expected_version: int | None = None) -> Issue:
+    """`evidence`: file paths, or Upload objects already checked (the web's uploads)."""
     issue, user = _load(ctx, code, actor)
-    # Refuse before any file is copied in.
     lifecycle.check_allowed(issue, lifecycle.Action.SUBMIT, user)
-    lifecycle.submit(ctx.session, issue, actor=user, now=ctx.now, measures=measures,
-                     evidence=_evidence(ctx, list(evidence), user), expected_version=expected_version)
+    _with_evidence(ctx, evidence, user, lambda rows: lifecycle.submit(
+        ctx.session, issue, actor=user, now=ctx.now, measures=measures, evidence=rows, policy=ctx.policy,
+        expected_version=expected_version))
     return issue
 
 
@@ -159,7 +164,7 @@ def verify(ctx: Context, code: str, *, actor: str, note: str,
            expected_version: int | None = None) -> Issue:
     issue, user = _load(ctx, code, actor)
     lifecycle.verify(ctx.session, issue, actor=user, now=ctx.now, note=note, calendar=ctx.calendar,
-                     expected_version=expected_version)
+                     policy=ctx.policy, expected_version=expected_version)
     return issue
 
 
@@ -167,19 +172,19 @@ def return_submission(ctx: Context, code: str, *, actor: str, reason: str,
                       expected_version: int | None = None) -> Issue:
     issue, user = _load(ctx, code, actor)
     lifecycle.return_submission(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
-                                expected_version=expected_version)
+                                policy=ctx.policy, expected_version=expected_version)
     return issue
 
 
-def reopen(ctx: Context, code: str, *, actor: str, reason: str, evidence: list[Path],
+def reopen(ctx: Context, code: str, *, actor: str, reason: str, evidence,
            unit: str | None = None, deadline: date | None = None,
            expected_version: int | None = None) -> Issue:
     issue, user = _load(ctx, code, actor)
     lifecycle.check_allowed(issue, lifecycle.Action.REOPEN, user)
-    lifecycle.reopen(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
-                     evidence=_evidence(ctx, list(evidence), user),
-                     unit=get_unit(ctx.session, unit) if unit else None, deadline=deadline,
-                     policy=ctx.policy, calendar=ctx.calendar, expected_version=expected_version)
+    responsible = get_unit(ctx.session, unit) if unit else None
+    _with_evidence(ctx, evidence, user, lambda rows: lifecycle.reopen(
+        ctx.session, issue, actor=user, now=ctx.now, reason=reason, evidence=rows, unit=responsible,
+        deadline=deadline, policy=ctx.policy, calendar=ctx.calendar, expected_version=expected_version))
     return issue
 
 

@@ -19,7 +19,7 @@ from models.lifecycle import escalate_many
 from models.lookup import get_user
 from models.org import SYSTEM_USER
 from models.policy import Policy
-from models.referrals import refer_listed
+from models.referrals import refer
 from models.reminders import Thresholds, escalation_recipients, event_notices, select_due
 from notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
 from notifications.send import RateLimiter
@@ -77,7 +77,7 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                 for user_id in recipients[level].get(county_id, []):
                     notices.append(Notice(f"user:{user_id}", MessageKind(level.value), "升级", today, items))
             if level is Supervision.LISTED and raised:
-                summary.referrals += refer_listed(session, raised, now=now)
+                summary.referrals += refer(session, raised, reason="listed", now=now, note="逾期升级为挂牌督办,移交问责线索")
         grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
         for due in reminders:
             if due.issue_id in raised_to:

@@ -9,6 +9,7 @@ from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
 from models.org import Unit, User
 from models.places import County, Household, Township, Village
 from models.policy import PolicySetting
+from models.rechecks import Recheck, RecheckItem
 from models.referrals import Referral
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "IssueCodeCounter",
     "IssueEvent",
     "PolicySetting",
+    "Recheck",
+    "RecheckItem",
     "Referral",
     "ReminderCursor",
     "Township",

@@ -27,6 +27,8 @@ from models.lookup import find_county_unit
 from models.org import Unit, User
 from models.places import County, Household, Township, Village
 from models.policy import Policy
+from models.referrals import refer
+from models.suspicion import suspicions
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ MOVES: dict[Action, Move] = {
     Action.VOID: _move(OPEN_STATUSES, S.VOID, Role.COORDINATOR),
     Action.ESCALATE: _move(OPEN_STATUSES, None, Role.COORDINATOR, Role.LEADER),
 }
+# A problem found again this many times goes to the discipline office.
+REFER_AFTER_REOPENS = 2
 RECORD_ROLES = frozenset({Role.INSPECTOR, Role.TEAM_LEADER, Role.COORDINATOR})
 # Actions whose actor must be independent of the unit and of the submitter.
 INDEPENDENT_ACTIONS = frozenset({Action.VERIFY, Action.RETURN, Action.REOPEN})
@@ -437,12 +441,17 @@ def decide_extension(session, issue, *, actor, now, approve: bool, note: str | N
                       expected_version=expected_version)
 
 
-def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence],
+def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence], policy: Policy,
            expected_version=None) -> IssueEvent:
     measures = _require(measures, "整改措施", issue)
     check_allowed(issue, Action.SUBMIT, actor)
     if not evidence:
         raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料(--evidence)")
+    photos = policy.photos_required(issue.check_item)
+    if sum(1 for e in evidence if e.media_type.startswith("image/")) < photos:
+        raise InvalidInput(
+            f"问题 {issue.code}:「{issue.check_item.title}」类问题申请销号须附至少 {photos} 张现场照片(图片文件)"
+        )
 
     def apply(i: Issue) -> None:
         i.measures = measures
@@ -455,26 +464,36 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
     return event
 
 
-def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, expected_version=None) -> IssueEvent:
+def _judged(session, issue, action: Action, actor, policy: Policy) -> dict[str, Any]:
+    """The warnings the verifier saw, recorded with the decision."""
+    check_allowed(issue, action, actor)
+    return {"warnings": [w.to_dict() for w in suspicions(session, issue, policy)]}
+
+
+def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, policy: Policy,
+           expected_version=None) -> IssueEvent:
     note = _require(note, "核验意见", issue)
     closed_on = local_date(now)
+    payload = _judged(session, issue, Action.VERIFY, actor, policy)
 
     def apply(i: Issue) -> None:
         i.closed_on_time = i.original_deadline is not None and closed_on <= i.original_deadline
         i.days_to_close = calendar.workdays_between(local_date(i.assigned_at or i.created_at), closed_on)
 
     return transition(session, issue, Action.VERIFY, actor=actor, now=now, note=note, apply=apply,
-                      expected_version=expected_version)
+                      payload=payload, expected_version=expected_version)
 
 
-def return_submission(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
+def return_submission(session, issue, *, actor, now, reason: str, policy: Policy,
+                      expected_version=None) -> IssueEvent:
     reason = _require(reason, "退回理由", issue)
+    payload = _judged(session, issue, Action.RETURN, actor, policy)
 
     def apply(i: Issue) -> None:
         i.return_count = (i.return_count or 0) + 1
 
     return transition(session, issue, Action.RETURN, actor=actor, now=now, note=reason, apply=apply,
-                      expected_version=expected_version)
+                      payload=payload, expected_version=expected_version)
 
 
 def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
@@ -503,6 +522,9 @@ def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
                                 "reopen_count": issue.reopen_count + 1},
                        expected_version=expected_version)
     _attach(session, issue, event, evidence)
+    if issue.reopen_count >= REFER_AFTER_REOPENS:
+        refer(session, {issue.id}, reason="reopened", now=now,
+              note=f"第 {issue.reopen_count} 次反弹重开,移交问责线索")
     return event
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
+from models.catalogue import CheckItem
 from models.enums import Severity, Supervision
 from models.errors import NotFound
 
@@ -29,9 +30,24 @@ class Policy:
     escalation_days: dict[Supervision, int]
     evidence_max_bytes: int
     evidence_media_types: tuple[str, ...]
+    # Keyed by item code or by category; the item code wins. See docs/verification.md.
+    evidence_photos_required: dict[str, int] = field(default_factory=dict)
+    min_fix_minutes: dict[str, int] = field(default_factory=dict)
+    measures_similarity: float = 0.9
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
+
+    def photos_required(self, item: CheckItem) -> int:
+        return int(_for_item(self.evidence_photos_required, item) or 0)
+
+    def fix_minutes(self, item: CheckItem) -> int | None:
+        minutes = _for_item(self.min_fix_minutes, item)
+        return int(minutes) if minutes is not None else None
+
+
+def _for_item(rules: dict[str, Any], item: CheckItem) -> Any:
+    return rules.get(item.code, rules.get(item.category))
 
 
 def load_policy(session: Session) -> Policy:
@@ -45,6 +61,9 @@ def load_policy(session: Session) -> Policy:
             escalation_days={Supervision(k): int(v) for k, v in rows["escalation_days"].items()},
             evidence_max_bytes=int(rows["evidence_max_bytes"]),
             evidence_media_types=tuple(rows["evidence_media_types"]),
+            evidence_photos_required=dict(rows.get("evidence_photos_required", {})),
+            min_fix_minutes=dict(rows.get("min_fix_minutes", {})),
+            measures_similarity=float(rows.get("measures_similarity", 0.9)),
         )
     except KeyError as missing:
         raise NotFound("政策设置", str(missing), hint="请先运行 rectify seed") from None

@@ -1,4 +1,4 @@
-"""Accountability referrals (问责线索): a problem that reached 挂牌督办 goes to the discipline office."""
+"""Accountability referrals (问责线索): problems that reached 挂牌督办 or kept coming back go to the discipline office."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"))
-    reason: Mapped[str] = mapped_column(String(40))  # "listed": 挂牌督办
+    reason: Mapped[str] = mapped_column(String(40))  # a key of REASONS
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -25,12 +25,14 @@ class Referral(Base):
     issue: Mapped[Issue] = relationship()
 
 
-def refer_listed(session: Session, issue_ids: set[int], *, now: datetime) -> int:
-    """Record a referral for each problem raised to 挂牌督办 that has none yet; returns how many."""
+REASONS = {"listed": "挂牌督办", "reopened": "多次反弹"}
+
+
+def refer(session: Session, issue_ids: set[int], *, reason: str, note: str, now: datetime) -> int:
+    """Record a referral for each problem that has none for `reason` yet; returns how many."""
     known = set(session.scalars(select(Referral.issue_id).where(Referral.issue_id.in_(issue_ids),
-                                                                Referral.reason == "listed")))
-    fresh = [{"issue_id": i, "reason": "listed", "note": "逾期升级为挂牌督办,移交问责线索", "created_at": now}
-             for i in sorted(issue_ids - known)]
+                                                                Referral.reason == reason)))
+    fresh = [{"issue_id": i, "reason": reason, "note": note, "created_at": now} for i in sorted(issue_ids - known)]
     if fresh:
         session.execute(insert(Referral), fresh)
     return len(fresh)

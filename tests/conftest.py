@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from world import world  # noqa: F401  (the lifecycle tests' fixture)
 
 import flows.prefect_settings  # noqa: F401  - before Prefect is imported anywhere
 from flows import context as flow_context

@@ -194,11 +194,14 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     rows = json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)
     walked = [r for r in rows if r["inspection"] is None]
     imported = [r for r in rows if r["inspection"] == "2016年第一批督导·理塘县"]
-    assert len(walked) == 6 and len(imported) > 50
+    assert len(walked) == 8 and len(imported) > 50
     reached = set()
     for row in walked:
         reached |= {e["to"] for e in as_json("issue", "show", row["code"])["events"]}
     assert reached == {"triage", "assigned", "rectifying", "submitted", "closed", "resolved_on_site", "void"}
+    assert "回头看:抽取" in result.stdout and "反弹重开 2 个" in result.stdout
+    warned = {r["kind"] for r in json.loads(rectify("suspicious", "--format", "json").stdout)}
+    assert warned == {"reused_evidence", "similar_measures", "too_fast"}
     again = rectify("demo")
     assert "不再重复登记" in again.stdout and "此前已导入 1497 行" in again.stdout
     assert len(json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)) == len(rows)
