@@ -25,6 +25,8 @@ from flows.cli_support import (
     print_rows,
 )
 from flows.cli_verify import app as verify_app
+from flows.cli_web import app as web_app
+from flows.cli_web import user_app as account_app
 from flows.clock import parse_date, parse_instant
 from flows.context import Context, unit_of_work
 from flows.views import issue_to_dict
@@ -64,6 +66,8 @@ app.add_typer(intake_app)
 app.add_typer(notify_app)
 app.add_typer(report_app)
 app.add_typer(verify_app)
+app.add_typer(web_app)
+user_app.add_typer(account_app)
 
 
 # --- database and reference data -------------------------------------------------------
@@ -126,9 +130,13 @@ def user_add(
     unit: Annotated[str | None, typer.Option("--unit", help="所在单位(unit 角色必填)")] = None,
     display_name: Annotated[str | None, typer.Option("--display-name", help="显示名")] = None,
     linked_county: Annotated[str | None, typer.Option("--linked-county", help="州领导的联系县")] = None,
+    password: Annotated[str, typer.Option("--password", prompt="登录密码", hide_input=True, confirmation_prompt=True,
+                                          help="网页登录密码(省略时提示输入)")] = ...,
     as_of: AsOf = None,
 ) -> None:
-    """添加用户。"""
+    """添加用户(同时设置网页登录密码)。"""
+    from models.accounts import set_password
+
     with unit_of_work(parse_instant(as_of)) as ctx:
         the_role = _role(role)
         if the_role is Role.UNIT and not unit:
@@ -143,6 +151,7 @@ def user_add(
             linked_county=get_county(ctx.session, linked_county) if linked_county else None,
             active=True,
         )
+        set_password(user, password)
         ctx.session.add(user)
     console.print(f"已添加用户 {user.name}({the_role.label})")
 

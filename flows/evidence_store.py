@@ -47,6 +47,19 @@ class Upload:
                         uploaded_by=uploader, uploaded_at=now)
 
 
+def media_type_of(name: str, policy: Policy) -> str:
+    """The file's type by its name; refused unless the policy accepts it."""
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if media_type not in policy.evidence_media_types:
+        raise InvalidInput(f"佐证材料「{name}」类型 {media_type} 不被接受;可上传图片、PDF、Office 文档")
+    return media_type
+
+
+def too_large(name: str, size: int, policy: Policy) -> InvalidInput:
+    return InvalidInput(f"佐证材料「{name}」大小 {size / 1048576:.1f} MB,超过上限 "
+                        f"{policy.evidence_max_bytes / 1048576:.0f} MB")
+
+
 def check_upload(path: Path, policy: Policy, *, name: str | None = None) -> Upload:
     """Refuse a missing, empty, too large or disallowed file; hash an accepted one."""
     name = name or path.name
@@ -56,13 +69,8 @@ def check_upload(path: Path, policy: Policy, *, name: str | None = None) -> Uplo
     if size == 0:
         raise InvalidInput(f"佐证材料「{name}」是空文件")
     if size > policy.evidence_max_bytes:
-        raise InvalidInput(
-            f"佐证材料「{name}」大小 {size / 1048576:.1f} MB,超过上限 "
-            f"{policy.evidence_max_bytes / 1048576:.0f} MB"
-        )
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if media_type not in policy.evidence_media_types:
-        raise InvalidInput(f"佐证材料「{name}」类型 {media_type} 不被接受;可上传图片、PDF、Office 文档")
+        raise too_large(name, size, policy)
+    media_type = media_type_of(name, policy)
     digest = hashlib.sha256()
     with path.open("rb") as source:
         for chunk in iter(lambda: source.read(CHUNK), b""):

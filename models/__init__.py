@@ -1,5 +1,6 @@
 """Data and the rules on it. Importing the package registers every table on Base.metadata."""
 
+from models.accounts import ApiToken, LoginAttempt
 from models.base import Base
 from models.calendar import HolidayOverride
 from models.catalogue import CheckItem
@@ -13,6 +14,8 @@ from models.rechecks import Recheck, RecheckItem
 from models.referrals import Referral
 
 __all__ = [
+    "ApiToken",
+    "LoginAttempt",
     "Base",
     "Channel",
     "CheckItem",

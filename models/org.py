@@ -43,6 +43,7 @@ class User(Base):
     # A prefecture leader's 联系县, whose red cards reach them.
     linked_county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # Argon2, see models.accounts
 
     unit: Mapped[Unit | None] = relationship()
     linked_county: Mapped[County | None] = relationship()

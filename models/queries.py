@@ -1,15 +1,20 @@
-"""Reading problems back: the filtered list the CLI and the web show."""
+"""Reading problems back: the filtered lists the CLI, the web and the API show."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models.enums import OPEN_STATUSES, Status
+from models.calendar import WorkCalendar
+from models.catalogue import CheckItem
+from models.enums import OPEN_STATUSES, Status, Supervision
 from models.issues import Issue, IssueEvent
 from models.org import Unit
+from models.overlays import Light
+from models.policy import Policy
 
 
 def list_issues(
@@ -59,3 +64,72 @@ def units_of_county(session: Session, county_id: int | None) -> list[Unit]:
     if county_id is not None:
         query = query.where(Unit.county_id == county_id)
     return list(session.scalars(query))
+
+
+# --- the filtered, sorted, paged list (web list page, its export and the API) ------------------
+
+SORTS = {
+    "deadline": (Issue.deadline.is_(None), Issue.deadline, Issue.id),
+    "-deadline": (Issue.deadline.is_(None), Issue.deadline.desc(), Issue.id.desc()),
+    "code": (Issue.code,),
+    "-code": (Issue.code.desc(),),
+    "created": (Issue.created_at, Issue.id),
+    "-created": (Issue.created_at.desc(), Issue.id.desc()),
+}
+
+
+@dataclass(frozen=True)
+class IssueFilter:
+    county_id: int | None = None
+    township_id: int | None = None
+    village_id: int | None = None
+    unit_id: int | None = None
+    category: str | None = None
+    status: Status | None = None
+    light: Light | None = None
+    supervision: Supervision | None = None
+    overdue: bool = False
+    counted: bool = False  # only the problems the figures count (not 已撤销)
+    sort: str = "deadline"
+
+
+def yellow_until(today: date, *, calendar: WorkCalendar, policy: Policy) -> date:
+    """The last deadline that still shows yellow today (the traffic light's rule, as a date)."""
+    day = today
+    while calendar.workdays_between(today, day + timedelta(days=1)) <= policy.due_soon_days:
+        day += timedelta(days=1)
+    return day
+
+
+def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy):
+    for column, value in ((Issue.county_id, f.county_id), (Issue.township_id, f.township_id),
+                          (Issue.village_id, f.village_id), (Issue.unit_id, f.unit_id), (Issue.status, f.status),
+                          (Issue.supervision, f.supervision)):
+        if value is not None:
+            query = query.where(column == value)
+    if f.category:
+        query = query.where(Issue.check_item_id.in_(select(CheckItem.id).where(CheckItem.category == f.category)))
+    if f.counted:
+        query = query.where(Issue.status != Status.VOID)
+    running = Issue.status.in_(OPEN_STATUSES) & Issue.deadline.is_not(None)
+    if f.overdue or f.light is Light.RED:
+        query = query.where(running, Issue.deadline < today)
+    if f.light in (Light.YELLOW, Light.GREEN):
+        last = yellow_until(today, calendar=calendar, policy=policy)
+        query = query.where(running, Issue.deadline >= today)
+        query = query.where(Issue.deadline <= last if f.light is Light.YELLOW else Issue.deadline > last)
+    return query
+
+
+def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
+                  offset: int = 0, limit: int | None = 50) -> tuple[list[Issue], int]:
+    """One page of problems matching `f`, and how many match in all."""
+    total = session.scalar(_filtered(select(func.count()).select_from(Issue), f, today=today, calendar=calendar,
+                                     policy=policy)) or 0
+    query = _filtered(select(Issue), f, today=today, calendar=calendar, policy=policy)
+    query = query.options(*(selectinload(r) for r in (Issue.county, Issue.township, Issue.village, Issue.household,
+                                                       Issue.check_item, Issue.unit, Issue.inspection)))
+    query = query.order_by(*SORTS.get(f.sort, SORTS["deadline"])).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query)), int(total)

@@ -171,10 +171,10 @@ def test_seed_is_idempotent_from_the_cli(fresh_db):
 
 
 def test_user_add_and_calendar_add(fresh_db):
-    rectify("user", "add", "新经办人", "--role", "unit", "--unit", "康定市教育局")
+    rectify("user", "add", "新经办人", "--role", "unit", "--unit", "康定市教育局", "--password", "kangding-2016")
     users = as_json("user", "list", "--role", "unit")
     assert any(u["name"] == "新经办人" and u["unit"] == "康定市教育局" for u in users)
-    assert "必须用 --unit" in rectify("user", "add", "无单位", "--role", "unit", ok=False).stderr
+    assert "必须用 --unit" in rectify("user", "add", "无单位", "--role", "unit", "--password", "whatever-1", ok=False).stderr
     rectify("calendar", "add", "2027-01-01", "休", "--name", "元旦")
     assert as_json("calendar", "list", "--year", "2027") == [
         {"date": "2027-01-01", "kind": "off", "kind_label": "休", "name": "元旦"}]

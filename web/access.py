@@ -1,0 +1,55 @@
+"""Who sees what: the one rule for pages, exports and the API.
+
+A unit user sees its own unit's problems only; a county coordinator its county's; everyone
+else every problem. A problem out of sight is reported as not found (404), never as
+forbidden, so guessing codes tells nothing. Households (names, 建档立卡 numbers) are shown to
+the roles that work with them, not to leaders.
+"""
+
+from __future__ import annotations
+
+from models.enums import Role
+from models.errors import NotFound
+from models.issues import Issue
+from models.lookup import get_issue
+from models.org import User
+from models.queries import IssueFilter
+
+HOUSEHOLD_ROLES = frozenset({Role.UNIT, Role.COORDINATOR, Role.VERIFIER, Role.INSPECTOR, Role.TEAM_LEADER,
+                             Role.ADMIN})
+
+
+def coordinator_county_id(user: User) -> int | None:
+    if user.role is Role.COORDINATOR and user.unit is not None:
+        return user.unit.county_id
+    return None
+
+
+def scoped(user: User, wanted: IssueFilter) -> IssueFilter:
+    """The filter the user asked for, narrowed to what they may see."""
+    from dataclasses import replace
+
+    if user.role is Role.UNIT:
+        return replace(wanted, unit_id=user.unit_id if user.unit_id is not None else -1)
+    county = coordinator_county_id(user)
+    if county is not None:
+        return replace(wanted, county_id=county)
+    return wanted
+
+
+def can_see(user: User, issue: Issue) -> bool:
+    if user.role is Role.UNIT:
+        return user.unit_id is not None and issue.unit_id == user.unit_id
+    county = coordinator_county_id(user)
+    return county is None or issue.county_id == county
+
+
+def visible_issue(session, user: User, code: str) -> Issue:
+    issue = get_issue(session, code)
+    if not can_see(user, issue):
+        raise NotFound("问题编号", code)
+    return issue
+
+
+def sees_households(user: User) -> bool:
+    return user.role in HOUSEHOLD_ROLES

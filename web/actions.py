@@ -1,0 +1,80 @@
+"""The steps a page form or an API call can take on a problem, by name: one table, shared by
+both edges, each calling the same use case as the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from flows import issue_actions as act
+from flows.context import Context
+from models.enums import Action
+from models.errors import InvalidInput, NotFound
+from models.org import User
+from web.access import visible_issue
+
+
+def _date(text: str | None, what: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{what}「{text}」不是有效日期(YYYY-MM-DD)") from None
+
+
+def _required_date(text: str | None, what: str) -> date:
+    value = _date(text, what)
+    if value is None:
+        raise InvalidInput(f"请填写{what}")
+    return value
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    run: Callable  # (ctx, code, actor, expected_version, fields, uploads) -> None
+    fields: tuple[str, ...] = ()
+    files: bool = False
+
+
+STEPS: dict[str, Step] = {
+    "sign": Step(Action.SIGN, lambda c, code, a, v, f, u: act.sign(c, code, actor=a, expected_version=v)),
+    "send_back": Step(Action.SEND_BACK, lambda c, code, a, v, f, u: act.send_back(
+        c, code, actor=a, reason=f.get("reason", ""), expected_version=v), ("reason",)),
+    "progress": Step(Action.PROGRESS, lambda c, code, a, v, f, u: act.progress(
+        c, code, actor=a, note=f.get("note", ""), evidence=u, expected_version=v), ("note",), files=True),
+    "extend": Step(Action.REQUEST_EXTENSION, lambda c, code, a, v, f, u: act.request_extension(
+        c, code, actor=a, until=_required_date(f.get("until"), "延期至"), reason=f.get("reason", ""),
+        expected_version=v), ("until", "reason")),
+    "approve_extension": Step(Action.APPROVE_EXTENSION, lambda c, code, a, v, f, u: act.decide_extension(
+        c, code, actor=a, approve=True, note=f.get("note") or None, expected_version=v), ("note",)),
+    "deny_extension": Step(Action.DENY_EXTENSION, lambda c, code, a, v, f, u: act.decide_extension(
+        c, code, actor=a, approve=False, note=f.get("reason", ""), expected_version=v), ("reason",)),
+    "submit": Step(Action.SUBMIT, lambda c, code, a, v, f, u: act.submit(
+        c, code, actor=a, measures=f.get("measures", ""), evidence=u, expected_version=v), ("measures",), files=True),
+    "verify": Step(Action.VERIFY, lambda c, code, a, v, f, u: act.verify(
+        c, code, actor=a, note=f.get("note", ""), expected_version=v), ("note",)),
+    "return": Step(Action.RETURN, lambda c, code, a, v, f, u: act.return_submission(
+        c, code, actor=a, reason=f.get("reason", ""), expected_version=v), ("reason",)),
+    "assign": Step(Action.ASSIGN, lambda c, code, a, v, f, u: act.assign(
+        c, code, actor=a, unit=f.get("unit", ""), deadline=_date(f.get("deadline"), "整改时限"),
+        expected_version=v), ("unit", "deadline")),
+    "void": Step(Action.VOID, lambda c, code, a, v, f, u: act.void(
+        c, code, actor=a, reason=f.get("reason", ""), expected_version=v), ("reason",)),
+    "escalate": Step(Action.ESCALATE, lambda c, code, a, v, f, u: act.escalate(
+        c, code, actor=a, level=f.get("level", ""), note=f.get("note") or None, expected_version=v),
+        ("level", "note")),
+}
+
+
+def perform(ctx: Context, user: User, code: str, name: str, fields: Mapping[str, str], uploads=(),
+            expected_version: int | None = None):
+    """Take step `name` on problem `code` as `user`; a problem the user can't see is not found."""
+    step = STEPS.get(name)
+    if step is None:
+        raise NotFound("操作", name, hint="可用的操作:" + "、".join(STEPS))
+    issue = visible_issue(ctx.session, user, code)
+    step.run(ctx, code, user.name, expected_version, {k: (v or "").strip() for k, v in fields.items()}, list(uploads))
+    return issue

@@ -1,0 +1,145 @@
+"""The JSON API: the same problems, steps and figures as the pages, with token auth.
+
+Tokens come from `rectify user token NAME`; send `Authorization: Bearer <token>`. Errors are
+`{"error": "…"}` with 400 (bad input), 401 (no or bad token), 403 (not allowed), 404 (not
+found or not visible to this user), 409 (the state changed or does not allow the step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, UploadFile
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from flows.context import Context, unit_of_work
+from flows.views import issue_to_dict
+from models.accounts import token_user
+from models.enums import Status, Supervision
+from models.errors import InvalidInput
+from models.figures import DIMENSIONS, figures
+from models.lookup import get_county
+from models.org import User
+from models.overlays import Light
+from models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
+from models.suspicion import SUBMITTED_OR_CLOSED, suspicions
+from web.access import scoped, sees_households, visible_issue
+from web.actions import STEPS, perform
+from web.uploads import received
+
+router = APIRouter(tags=["rectify"])
+bearer = HTTPBearer(auto_error=False, description="rectify user token 生成的令牌")
+StepName = Literal[tuple(STEPS)]  # type: ignore[valid-type]
+SortName = Literal[tuple(SORTS)]  # type: ignore[valid-type]
+Dimension = StrEnum("Dimension", {d: d for d in DIMENSIONS})
+MAX_TEXT = 2000
+
+
+def work(request: Request) -> Iterator[Context]:
+    with unit_of_work(request.app.state.clock(), url=request.app.state.url) as ctx:
+        yield ctx
+
+
+def caller(request: Request, ctx: Annotated[Context, Depends(work, scope="function")],
+           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
+    user = token_user(ctx.session, credentials.credentials) if credentials else None
+    if user is None:
+        raise HTTPException(401, "缺少或无效的 API 令牌(Authorization: Bearer …)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+# scope="function": the transaction commits before the response is sent, so a 200 means saved.
+Ctx = Annotated[Context, Depends(work, scope="function")]
+Caller = Annotated[User, Depends(caller)]
+
+
+def _clean(text: str | None, what: str) -> str | None:
+    if text is not None and ("\x00" in text or len(text) > MAX_TEXT):
+        raise InvalidInput(f"{what} 含有不可见的控制字符或过长")
+    return text
+
+
+def _shown(data: dict[str, Any], user: User) -> dict[str, Any]:
+    if not sees_households(user):
+        data["household"] = data["household_head"] = None
+    return data
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    role_label: str
+    unit: str | None
+
+
+class IssuePage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[dict[str, Any]]
+
+
+@router.get("/me", response_model=Me, summary="当前令牌的用户")
+def me(user: Caller) -> Me:
+    return Me(name=user.name, role=user.role.value, role_label=user.role.label,
+              unit=user.unit.name if user.unit else None)
+
+
+@router.get("/figures", summary="整改统计(与 rectify report 相同的定义)")
+def figure_rows(ctx: Ctx, user: Caller, by: Dimension = Dimension.county,  # type: ignore[valid-type]
+                county: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+    wanted = get_county(ctx.session, _clean(county, "county")) if county else None
+    return [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=ctx.now, calendar=ctx.calendar, county=wanted)]
+
+
+@router.get("/issues", response_model=IssuePage, summary="问题清单(按权限范围、筛选、排序、分页)")
+def issues(ctx: Ctx, user: Caller,
+           county_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+           unit_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+           category: Annotated[str | None, Query(max_length=40)] = None,
+           status: Status | None = None, light: Light | None = None, supervision: Supervision | None = None,
+           overdue: bool = False, sort: SortName = "deadline",  # type: ignore[valid-type]
+           page: Annotated[int, Query(ge=1, le=100000)] = 1,
+           page_size: Annotated[int, Query(ge=1, le=500)] = 50) -> IssuePage:
+    wanted = IssueFilter(county_id=county_id, unit_id=unit_id, category=_clean(category, "category"), status=status,
+                         light=light, supervision=supervision, overdue=overdue, sort=sort)
+    found, total = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
+                                 policy=ctx.policy, offset=(page - 1) * page_size, limit=page_size)
+    items = [_shown(issue_to_dict(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False), user)
+             for i in found]
+    return IssuePage(total=total, page=page, page_size=page_size, items=items)
+
+
+@router.get("/issues/{code}", summary="一个问题:全部经过、佐证材料、核验预警")
+def issue(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)]) -> dict[str, Any]:
+    found = visible_issue(ctx.session, user, _clean(code, "code"))
+    load_issue_detail(ctx.session, found)
+    data = _shown(issue_to_dict(found, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy), user)
+    shown = found.status in SUBMITTED_OR_CLOSED and user.role.value != "unit"
+    data["warnings"] = [w.to_dict() for w in suspicions(ctx.session, found, ctx.policy)] if shown else []
+    return data
+
+
+@router.post("/issues/{code}/{step}", summary="对问题执行一步操作(与页面和命令行相同的规则)")
+def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)], step: StepName,  # type: ignore[valid-type]
+              reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+              note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+              measures: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+              until: Annotated[str, Form(max_length=10, description="延期至 YYYY-MM-DD")] = "",
+              unit: Annotated[str, Form(max_length=80)] = "",
+              deadline: Annotated[str, Form(max_length=10, description="整改时限 YYYY-MM-DD")] = "",
+              level: Annotated[str, Form(max_length=10, description="黄牌 / 红牌 / 挂牌督办")] = "",
+              expected_version: Annotated[int | None, Form(ge=1, le=2**31)] = None,
+              files: list[UploadFile] | None = None) -> dict[str, Any]:
+    fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
+              "deadline": deadline, "level": level}
+    for key, value in fields.items():
+        _clean(value, key)
+    _clean(code, "code")
+    with received(files, ctx.policy) as uploads:
+        done = perform(ctx, user, code, step, fields, uploads, expected_version=expected_version)
+    return _shown(issue_to_dict(done, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False), user)

@@ -1,0 +1,87 @@
+"""The FastAPI application: pages, the JSON API under /api, static assets, and how errors read."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from flows.clock import parse_instant
+from models.db import database_url
+from models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
+from web import api, pages
+from web.security import SESSION_HOURS, secret_key
+
+HERE = Path(__file__).parent
+
+
+def status_of(exc: DomainError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, (Conflict, InvalidTransition)):
+        return 409
+    return 400
+
+
+def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
+    """`url`: rectify's database (default: RECTIFY_DATABASE_URL or the embedded one).
+    `as_of`: a fixed clock (a training copy or the 2016 demo); default: the real time."""
+    app = FastAPI(title="rectify 整改跟踪 API", version="1", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="问题、操作与统计数据。用 `rectify user token 用户名` 生成令牌,以 `Authorization: Bearer 令牌` 调用。")
+    app.state.url = url or database_url()
+    fixed: datetime | None = parse_instant(as_of) if as_of else None
+    app.state.clock = (lambda: fixed) if fixed else (lambda: parse_instant(None))
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie="rectify_session",
+                       max_age=SESSION_HOURS * 3600, same_site="lax",
+                       https_only=os.environ.get("RECTIFY_COOKIE_SECURE") == "1")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router, prefix="/api")
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def error_page(request: Request, status: int, message: str):
+        if is_api(request):
+            return JSONResponse({"error": message}, status_code=status)
+        with pages.work(request) as ctx:
+            from web.security import session_user
+
+            user = session_user(request, ctx.session)
+            return pages.render(request, "error.html", ctx, user, status=status, message=message)
+
+    @app.exception_handler(pages.LoginRequired)
+    def _login(request: Request, exc: pages.LoginRequired):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(DomainError)
+    def _domain(request: Request, exc: DomainError):
+        return error_page(request, status_of(exc), str(exc))
+
+    @app.exception_handler(HTTPException)
+    def _http(request: Request, exc: HTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else "请求无效"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "页面不存在"
+        response = error_page(request, exc.status_code, message)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return error_page(request, 422, f"请求参数无效:{problems}")
+
+    return app

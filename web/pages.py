@@ -1,0 +1,377 @@
+"""The HTML pages: login, the leadership dashboard, the problem list and page, and the work
+queues of units, coordinators and verifiers. Server-rendered, no JavaScript needed."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from flows.context import Context, unit_of_work
+from flows.evidence_store import blob_path
+from flows.reports.columns import RATES, TARGET, shown
+from flows.views import issue_to_dict
+from models.accounts import MAX_FAILURES, password_matches, recent_failures, record_attempt
+from models.calendar import SHANGHAI
+from models.catalogue import CheckItem
+from models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
+from models.errors import DomainError, NotFound
+from models.issues import Evidence, Issue
+from models.lifecycle import MOVES, allowed_actions
+from models.lookup import find_user
+from models.org import Unit, User
+from models.overlays import Light, traffic_light
+from models.places import County, Township, Village
+from models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
+from models.suspicion import SUBMITTED_OR_CLOSED, find_suspicions, suspicions
+from web.access import can_see, coordinator_county_id, scoped, sees_households, visible_issue
+from web.actions import STEPS, perform
+from web.dashboard import dashboard
+from web.security import check_csrf, csrf_token, log_in, session_user
+from web.uploads import received
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(shown=shown, RATES=RATES, TARGET=TARGET, Status=Status, Supervision=Supervision,
+                             Light=Light, tz=SHANGHAI, labels={a.value: a.label for a in Action})
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+HOME = {Role.UNIT: "/workbench", Role.COORDINATOR: "/coordinator", Role.VERIFIER: "/verifier",
+        Role.LEADER: "/dashboard", Role.ADMIN: "/dashboard"}
+
+
+class LoginRequired(Exception):
+    pass
+
+
+@contextmanager
+def work(request: Request) -> Iterator[Context]:
+    with unit_of_work(request.app.state.clock(), url=request.app.state.url) as ctx:
+        yield ctx
+
+
+def current(request: Request, ctx: Context, *roles: Role) -> User:
+    user = session_user(request, ctx.session)
+    if user is None:
+        raise LoginRequired()
+    if roles and user.role not in roles:
+        raise HTTPException(403, f"此页面仅供{'、'.join(r.label for r in roles)}使用")
+    return user
+
+
+def render(request: Request, name: str, ctx: Context, user: User | None, status: int = 200, **data) -> Response:
+    return templates.TemplateResponse(request, name, {
+        "user": user, "csrf": csrf_token(request), "today": ctx.today, "flash": request.session.pop("flash", None),
+        "home": HOME.get(user.role, "/issues") if user else "/login", "status_code": status, **data},
+        status_code=status)
+
+
+def _local(path: str | None, default: str) -> str:
+    return path if path and path.startswith("/") and not path.startswith("//") else default
+
+
+# --- login ---------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/"):
+    with work(request) as ctx:
+        return render(request, "login.html", ctx, None, next=_local(next, "/"))
+
+
+@router.post("/login")
+def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form(""),
+          next: str = Form("/")):
+    check_csrf(request, csrf)
+    address = request.client.host if request.client else None
+    with work(request) as ctx:
+        name = name.strip()
+        if recent_failures(ctx.session, name, now=ctx.now) >= MAX_FAILURES:
+            record_attempt(ctx.session, name, address=address, now=ctx.now, ok=False)
+            error = "登录失败次数过多,请 15 分钟后再试或联系管理员"
+        else:
+            user = find_user(ctx.session, name) if name else None
+            ok = password_matches(user, password)
+            record_attempt(ctx.session, name, address=address, now=ctx.now, ok=ok)
+            if ok:
+                log_in(request, user)
+                target = _local(next, "/")
+                return RedirectResponse(HOME.get(user.role, "/issues") if target == "/" else target, status_code=303)
+            error = "用户名或密码不正确"
+    with work(request) as ctx:
+        return render(request, "login.html", ctx, None, status=401, error=error, name=name, next=_local(next, "/"))
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")):
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def index(request: Request):
+    with work(request) as ctx:
+        user = current(request, ctx)
+        return RedirectResponse(HOME.get(user.role, "/issues"), status_code=303)
+
+
+# --- leadership ------------------------------------------------------------------------------------
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request):
+    with work(request) as ctx:
+        user = current(request, ctx)
+        if user.role is Role.UNIT:
+            return RedirectResponse("/workbench", status_code=303)
+        board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, url=str(request.app.state.url))
+        return render(request, "dashboard.html", ctx, user, board=board)
+
+
+# --- the problem list --------------------------------------------------------------------------------
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
+    """The list filter from the query string (names, as users see them), and the values shown back."""
+    q = request.query_params
+    s = ctx.session
+    chosen = {k: q.get(k, "") for k in ("county", "township", "village", "unit", "category", "status", "light",
+                                         "supervision", "overdue", "counted", "sort")}
+    county = s.scalars(select(County).where(County.name == chosen["county"])).one_or_none() if chosen["county"] else None
+    township = village = unit = None
+    if county is not None and chosen["township"]:
+        township = s.scalars(select(Township).where(Township.county_id == county.id,
+                                                    Township.name == chosen["township"])).one_or_none()
+    if township is not None and chosen["village"]:
+        village = s.scalars(select(Village).where(Village.township_id == township.id,
+                                                  Village.name == chosen["village"])).one_or_none()
+    if chosen["unit"]:
+        unit = s.scalars(select(Unit).where(Unit.name == chosen["unit"])).one_or_none()
+
+    def parse(enum, text):
+        try:
+            return enum(text) if text else None
+        except ValueError:
+            return None
+
+    wanted = IssueFilter(
+        county_id=county.id if county else (-1 if chosen["county"] else None),
+        township_id=township.id if township else (-1 if chosen["township"] and county else None),
+        village_id=village.id if village else (-1 if chosen["village"] and township else None),
+        unit_id=unit.id if unit else (-1 if chosen["unit"] else None),
+        category=chosen["category"] or None, status=parse(Status, chosen["status"]), light=parse(Light, chosen["light"]),
+        supervision=parse(Supervision, chosen["supervision"]), overdue=chosen["overdue"] in ("1", "on", "true"),
+        counted=chosen["counted"] in ("1", "on", "true"),
+        sort=chosen["sort"] if chosen["sort"] in SORTS else "deadline")
+    return wanted, chosen
+
+
+def _row(issue: Issue, ctx: Context, households: bool) -> dict:
+    light = traffic_light(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
+    return {"code": issue.code, "status": issue.status, "county": issue.county.name,
+            "township": issue.township.name if issue.township else "", "village": issue.village.name if issue.village else "",
+            "household": (issue.household.registry_no if households and issue.household else ""),
+            "item": issue.check_item.title, "category": issue.check_item.category, "description": issue.description,
+            "unit": issue.unit.name if issue.unit else "", "deadline": issue.deadline, "light": light,
+            "supervision": issue.supervision}
+
+
+def _choices(ctx: Context, user: User, chosen: dict) -> dict:
+    s = ctx.session
+    county_id = coordinator_county_id(user)
+    counties = s.scalars(select(County.name).order_by(County.id)
+                         .where(County.id == county_id) if county_id else select(County.name).order_by(County.id)).all()
+    townships = villages = []
+    if chosen["county"]:
+        townships = s.scalars(select(Township.name).join(County).where(County.name == chosen["county"])
+                              .order_by(Township.name)).all()
+        if chosen["township"]:
+            villages = s.scalars(select(Village.name).join(Township).join(County).where(
+                County.name == chosen["county"], Township.name == chosen["township"]).order_by(Village.name)).all()
+    categories = s.scalars(select(CheckItem.category).distinct().order_by(CheckItem.category)).all()
+    return {"counties": counties, "townships": townships, "villages": villages, "categories": categories}
+
+
+@router.get("/issues")
+def issue_list(request: Request, page: int = 1):
+    with work(request) as ctx:
+        user = current(request, ctx)
+        wanted, chosen = _filter_from(request, ctx)
+        page = max(page, 1)
+        issues, total = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
+                                      policy=ctx.policy, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        households = sees_households(user)
+        query = {k: v for k, v in chosen.items() if v}
+        return render(request, "issues.html", ctx, user, rows=[_row(i, ctx, households) for i in issues], total=total,
+                      page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, query=urlencode(query),
+                      households=households, sorts=SORTS, **_choices(ctx, user, chosen))
+
+
+EXPORT_HEADERS = ["问题编号", "状态", "县(市)", "乡(镇)", "村", "户(建档立卡号)", "检查项目", "类别", "问题描述", "责任单位",
+                  "整改时限", "灯", "督办级别"]
+
+
+@router.get("/issues.xlsx")
+def issue_export(request: Request):
+    from openpyxl import Workbook
+
+    with work(request) as ctx:
+        user = current(request, ctx)
+        wanted, _ = _filter_from(request, ctx)
+        issues, _ = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
+                                  policy=ctx.policy, limit=None)
+        households = sees_households(user)
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("问题清单")
+        sheet.append(EXPORT_HEADERS if households else [h for h in EXPORT_HEADERS if not h.startswith("户")])
+        for issue in issues:
+            r = _row(issue, ctx, households)
+            cells = [r["code"], r["status"].label, r["county"], r["township"], r["village"], r["household"], r["item"],
+                     r["category"], r["description"], r["unit"], r["deadline"], r["light"].label if r["light"] else "",
+                     r["supervision"].label]
+            if not households:
+                del cells[5]
+            sheet.append(cells)
+        buffer = io.BytesIO()
+        book.save(buffer)
+    name = f"问题清单-{ctx.today.isoformat()}.xlsx"
+    return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}"})
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+# --- one problem -------------------------------------------------------------------------------------
+
+
+def _forms(issue: Issue, user: User) -> list[str]:
+    """The steps this user may take on this problem now, in the order of the table."""
+    return [name for name, step in STEPS.items()
+            if step.action in allowed_actions(issue.status) and user.role in MOVES[step.action].roles]
+
+
+@router.get("/issues/{code}")
+def issue_page(request: Request, code: str):
+    with work(request) as ctx:
+        user = current(request, ctx)
+        issue = visible_issue(ctx.session, user, code)
+        load_issue_detail(ctx.session, issue)
+        data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
+        warnings = []
+        if user.role is not Role.UNIT and issue.status in SUBMITTED_OR_CLOSED:
+            warnings = suspicions(ctx.session, issue, ctx.policy)
+        units = []
+        if "assign" in _forms(issue, user):
+            units = ctx.session.scalars(select(Unit.name).where((Unit.county_id == issue.county_id)
+                                                                | Unit.county_id.is_(None)).order_by(Unit.name)).all()
+        return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings,
+                      forms=_forms(issue, user), households=sees_households(user), units=units,
+                      evidence=[x for e in issue.events for x in e.evidence])
+
+
+@router.post("/issues/{code}/act/{action}")
+def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), version: str = Form(""),
+              back: str = Form(""), reason: str = Form(""), note: str = Form(""), measures: str = Form(""),
+              until: str = Form(""), unit: str = Form(""), deadline: str = Form(""), level: str = Form(""),
+              files: list[UploadFile] | None = None):
+    check_csrf(request, csrf)
+    fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
+              "deadline": deadline, "level": level}
+    target = _local(back, f"/issues/{code}")
+    try:
+        with work(request) as ctx:
+            user = current(request, ctx)
+            visible_issue(ctx.session, user, code)
+            with received(files, ctx.policy) as uploads:
+                issue = perform(ctx, user, code, action, fields, uploads, expected_version=_int(version))
+                done = f"{code}:已{STEPS[action].action.label},当前状态「{issue.status.label}」"
+        request.session["flash"] = ["ok", done]
+    except NotFound as exc:
+        if exc.kind == "问题编号":
+            raise
+        request.session["flash"] = ["error", str(exc)]
+    except DomainError as exc:
+        request.session["flash"] = ["error", str(exc)]
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/evidence/{evidence_id}/{name}")
+def evidence_file(request: Request, evidence_id: int, name: str):
+    with work(request) as ctx:
+        user = current(request, ctx)
+        piece = ctx.session.get(Evidence, evidence_id)
+        if piece is None or piece.name != name or not can_see(user, piece.issue):
+            raise NotFound("佐证材料", name)
+        path, media_type = blob_path(piece.sha256), piece.media_type
+    if not path.is_file():
+        raise NotFound("佐证材料文件", name, hint="存储中缺少该文件,请联系运维")
+    inline = media_type.startswith("image/") or media_type == "application/pdf"
+    return FileResponse(path, media_type=media_type, filename=name,
+                        content_disposition_type="inline" if inline else "attachment")
+
+
+# --- work queues -----------------------------------------------------------------------------------
+
+
+@router.get("/workbench")
+def workbench(request: Request):
+    with work(request) as ctx:
+        user = current(request, ctx, Role.UNIT)
+        issues, _ = search_issues(ctx.session, scoped(user, IssueFilter()), today=ctx.today, calendar=ctx.calendar,
+                                  policy=ctx.policy, limit=None)
+        open_rows = [_row(i, ctx, True) for i in issues if i.status in OPEN_STATUSES]
+        groups = {light: [r for r in open_rows if r["light"] is light] for light in (Light.RED, Light.YELLOW, Light.GREEN)}
+        waiting = [r for r in open_rows if r["light"] is None]
+        return render(request, "workbench.html", ctx, user, groups=groups, waiting=waiting, count=len(open_rows))
+
+
+@router.get("/coordinator")
+def coordinator(request: Request):
+    with work(request) as ctx:
+        user = current(request, ctx, Role.COORDINATOR, Role.ADMIN)
+        s, mine = ctx.session, scoped(user, IssueFilter())
+
+        def rows(**kw):
+            from dataclasses import replace
+
+            found, total = search_issues(s, replace(mine, **kw), today=ctx.today, calendar=ctx.calendar,
+                                         policy=ctx.policy, limit=100)
+            return [_row(i, ctx, True) | {"version": i.version, "until": i.extension_requested_until} for i in found], total
+
+        triage, triage_total = rows(status=Status.TRIAGE, sort="created")
+        overdue, overdue_total = rows(overdue=True)
+        requests = [r for r in rows(status=Status.RECTIFYING)[0] if r["until"]]
+        return render(request, "coordinator.html", ctx, user, triage=triage, triage_total=triage_total,
+                      extensions=requests, overdue=overdue, overdue_total=overdue_total)
+
+
+@router.get("/verifier")
+def verifier(request: Request):
+    with work(request) as ctx:
+        user = current(request, ctx, Role.VERIFIER)
+        found, total = search_issues(ctx.session, scoped(user, IssueFilter(status=Status.SUBMITTED, sort="created")),
+                                     today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=200)
+        warned = find_suspicions(ctx.session, found, ctx.policy)
+        queue = [_row(i, ctx, True) | {"version": i.version, "measures": i.measures,
+                                       "warnings": warned.get(i.id, []), "own": i.unit_id == user.unit_id}
+                 for i in found]
+        return render(request, "verifier.html", ctx, user, queue=queue, total=total)

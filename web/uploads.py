@@ -1,0 +1,38 @@
+"""Uploaded files from a form or an API call, checked before anything is stored: the type by
+name first, then the size while reading (stopping at the limit), then the usual checks."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi import UploadFile
+
+from flows.evidence_store import CHUNK, Upload, check_upload, media_type_of, too_large
+from models.policy import Policy
+
+
+@contextmanager
+def received(files: list[UploadFile] | None, policy: Policy) -> Iterator[list[Upload]]:
+    """The accepted uploads, in temporary files removed when the block ends."""
+    folder = Path(tempfile.mkdtemp(prefix="rectify-upload-"))
+    try:
+        uploads = []
+        for index, part in enumerate(f for f in files or () if f.filename):
+            name = Path(part.filename).name
+            media_type_of(name, policy)
+            path = folder / str(index)
+            size = 0
+            with path.open("wb") as out:
+                while chunk := part.file.read(CHUNK):
+                    size += len(chunk)
+                    if size > policy.evidence_max_bytes:
+                        raise too_large(name, size, policy)
+                    out.write(chunk)
+            uploads.append(check_upload(path, policy, name=name))
+        yield uploads
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
