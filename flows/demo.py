@@ -89,6 +89,7 @@ def run_demo(console: Console) -> list[str]:
         _report(console)
         run_reminder_days(console)
         write_reports(console)
+        show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01", f"{places['v1'][3]}经办人"])
         return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
@@ -177,15 +178,34 @@ def run_demo(console: Console) -> list[str]:
             fn(ctx, water, **kwargs)
 
     run_recheck(console, verifier, coordinator)
+    set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3])
     _report(console)
     run_reminder_days(console)
     write_reports(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
+    show_web_hint(console, ["州领导13", coordinator, verifier, h1])
     return [housing, economy, clinic, plan, dup, copied, water]
 
 
 RECHECK_DAY = "2016-09-19 10:00"
+DEMO_PASSWORD = "rectify2016"
+
+
+def set_demo_passwords(names: list[str]) -> None:
+    """Web logins for the demo's people (synthetic users only ever get this shared password)."""
+    from models.accounts import set_password
+    from models.lookup import get_user
+
+    with unit_of_work(parse_instant(RECHECK_DAY)) as ctx:
+        for name in names:
+            set_password(get_user(ctx.session, name), DEMO_PASSWORD)
+
+
+def show_web_hint(console: Console, names: list[str]) -> None:
+    console.rule("网页")
+    console.print("运行 [bold].venv/bin/rectify web --as-of 2016-09-30[/] 后打开 http://127.0.0.1:8000/ ,"
+                  f"用以下任一用户登录,密码均为 [bold]{DEMO_PASSWORD}[/]:" + "、".join(names))
 
 
 def run_recheck(console: Console, verifier: str, coordinator: str) -> None:

@@ -66,8 +66,8 @@ def current(request: Request, ctx: Context, *roles: Role) -> User:
     return user
 
 
-def render(request: Request, name: str, ctx: Context, user: User | None, status: int = 200, **data) -> Response:
-    return templates.TemplateResponse(request, name, {
+def render(request: Request, template: str, ctx: Context, user: User | None, status: int = 200, **data) -> Response:
+    return templates.TemplateResponse(request, template, {
         "user": user, "csrf": csrf_token(request), "today": ctx.today, "flash": request.session.pop("flash", None),
         "home": HOME.get(user.role, "/issues") if user else "/login", "status_code": status, **data},
         status_code=status)

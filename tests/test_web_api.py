@@ -1,0 +1,151 @@
+"""The JSON API: token auth, every step and its refusals, visibility, figures, and a fuzzed schema."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from webworld import DAY0, PNG, build
+
+from flows.clock import parse_instant
+from flows.context import unit_of_work
+from models.figures import figures
+from models.issues import Evidence
+from web.app import create_app
+
+AS_OF = "2016-08-23 10:00"
+
+
+@pytest.fixture()
+def world(fresh_db):
+    return build(fresh_db)
+
+
+@pytest.fixture()
+def client(world):
+    with TestClient(create_app(url=world.url, as_of=AS_OF)) as c:
+        yield c
+
+
+def call(client, world, who: str, method: str, path: str, **kw):
+    return client.request(method, "/api" + path, headers={"Authorization": f"Bearer {world.tokens[who]}"}, **kw)
+
+
+def test_no_or_bad_token_is_401(client, world):
+    assert client.get("/api/me").status_code == 401
+    bad = client.get("/api/me", headers={"Authorization": "Bearer rt_nope"})
+    assert bad.status_code == 401 and "令牌" in bad.json()["error"]
+    me = call(client, world, world.handler, "GET", "/me").json()
+    assert me == {"name": world.handler, "role": "unit", "role_label": "责任单位经办人", "unit": world.unit}
+
+
+def test_a_unit_lists_and_reads_only_its_own_problems(client, world):
+    mine = call(client, world, world.handler, "GET", "/issues").json()
+    assert {i["code"] for i in mine["items"]} == {world.codes[k] for k in ("assigned", "assigned2", "household")}
+    assert mine["total"] == 3 and all(i["unit"] == world.unit for i in mine["items"])
+    other = call(client, world, world.handler, "GET", f"/issues/{world.codes['other']}")
+    assert other.status_code == 404 and world.codes["other"] in other.json()["error"]
+    step = call(client, world, world.handler, "POST", f"/issues/{world.codes['other']}/sign")
+    assert step.status_code == 404
+    everything = call(client, world, world.leader, "GET", "/issues", params={"page_size": 500}).json()
+    assert {world.codes["other"], world.codes["triage"]} <= {i["code"] for i in everything["items"]}
+
+
+def test_households_are_hidden_from_leaders(client, world):
+    code = world.codes["household"]
+    seen = call(client, world, world.coordinator, "GET", f"/issues/{code}").json()
+    assert seen["household"] and seen["household_head"].endswith("*")
+    hidden = call(client, world, world.leader, "GET", f"/issues/{code}").json()
+    assert hidden["household"] is None and hidden["household_head"] is None
+    listed = call(client, world, world.leader, "GET", "/issues", params={"page_size": 500}).json()["items"]
+    assert all(i["household"] is None for i in listed)
+
+
+def test_the_whole_path_through_the_api(client, world):
+    code = world.codes["assigned"]
+    for who, step, data in [
+        (world.handler, "sign", {}),
+        (world.handler, "progress", {"note": "已制作作战图"}),
+        (world.handler, "extend", {"until": "2016-09-30", "reason": "等待印刷"}),
+        (world.coordinator, "approve_extension", {"note": "同意"}),
+    ]:
+        response = call(client, world, who, "POST", f"/issues/{code}/{step}", data=data)
+        assert response.status_code == 200, response.text
+    done = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "作战图已上墙"},
+                files=[("files", ("作战图.png", PNG, "image/png"))])
+    assert done.status_code == 200 and done.json()["status"] == "submitted"
+    detail = call(client, world, world.verifier, "GET", f"/issues/{code}").json()
+    assert detail["events"][-1]["evidence"][0]["name"] == "作战图.png" and "warnings" in detail
+    returned = call(client, world, world.verifier, "POST", f"/issues/{code}/return", data={"reason": "看不清"})
+    assert returned.json()["status"] == "rectifying"
+    call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "重新拍照"},
+         files=[("files", ("清晰.png", PNG + b"2", "image/png"))])
+    closed = call(client, world, world.verifier, "POST", f"/issues/{code}/verify", data={"note": "属实"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+
+
+def test_coordinator_steps_assign_void_escalate_and_deny(client, world):
+    triage = world.codes["triage"]
+    assigned = call(client, world, world.coordinator, "POST", f"/issues/{triage}/assign",
+                    data={"unit": world.unit, "deadline": "2016-09-09"})
+    assert assigned.status_code == 200 and assigned.json()["deadline"] == "2016-09-09"
+    raised = call(client, world, world.coordinator, "POST", f"/issues/{triage}/escalate", data={"level": "黄牌"})
+    assert raised.json()["supervision_level"] == "yellow"
+    code = world.codes["assigned2"]
+    call(client, world, world.handler, "POST", f"/issues/{code}/sign")
+    call(client, world, world.handler, "POST", f"/issues/{code}/extend", data={"until": "2016-09-30", "reason": "雨季"})
+    denied = call(client, world, world.coordinator, "POST", f"/issues/{code}/deny_extension", data={"reason": "不充分"})
+    assert denied.status_code == 200 and denied.json()["extension_requested_until"] is None
+    back = call(client, world, world.handler, "POST", f"/issues/{code}/send_back", data={"reason": "不归本单位"})
+    assert back.json()["status"] == "triage"
+    voided = call(client, world, world.coordinator, "POST", f"/issues/{code}/void", data={"reason": "重复"})
+    assert voided.json()["status"] == "void"
+
+
+@pytest.mark.parametrize(("who", "step", "data", "status", "words"), [
+    ("coordinator", "sign", {}, 403, "无权"),                      # wrong role
+    ("verifier", "sign", {}, 403, "无权"),                         # only the unit signs
+    ("verifier", "verify", {"note": "x"}, 409, "已交办"),           # wrong state
+    ("handler", "extend", {"until": "明天", "reason": "x"}, 400, "不是有效日期"),
+    ("handler", "fly", {}, 422, "step"),                           # no such step
+    ("coordinator", "escalate", {"level": "紫牌"}, 400, "督办级别"),
+    ("coordinator", "assign", {"unit": "不存在的局"}, 404, "不存在的局"),
+])
+def test_each_refusal_is_a_clear_error(client, world, who, step, data, status, words):
+    user = {"coordinator": world.coordinator, "handler": world.handler, "verifier": world.verifier}[who]
+    response = call(client, world, user, "POST", f"/issues/{world.codes['assigned']}/{step}", data=data)
+    assert response.status_code == status
+    assert words in response.text
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(client, world):
+    code = world.codes["assigned"]
+    version = call(client, world, world.handler, "GET", f"/issues/{code}").json()["version"]
+    call(client, world, world.handler, "POST", f"/issues/{code}/sign", data={"expected_version": version})
+    stale = call(client, world, world.handler, "POST", f"/issues/{code}/progress",
+                 data={"note": "x", "expected_version": version})
+    assert stale.status_code == 409 and "已被他人修改" in stale.json()["error"]
+
+
+def test_a_disallowed_upload_stores_nothing(client, world):
+    code = world.codes["assigned"]
+    call(client, world, world.handler, "POST", f"/issues/{code}/sign")
+    refused = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "已整改"},
+                   files=[("files", ("ok.png", PNG, "image/png")), ("files", ("run.exe", b"MZ", "application/x-msdownload"))])
+    assert refused.status_code == 400 and "run.exe" in refused.json()["error"]
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        assert ctx.session.scalar(select(func.count()).select_from(Evidence)) == 0
+
+
+def test_figures_are_the_reports(client, world):
+    rows = call(client, world, world.leader, "GET", "/figures", params={"by": "county"}).json()
+    with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
+        expected = [r.as_dict() for r in figures(ctx.session, by="county", as_of=ctx.now, calendar=ctx.calendar)]
+    assert rows == expected and any(r["key"] == world.county for r in rows)
+
+
+def test_the_openapi_schema_documents_the_api_only(client):
+    schema = client.get("/api/openapi.json").json()
+    assert set(schema["paths"]) == {"/api/me", "/api/figures", "/api/issues", "/api/issues/{code}",
+                                    "/api/issues/{code}/{step}"}
+    assert "bearer" in str(schema["components"]["securitySchemes"]).lower()

@@ -1,0 +1,152 @@
+"""End to end in headless Chromium against `rectify web` started on 127.0.0.1: a leader reads the
+dashboard, a unit signs for and submits with a photo, a verifier closes it, the dashboard
+moves; another unit's problem is a 404; a form without its CSRF token is refused.
+
+Screenshots land in $RECTIFY_SCREENSHOTS (default: the test's temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from webworld import DAY0, PASSWORD, PNG, build
+
+from flows.context import unit_of_work
+from models.issues import Issue
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(backend, template_url, tmp_path_factory):
+    url = backend.copy(template_url)
+    world = build(url)
+    home = tmp_path_factory.mktemp("web-home")
+    port = free_port()
+    env = {**os.environ, "RECTIFY_DATABASE_URL": url, "RECTIFY_HOME": str(home)}
+    server = subprocess.Popen([sys.executable, "-c", "from flows.cli import app; app()", "web", "--host", "127.0.0.1",
+                               "--port", str(port), "--as-of", "2016-08-23 10:00"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(base + "/login", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("rectify web did not start: " + server.stdout.read().decode(errors="replace"))
+        time.sleep(0.2)
+    yield world, base
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("RECTIFY_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def login(browser, base: str, name: str):
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+    page.goto(base + "/login")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()
+    return page
+
+
+def status_of(world, code: str) -> str:
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        return ctx.session.scalars(select(Issue.status).where(Issue.code == code)).one().value
+
+
+def test_unit_submits_verifier_closes_and_the_dashboard_moves(site, browser, shots, tmp_path):
+    world, base = site
+    code = world.codes["assigned"]
+    leader = login(browser, base, world.leader)
+    leader.goto(base + "/dashboard")
+    closed_before = int(leader.text_content("#kpi-closed"))
+    assert leader.locator("#ranking").get_by_text(world.county).count() == 1
+    leader.screenshot(path=shots / "dashboard-before.png", full_page=True)
+
+    unit = login(browser, base, world.handler)
+    assert unit.url.endswith("/workbench")
+    unit.click(f"text={code}")
+    unit.click("#form-sign button")
+    assert "已签收" in unit.text_content(".flash")
+    photo = tmp_path / "作战图.png"
+    photo.write_bytes(PNG)
+    unit.fill("#form-submit textarea[name=measures]", "已制作作战图并上墙公示")
+    unit.set_input_files("#form-submit input[type=file]", str(photo))
+    unit.click("#form-submit button")
+    assert "已申请销号" in unit.text_content(".flash")
+    assert unit.locator(".evidence img").evaluate("img => img.complete && img.naturalWidth") == 8
+    unit.screenshot(path=shots / "unit-submitted.png", full_page=True)
+
+    verifier = login(browser, base, world.verifier)
+    verifier.goto(base + "/verifier")
+    verifier.click(f"#queue >> text={code}")
+    verifier.fill("#form-verify textarea[name=note]", "现场核实,作战图已上墙")
+    verifier.click("#form-verify button")
+    assert "已核验销号" in verifier.text_content(".flash")
+    assert status_of(world, code) == "closed"
+
+    leader.reload()
+    assert int(leader.text_content("#kpi-closed")) == closed_before + 1
+    leader.screenshot(path=shots / "dashboard-after.png", full_page=True)
+
+
+def test_another_units_problem_is_not_found(site, browser):
+    world, base = site
+    unit = login(browser, base, world.handler)
+    response = unit.goto(base + f"/issues/{world.codes['other']}")
+    assert response.status == 404 and "找不到" in unit.text_content("main")
+    listed = unit.goto(base + "/issues")
+    assert listed.status == 200 and world.codes["other"] not in unit.content()
+
+
+def test_a_form_without_its_csrf_token_is_refused(site, browser):
+    world, base = site
+    code = world.codes["assigned2"]
+    unit = login(browser, base, world.handler)
+    unit.goto(base + f"/issues/{code}")
+    unit.evaluate("document.querySelector('#form-sign input[name=csrf]').remove()")
+    with unit.expect_response(lambda r: r.request.method == "POST") as answer:
+        unit.click("#form-sign button")
+    assert answer.value.status == 403
+    assert "CSRF" in unit.text_content("main")
+    assert status_of(world, code) == "assigned"

@@ -1,0 +1,147 @@
+"""The pages over HTTP (in process): login and its limits, the session cookie, who sees what,
+the list's filters and export, and a stale form."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from webworld import DAY0, PASSWORD, PNG, build
+
+from flows.context import unit_of_work
+from models.accounts import LoginAttempt, set_password
+from models.lookup import get_user
+from web.app import create_app
+
+
+@pytest.fixture()
+def world(fresh_db):
+    return build(fresh_db)
+
+
+@pytest.fixture()
+def app(world):
+    return create_app(url=world.url, as_of="2016-08-23 10:00")
+
+
+def browser(app) -> TestClient:
+    return TestClient(app)
+
+
+def csrf(client: TestClient, path: str = "/login") -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+def login(app, name: str, password: str = PASSWORD) -> TestClient:
+    client = browser(app)
+    response = client.post("/login", data={"name": name, "password": password, "csrf": csrf(client)})
+    assert response.status_code == 200, response.text
+    return client
+
+
+def test_login_sets_a_signed_httponly_samesite_cookie_and_lands_on_the_role_home(app, world):
+    client = browser(app)
+    response = client.post("/login", data={"name": world.handler, "password": PASSWORD, "csrf": csrf(client)},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/workbench"
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "rectify_session=" in cookie
+
+
+def test_login_without_csrf_is_refused(app, world):
+    client = browser(app)
+    client.get("/login")
+    refused = client.post("/login", data={"name": world.handler, "password": PASSWORD})
+    assert refused.status_code == 403 and "CSRF" in refused.text
+
+
+def test_failed_logins_are_recorded_and_limited(app, world):
+    client = browser(app)
+    for _ in range(5):
+        wrong = client.post("/login", data={"name": world.leader, "password": "wrong-one", "csrf": csrf(client)})
+        assert wrong.status_code == 401 and "用户名或密码不正确" in wrong.text
+    locked = client.post("/login", data={"name": world.leader, "password": PASSWORD, "csrf": csrf(client)})
+    assert locked.status_code == 401 and "次数过多" in locked.text
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        failures = ctx.session.scalar(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.name == world.leader, LoginAttempt.ok.is_(False)))
+    assert failures == 6
+    login(app, world.verifier)  # another name is not locked out
+
+
+def test_pages_need_a_login_and_the_right_role(app, world):
+    anonymous = browser(app)
+    bounced = anonymous.get("/issues?county=色达县", follow_redirects=False)
+    assert bounced.status_code == 303 and bounced.headers["location"].startswith("/login?next=/issues")
+    unit = login(app, world.handler)
+    assert unit.get("/coordinator").status_code == 403
+    assert unit.get("/dashboard", follow_redirects=False).headers["location"] == "/workbench"
+    assert world.codes["triage"] in login(app, world.coordinator).get("/coordinator").text
+
+
+def test_a_password_change_ends_the_session(app, world):
+    client = login(app, world.leader)
+    assert client.get("/dashboard").status_code == 200
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        set_password(get_user(ctx.session, world.leader), "a-new-password")
+    assert "/login" in str(client.get("/dashboard").url)
+
+
+def test_leaders_see_no_household_and_the_export_follows_the_filter(app, world):
+    leader = login(app, world.leader)
+    page = leader.get("/issues", params={"county": world.county, "sort": "code"}).text
+    assert "<th>户</th>" not in page and world.codes["household"] in page
+    coordinator = login(app, world.coordinator)
+    assert "<th>户</th>" in coordinator.get("/issues", params={"county": world.county}).text
+    export = coordinator.get("/issues.xlsx", params={"county": world.county, "status": "triage"})
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert rows[0][5] == "户(建档立卡号)" and [r[0] for r in rows[1:]] == [world.codes["triage"]]
+    leader_rows = list(load_workbook(io.BytesIO(leader.get("/issues.xlsx").content)).active.iter_rows(values_only=True))
+    assert "户(建档立卡号)" not in leader_rows[0] and len(leader_rows) > 5
+
+
+def test_list_filters_light_overdue_and_paging(app, world):
+    client = login(app, world.leader)
+    green = client.get("/issues", params={"county": world.county, "light": "green"}).text
+    assert world.codes["assigned"] in green
+    assert world.codes["assigned"] not in client.get("/issues", params={"county": world.county, "overdue": "1"}).text
+    total = int(re.search(r'id="total">(\d+)<', client.get("/issues").text).group(1))
+    assert total > 0
+    nowhere = client.get("/issues", params={"county": "不存在县"}).text
+    assert 'id="total">0<' in nowhere
+
+
+def test_a_stale_form_says_so_and_changes_nothing(app, world):
+    unit = login(app, world.handler)
+    code = world.codes["assigned"]
+    page = unit.get(f"/issues/{code}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    first = unit.post(f"/issues/{code}/act/sign", data={"csrf": token, "version": version})
+    assert "已签收" in first.text
+    again = unit.post(f"/issues/{code}/act/progress", data={"csrf": token, "version": version, "note": "进展"})
+    assert "已被他人修改" in again.text and "进展" not in again.text.split("处理经过")[1]
+
+
+def test_a_unit_cannot_fetch_another_units_evidence(app, world):
+    owner = TestClient(app)
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        from flows import issue_actions as act
+
+        act.sign(ctx, world.codes["other"], actor=world.other_handler)
+    other = login(app, world.other_handler)
+    page = other.get(f"/issues/{world.codes['other']}").text
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    done = other.post(f"/issues/{world.codes['other']}/act/submit",
+                      data={"csrf": token, "version": version, "measures": "已上墙"},
+                      files=[("files", ("照片.png", PNG, "image/png"))])
+    assert "已申请销号" in done.text
+    link = re.search(r'href="(/evidence/\d+/[^"]+)"', done.text).group(1)
+    assert other.get(link).content == PNG
+    assert login(app, world.handler).get(link).status_code == 404
+    assert owner.get(link, follow_redirects=False).status_code == 303
