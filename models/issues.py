@@ -40,8 +40,9 @@ class Issue(Base):
         _severity_check,
         _supervision_check,
         Index("ix_issues_status_deadline", "status", "deadline"),
-        Index("ix_issues_unit_status", "unit_id", "status"),
-        Index("ix_issues_county_status", "county_id", "status"),
+        # The list pages filter by county or unit, often by state, and page by deadline.
+        Index("ix_issues_unit_status_deadline", "unit_id", "status", "deadline"),
+        Index("ix_issues_county_status_deadline", "county_id", "status", "deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,6 +15,7 @@ from models.enums import OPEN_STATUSES, Status, Supervision
 from models.issues import Issue, IssueEvent
 from models.org import Unit
 from models.overlays import Light
+from models.places import County, Household, Township, Village
 from models.policy import Policy
 
 
@@ -121,15 +123,68 @@ def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, pol
     return query
 
 
-def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
-                  offset: int = 0, limit: int | None = 50) -> tuple[list[Issue], int]:
-    """One page of problems matching `f`, and how many match in all."""
+def _matching(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
+              offset: int, limit: int | None):
+    """How many problems match, and the ids of the wanted page in order (None: all, unpaged).
+
+    The page's ids come first (an index range and a top-N sort); the rows are loaded for those
+    ids only: joining places and units before the LIMIT would join every match."""
     total = session.scalar(_filtered(select(func.count()).select_from(Issue), f, today=today, calendar=calendar,
                                      policy=policy)) or 0
-    query = _filtered(select(Issue), f, today=today, calendar=calendar, policy=policy)
-    query = query.options(*(selectinload(r) for r in (Issue.county, Issue.township, Issue.village, Issue.household,
-                                                       Issue.check_item, Issue.unit, Issue.inspection)))
-    query = query.order_by(*SORTS.get(f.sort, SORTS["deadline"])).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query)), int(total)
+    if limit is None and offset == 0:
+        return int(total), None
+    ids = _filtered(select(Issue.id), f, today=today, calendar=calendar, policy=policy)
+    ids = ids.order_by(*SORTS.get(f.sort, SORTS["deadline"])).offset(offset)
+    return int(total), list(session.scalars(ids.limit(limit) if limit is not None else ids))
+
+
+def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
+                  offset: int = 0, limit: int | None = 50) -> tuple[list[Issue], int]:
+    """One page of problems matching `f` as full objects (the API, the queues), and how many match."""
+    total, page = _matching(session, f, today=today, calendar=calendar, policy=policy, offset=offset, limit=limit)
+    query = select(Issue).options(*(selectinload(r) for r in (
+        Issue.county, Issue.township, Issue.village, Issue.household, Issue.check_item, Issue.unit, Issue.inspection)))
+    if page is None:
+        return list(session.scalars(_filtered(query, f, today=today, calendar=calendar, policy=policy)
+                                    .order_by(*SORTS.get(f.sort, SORTS["deadline"])))), total
+    by_id = {issue.id: issue for issue in session.scalars(query.where(Issue.id.in_(page)))} if page else {}
+    return [by_id[i] for i in page], total
+
+
+class IssueRow(NamedTuple):
+    """What a list shows of a problem: plain values, no objects to build."""
+
+    id: int
+    code: str
+    status: Status
+    county: str
+    township: str | None
+    village: str | None
+    household: str | None
+    item: str
+    category: str
+    description: str
+    unit: str | None
+    deadline: date | None
+    supervision: Supervision
+    version: int
+    extension_requested_until: date | None
+
+
+def issue_rows(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
+               offset: int = 0, limit: int | None = 50) -> tuple[list[IssueRow], int]:
+    """One page of problems matching `f` as rows (the list pages and the export), and how many match."""
+    total, page = _matching(session, f, today=today, calendar=calendar, policy=policy, offset=offset, limit=limit)
+    query = (
+        select(Issue.id, Issue.code, Issue.status, County.name, Township.name, Village.name, Household.registry_no,
+               CheckItem.title, CheckItem.category, Issue.description, Unit.name, Issue.deadline, Issue.supervision,
+               Issue.version, Issue.extension_requested_until)
+        .join(County, County.id == Issue.county_id).join(CheckItem, CheckItem.id == Issue.check_item_id)
+        .outerjoin(Township, Township.id == Issue.township_id).outerjoin(Village, Village.id == Issue.village_id)
+        .outerjoin(Household, Household.id == Issue.household_id).outerjoin(Unit, Unit.id == Issue.unit_id)
+    )
+    if page is None:
+        query = _filtered(query, f, today=today, calendar=calendar, policy=policy)
+        return [IssueRow(*r) for r in session.execute(query.order_by(*SORTS.get(f.sort, SORTS["deadline"])))], total
+    by_id = {r.id: IssueRow(*r) for r in session.execute(query.where(Issue.id.in_(page)))} if page else {}
+    return [by_id[i] for i in page], total

@@ -28,8 +28,8 @@ from models.lifecycle import MOVES, allowed_actions
 from models.lookup import find_user
 from models.org import Unit, User
 from models.overlays import Light, traffic_light
-from models.places import County, Township, Village
-from models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
+from models.places import County, Township, Village, place_of
+from models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from models.suspicion import SUBMITTED_OR_CLOSED, find_suspicions, suspicions
 from web.access import can_see, coordinator_county_id, scoped, sees_households, visible_issue
 from web.actions import STEPS, perform
@@ -91,20 +91,22 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
           next: str = Form("/")):
     check_csrf(request, csrf)
     address = request.client.host if request.client else None
+    name = name.strip()
+    # Read, then record the attempt in a transaction of its own that only writes: on SQLite a
+    # read transaction that later writes fails when another login committed in between.
     with work(request) as ctx:
-        name = name.strip()
-        if recent_failures(ctx.session, name, now=ctx.now) >= MAX_FAILURES:
-            record_attempt(ctx.session, name, address=address, now=ctx.now, ok=False)
-            error = "登录失败次数过多,请 15 分钟后再试或联系管理员"
-        else:
-            user = find_user(ctx.session, name) if name else None
-            ok = password_matches(user, password)
-            record_attempt(ctx.session, name, address=address, now=ctx.now, ok=ok)
-            if ok:
-                log_in(request, user)
-                target = _local(next, "/")
-                return RedirectResponse(HOME.get(user.role, "/issues") if target == "/" else target, status_code=303)
-            error = "用户名或密码不正确"
+        locked = recent_failures(ctx.session, name, now=ctx.now) >= MAX_FAILURES
+        user = find_user(ctx.session, name) if name and not locked else None
+        ok = not locked and password_matches(user, password)
+        if ok:
+            log_in(request, user)
+            target = _local(next, "/")
+            home = HOME.get(user.role, "/issues")
+    with work(request) as ctx:
+        record_attempt(ctx.session, name, address=address, now=ctx.now, ok=ok)
+    if ok:
+        return RedirectResponse(home if target == "/" else target, status_code=303)
+    error = "登录失败次数过多,请 15 分钟后再试或联系管理员" if locked else "用户名或密码不正确"
     with work(request) as ctx:
         return render(request, "login.html", ctx, None, status=401, error=error, name=name, next=_local(next, "/"))
 
@@ -181,14 +183,12 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
     return wanted, chosen
 
 
-def _row(issue: Issue, ctx: Context, households: bool) -> dict:
-    light = traffic_light(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
-    return {"code": issue.code, "status": issue.status, "county": issue.county.name,
-            "township": issue.township.name if issue.township else "", "village": issue.village.name if issue.village else "",
-            "household": (issue.household.registry_no if households and issue.household else ""),
-            "item": issue.check_item.title, "category": issue.check_item.category, "description": issue.description,
-            "unit": issue.unit.name if issue.unit else "", "deadline": issue.deadline, "light": light,
-            "supervision": issue.supervision}
+def _row(row: IssueRow, ctx: Context, households: bool) -> dict:
+    return row._asdict() | {
+        "township": row.township or "", "village": row.village or "", "unit": row.unit or "",
+        "household": (row.household or "") if households else "",
+        "light": traffic_light(row, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy),
+        "until": row.extension_requested_until}
 
 
 def _choices(ctx: Context, user: User, chosen: dict) -> dict:
@@ -213,8 +213,8 @@ def issue_list(request: Request, page: int = 1):
         user = current(request, ctx)
         wanted, chosen = _filter_from(request, ctx)
         page = max(page, 1)
-        issues, total = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
-                                      policy=ctx.policy, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        issues, total = issue_rows(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
+                                   policy=ctx.policy, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         households = sees_households(user)
         query = {k: v for k, v in chosen.items() if v}
         return render(request, "issues.html", ctx, user, rows=[_row(i, ctx, households) for i in issues], total=total,
@@ -233,8 +233,8 @@ def issue_export(request: Request):
     with work(request) as ctx:
         user = current(request, ctx)
         wanted, _ = _filter_from(request, ctx)
-        issues, _ = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
-                                  policy=ctx.policy, limit=None)
+        issues, _ = issue_rows(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
+                               policy=ctx.policy, limit=None)
         households = sees_households(user)
         book = Workbook(write_only=True)
         sheet = book.create_sheet("问题清单")
@@ -336,8 +336,8 @@ def evidence_file(request: Request, evidence_id: int, name: str):
 def workbench(request: Request):
     with work(request) as ctx:
         user = current(request, ctx, Role.UNIT)
-        issues, _ = search_issues(ctx.session, scoped(user, IssueFilter()), today=ctx.today, calendar=ctx.calendar,
-                                  policy=ctx.policy, limit=None)
+        issues, _ = issue_rows(ctx.session, scoped(user, IssueFilter()), today=ctx.today, calendar=ctx.calendar,
+                               policy=ctx.policy, limit=None)
         open_rows = [_row(i, ctx, True) for i in issues if i.status in OPEN_STATUSES]
         groups = {light: [r for r in open_rows if r["light"] is light] for light in (Light.RED, Light.YELLOW, Light.GREEN)}
         waiting = [r for r in open_rows if r["light"] is None]
@@ -353,9 +353,9 @@ def coordinator(request: Request):
         def rows(**kw):
             from dataclasses import replace
 
-            found, total = search_issues(s, replace(mine, **kw), today=ctx.today, calendar=ctx.calendar,
-                                         policy=ctx.policy, limit=100)
-            return [_row(i, ctx, True) | {"version": i.version, "until": i.extension_requested_until} for i in found], total
+            found, total = issue_rows(s, replace(mine, **kw), today=ctx.today, calendar=ctx.calendar,
+                                      policy=ctx.policy, limit=100)
+            return [_row(i, ctx, True) for i in found], total
 
         triage, triage_total = rows(status=Status.TRIAGE, sort="created")
         overdue, overdue_total = rows(overdue=True)
@@ -371,7 +371,7 @@ def verifier(request: Request):
         found, total = search_issues(ctx.session, scoped(user, IssueFilter(status=Status.SUBMITTED, sort="created")),
                                      today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=200)
         warned = find_suspicions(ctx.session, found, ctx.policy)
-        queue = [_row(i, ctx, True) | {"version": i.version, "measures": i.measures,
-                                       "warnings": warned.get(i.id, []), "own": i.unit_id == user.unit_id}
+        queue = [{"code": i.code, "place": place_of(i), "item": i.check_item.title, "unit": i.unit.name if i.unit else "",
+                  "measures": i.measures, "warnings": warned.get(i.id, []), "own": i.unit_id == user.unit_id}
                  for i in found]
         return render(request, "verifier.html", ctx, user, queue=queue, total=total)

@@ -1,0 +1,161 @@
+"""Benchmark: the web app under load, on 100,000 problems, SQLite and PostgreSQL.
+
+`rectify web` runs in its own process on 127.0.0.1; this process is the load: N clients
+(default 20), each logged in with its own session, each sending its next request as soon as
+the last one answered, for D seconds (default 30) per page:
+
+  baseline   /static/style.css (the same server, no database, no template): the floor
+  dashboard  /dashboard as a leader
+  list       /issues?county=康定市&status=rectifying&light=red&sort=deadline (a filtered page of 50)
+
+It prints the median, the 95th percentile, requests per second and errors, and each median as
+a ratio of the baseline's. Goal: median < 100 ms and p95 < 300 ms, no errors.
+
+Run: .venv/bin/python bench/web.py [--issues 100000] [--clients 20] [--seconds 30] [--workers 1]
+     [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--skip-sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+from collections import Counter
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import BIN, free_port, scratch  # noqa: E402
+
+WORK = scratch("rectify-bench-web-")
+
+import httpx  # noqa: E402
+from population import NOW, build  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from flows import context as flow_context  # noqa: E402
+from flows.context import unit_of_work  # noqa: E402
+from models.accounts import set_password  # noqa: E402
+from models.db import normalise_url  # noqa: E402
+from models.lookup import get_user  # noqa: E402
+
+LEADER, PASSWORD = "州领导01", "bench-password"
+PAGES = {
+    "baseline": "/static/style.css",
+    "dashboard": "/dashboard",
+    "list": "/issues?county=%E5%BA%B7%E5%AE%9A%E5%B8%82&status=rectifying&light=red&sort=deadline",
+}
+
+
+def start_web(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "RECTIFY_DATABASE_URL": url}
+    log = (WORK / f"web-{port}.log").open("w")
+    server = subprocess.Popen([str(BIN / "rectify"), "web", "--port", str(port), "--workers", str(workers),
+                               "--as-of", NOW.isoformat()], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(base + "/login", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("rectify web did not start")
+
+
+async def client(base: str, path: str, until: float, latencies: list[float], errors: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        page = await http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        answer = await http.post("/login", data={"name": LEADER, "password": PASSWORD, "csrf": token})
+        if "rectify_session" not in http.cookies or answer.status_code != 303:
+            errors.append(f"login {answer.status_code}")
+            return
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            try:
+                response = await http.get(path)
+                if response.status_code != 200:
+                    errors.append(str(response.status_code))
+            except httpx.HTTPError as exc:
+                errors.append(type(exc).__name__)
+                continue
+            latencies.append(time.perf_counter() - started)
+
+
+async def load(base: str, path: str, clients: int, seconds: float) -> tuple[list[float], list[str]]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    until = time.monotonic() + seconds
+    await asyncio.gather(*(client(base, path, until, latencies, errors) for _ in range(clients)))
+    return latencies, errors
+
+
+def measure(label: str, url: str, issues: int, clients: int, seconds: float, workers: int) -> None:
+    started = time.perf_counter()
+    build(url, issues)
+    with unit_of_work(NOW, url=url) as ctx:
+        set_password(get_user(ctx.session, LEADER), PASSWORD)
+    print(f"[{label}] {issues:,} problems (built in {time.perf_counter() - started:.0f} s); "
+          f"{clients} clients × {seconds:.0f} s per page, {workers} web worker(s)")
+    server, base = start_web(url, workers)
+    try:
+        medians = {}
+        for name, path in PAGES.items():
+            asyncio.run(load(base, path, clients, 3))  # warm-up: caches, connections
+            latencies, errors = asyncio.run(load(base, path, clients, seconds))
+            ms = sorted(x * 1000 for x in latencies)
+            medians[name] = statistics.median(ms)
+            p95 = ms[int(len(ms) * 0.95) - 1]
+            ratio = "" if name == "baseline" else f"   median {medians[name] / medians['baseline']:5.1f}x baseline"
+            failed = ", ".join(f"{k}×{n}" for k, n in Counter(errors).most_common(3))
+            print(f"  {name:<10} median {medians[name]:7.1f} ms   p95 {p95:7.1f} ms   {len(ms) / seconds:7.1f} req/s"
+                  f"   errors {len(errors)}{f' ({failed})' if failed else ''}{ratio}")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_sqlite:
+        measure("SQLite", f"sqlite:///{WORK / 'web.db'}", args.issues, args.clients, args.seconds, args.workers)
+    name = f"rectify_bench_{uuid.uuid4().hex[:8]}"
+    admin_url = make_url(normalise_url(args.pg))
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - report and go on without PostgreSQL
+        print(f"[PostgreSQL] skipped: cannot reach {args.pg} ({type(exc).__name__})")
+        return
+    try:
+        measure("PostgreSQL", admin_url.set(database=name).render_as_string(hide_password=False), args.issues,
+                args.clients, args.seconds, args.workers)
+    finally:
+        for engine in flow_context._engines.values():
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
