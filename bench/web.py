@@ -23,11 +23,11 @@ import os
 import re
 import shutil
 import statistics
-from collections import Counter
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

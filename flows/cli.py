@@ -40,7 +40,7 @@ from models.lookup import find_user, get_county, get_issue, get_township, get_un
 from models.org import User
 from models.places import Household, Township, Village
 from models.policy import PolicySetting
-from models.queries import list_issues, load_issue_detail, units_of_county
+from models.queries import IssueFilter, load_issue_detail, search_issues, units_of_county
 from models.suspicion import SUBMITTED_OR_CLOSED, suspicions
 
 app = typer.Typer(
@@ -467,13 +467,9 @@ def issue_list(
             except ValueError:
                 choices = "、".join(f"{x.value}({x.label})" for x in Status)
                 raise InvalidInput(f"状态「{status}」无效,应为:{choices}") from None
-        issues = list_issues(
-            s,
-            status=the_status,
-            county_id=get_county(s, county).id if county else None,
-            unit_id=get_unit(s, unit).id if unit else None,
-            overdue_on=ctx.today if overdue else None,
-        )
+        wanted = IssueFilter(status=the_status, county_id=get_county(s, county).id if county else None,
+                             unit_id=get_unit(s, unit).id if unit else None, overdue=overdue)
+        issues, _ = search_issues(s, wanted, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=None)
         rows = [
             issue_to_dict(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False)
             for i in issues

@@ -46,6 +46,9 @@ class Context:
 @contextmanager
 def unit_of_work(now: datetime, *, url: str | None = None) -> Iterator[Context]:
     """Commit once if the block succeeds; roll everything back if it raises."""
+    from flows.events import publish
+
     with session_factory(engine_for(url))() as session:
         with session.begin():
             yield Context(session=session, now=now)
+        publish(session)

@@ -13,6 +13,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.context import engine_for, unit_of_work
+from flows.events import announce
 from models.db import rectify_home, session_factory
 from models.enums import MessageKind, Supervision
 from models.lifecycle import escalate_many
@@ -72,6 +73,7 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
             for due in dues:
                 if due.issue_id in raised:
                     raised_to[due.issue_id] = level
+                    announce(session, due.code, "escalate", now, to=level.value, auto=True)
                     by_county[due.county_id].append(due.item)
             for county_id, items in by_county.items():
                 for user_id in recipients[level].get(county_id, []):
@@ -84,6 +86,8 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                 due.item["supervision"] = raised_to[due.issue_id].label
             grouped[(due.unit_id, due.kind)].append(due.item)
             summary.due[due.kind.label] += 1
+            if due.kind is MessageKind.OVERDUE:
+                announce(session, due.code, "overdue", now, days=due.item.get("days"))
         notices += [Notice(f"unit:{unit_id}", kind, REASONS[kind], today, items)
                     for (unit_id, kind), items in grouped.items()]
         for due, event_id, day in event_notices(session, since=now - EVENT_WINDOW, until=now, today=today,

@@ -19,38 +19,6 @@ from models.places import County, Household, Township, Village
 from models.policy import Policy
 
 
-def list_issues(
-    session: Session,
-    *,
-    status: Status | None = None,
-    county_id: int | None = None,
-    unit_id: int | None = None,
-    overdue_on: date | None = None,
-    limit: int | None = None,
-) -> list[Issue]:
-    query = select(Issue).options(
-        selectinload(Issue.county),
-        selectinload(Issue.inspection),
-        selectinload(Issue.township),
-        selectinload(Issue.village),
-        selectinload(Issue.household),
-        selectinload(Issue.check_item),
-        selectinload(Issue.unit),
-    )
-    if status is not None:
-        query = query.where(Issue.status == status)
-    if county_id is not None:
-        query = query.where(Issue.county_id == county_id)
-    if unit_id is not None:
-        query = query.where(Issue.unit_id == unit_id)
-    if overdue_on is not None:
-        query = query.where(Issue.status.in_(OPEN_STATUSES), Issue.deadline < overdue_on)
-    query = query.order_by(Issue.deadline.is_(None), Issue.deadline, Issue.id)
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
-
-
 def load_issue_detail(session: Session, issue: Issue) -> Issue:
     """Make sure the whole trail (events, actors, evidence) is loaded for display."""
     session.scalars(

@@ -25,5 +25,5 @@ def test_constraints_have_stable_names(engine):
     checks = {c["name"] for c in inspect(engine).get_check_constraints("issues")}
     assert {"ck_issues_status", "ck_issues_severity", "ck_issues_supervision"} <= checks
     indexes = {i["name"] for i in inspect(engine).get_indexes("issues")}
-    assert {"ix_issues_status_deadline", "ix_issues_unit_status", "ix_issues_county_status",
+    assert {"ix_issues_status_deadline", "ix_issues_unit_status_deadline", "ix_issues_county_status_deadline",
             "ix_issues_deadline"} <= indexes
