@@ -36,6 +36,7 @@ StepName = Literal[tuple(STEPS)]  # type: ignore[valid-type]
 SortName = Literal[tuple(SORTS)]  # type: ignore[valid-type]
 Dimension = StrEnum("Dimension", {d: d for d in DIMENSIONS})
 MAX_TEXT = 2000
+INT_MAX = 2**31 - 1  # an id or version PostgreSQL can compare
 
 
 def work(request: Request) -> Iterator[Context]:
@@ -98,8 +99,8 @@ def figure_rows(ctx: Ctx, user: Caller, by: Dimension = Dimension.county,  # typ
 
 @router.get("/issues", response_model=IssuePage, summary="问题清单(按权限范围、筛选、排序、分页)")
 def issues(ctx: Ctx, user: Caller,
-           county_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
-           unit_id: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+           county_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
+           unit_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
            category: Annotated[str | None, Query(max_length=40)] = None,
            status: Status | None = None, light: Light | None = None, supervision: Supervision | None = None,
            overdue: bool = False, sort: SortName = "deadline",  # type: ignore[valid-type]
@@ -133,7 +134,7 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               unit: Annotated[str, Form(max_length=80)] = "",
               deadline: Annotated[str, Form(max_length=10, description="整改时限 YYYY-MM-DD")] = "",
               level: Annotated[str, Form(max_length=10, description="黄牌 / 红牌 / 挂牌督办")] = "",
-              expected_version: Annotated[int | None, Form(ge=1, le=2**31)] = None,
+              expected_version: Annotated[int | None, Form(ge=1, le=INT_MAX)] = None,
               files: list[UploadFile] | None = None) -> dict[str, Any]:
     fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
               "deadline": deadline, "level": level}
