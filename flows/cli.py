@@ -13,6 +13,7 @@ from flows import issue_actions
 from flows.cli_intake import app as intake_app
 from flows.cli_notify import app as notify_app
 from flows.cli_report import app as report_app
+from flows.cli_serve import app as serve_app
 from flows.cli_support import (
     Actor,
     AsOf,
@@ -65,6 +66,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(intake_app)
 app.add_typer(notify_app)
 app.add_typer(report_app)
+app.add_typer(serve_app)
 app.add_typer(verify_app)
 app.add_typer(web_app)
 user_app.add_typer(account_app)

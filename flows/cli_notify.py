@@ -177,30 +177,3 @@ def remind(
             err_console.print(f"[red]发送失败[/] {failure}")
     if summary.failed:
         raise typer.Exit(1)
-
-
-@app.command()
-@edge
-def serve(
-    cron: Annotated[str, typer.Option("--cron", help="提醒时间(北京时间;非工作日自动跳过)")] = "30 8 * * *",
-    bulletin_cron: Annotated[str, typer.Option("--bulletin-cron", help="周通报时间(北京时间)")] = "0 9 * * 1",
-) -> None:
-    """按计划运行 send-reminders 与 weekly-bulletin(需要 prefect server,见 docs/prefect.md)。Ctrl-C 停止。"""
-    import os
-
-    from prefect import serve as prefect_serve
-    from prefect.schedules import Cron
-
-    from flows.reminders import send_reminders
-    from flows.reports.bulletin import weekly_bulletin
-
-    if not os.environ.get("PREFECT_API_URL"):
-        err_console.print("[yellow]注意:[/]未设置 PREFECT_API_URL;临时服务器不运行计划任务,"
-                          "请先运行 prefect server start 并设置 PREFECT_API_URL")
-    prefect_serve(
-        send_reminders.to_deployment(name="send-reminders", schedules=[Cron(cron, timezone="Asia/Shanghai")],
-                                     concurrency_limit=1, tags=["reminders"]),
-        weekly_bulletin.to_deployment(name="weekly-bulletin",
-                                      schedules=[Cron(bulletin_cron, timezone="Asia/Shanghai")],
-                                      concurrency_limit=1, tags=["bulletin"]),
-    )
