@@ -35,18 +35,30 @@ def schedules(
     import os
 
     from prefect import serve as prefect_serve
-    from prefect.schedules import Cron
 
-    from flows.reminders import send_reminders
-    from flows.reports.bulletin import weekly_bulletin
+    from flows.deploy import scheduled
 
     if not os.environ.get("PREFECT_API_URL"):
         err_console.print("[yellow]注意:[/]未设置 PREFECT_API_URL;临时服务器不运行计划任务,"
-                          "请先运行 prefect server start 并设置 PREFECT_API_URL")
-    prefect_serve(
-        send_reminders.to_deployment(name="send-reminders", schedules=[Cron(cron, timezone="Asia/Shanghai")],
-                                     concurrency_limit=1, tags=["reminders"]),
-        weekly_bulletin.to_deployment(name="weekly-bulletin",
-                                      schedules=[Cron(bulletin_cron, timezone="Asia/Shanghai")],
-                                      concurrency_limit=1, tags=["bulletin"]),
-    )
+                          "请用 rectify serve,或先启动 prefect server 并设置 PREFECT_API_URL")
+    prefect_serve(*scheduled(cron, bulletin_cron))
+
+
+@app.command()
+@edge
+def deploy(
+    pool: Annotated[str, typer.Option("--pool", help="Prefect 进程工作池名称(不存在则创建)")] = "rectify",
+    cron: Annotated[str, typer.Option("--cron", help="提醒时间(北京时间;非工作日自动跳过)")] = "30 8 * * *",
+    bulletin_cron: Annotated[str, typer.Option("--bulletin-cron", help="周通报时间(北京时间)")] = "0 9 * * 1",
+) -> None:
+    """多机部署:在 PREFECT_API_URL 的 Prefect 服务器上登记计划任务,由工作池中的 prefect worker 执行。"""
+    import os
+
+    from flows.deploy import deploy_to_pool
+    from models.errors import InvalidInput
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise InvalidInput("请先设置 PREFECT_API_URL(Prefect 服务器地址,如 http://prefect-host:4200/api)")
+    ids = deploy_to_pool(pool, cron, bulletin_cron)
+    console.print(f"已在工作池「{pool}」登记 {len(ids)} 个计划任务:send-reminders、weekly-bulletin;"
+                  f"在各执行主机上运行:prefect worker start --pool {pool}")
