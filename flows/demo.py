@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -16,9 +17,11 @@ from flows import issue_actions as act
 from flows.clock import parse_instant
 from flows.context import unit_of_work
 from models import migrate
+from models.calendar import SHANGHAI
 from models.db import rectify_home
 from models.enums import Status
 from models.issues import Issue
+from models.org import Unit
 from models.places import County, Township, Village
 from seeds.loader import DATA, SeedReport, load_reference
 from seeds.synthetic import load_synthetic
@@ -29,12 +32,14 @@ INSPECTED = ("理塘县", "色达县", "康定市")
 PLAN_DAY, FIELD_DAY, IMPORT_DAY = "2016-08-19", date(2016, 8, 20), "2016-08-22 09:00"
 
 
-def _png(path: Path, seed: int) -> Path:
-    """A tiny valid PNG, different per seed, standing in for a site photo."""
+def _png(path: Path, seed: int, note: str = "") -> Path:
+    """A tiny valid PNG, different per seed (and per note), standing in for a site photo."""
     raw = b"".join(b"\x00" + bytes([(seed * 37 + x) % 256, 80, 120]) * 1 for x in range(4)) * 4
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 16, 8, 2, 0, 0, 0))
+    if note:
+        png += chunk(b"tEXt", b"Comment\x00" + note.encode())
     png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
     path.write_bytes(png)
     return path
@@ -87,7 +92,7 @@ def run_demo(console: Console) -> list[str]:
     if already:
         console.print(f"[yellow]{COUNTY} 已有 {already} 个问题(演示已运行过),不再重复登记[/]")
         _report(console)
-        run_reminder_days(console)
+        show_outbox(console)
         write_reports(console)
         show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01", f"{places['v1'][3]}经办人"])
         return []
@@ -177,10 +182,11 @@ def run_demo(console: Console) -> list[str]:
         with unit_of_work(at(7) + timedelta(minutes=minutes)) as ctx:
             fn(ctx, water, **kwargs)
 
+    simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
     set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3])
     _report(console)
-    run_reminder_days(console)
+    show_outbox(console)
     write_reports(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
@@ -203,9 +209,14 @@ def set_demo_passwords(names: list[str]) -> None:
 
 
 def show_web_hint(console: Console, names: list[str]) -> None:
-    console.rule("网页")
-    console.print("运行 [bold].venv/bin/rectify web --as-of 2016-09-30[/] 后打开 http://127.0.0.1:8000/ ,"
+    home = rectify_home()
+    console.rule("接下来看哪里")
+    console.print("网页:运行 [bold].venv/bin/rectify web --as-of 2016-09-30[/] 后打开 http://127.0.0.1:8000/ ,"
                   f"用以下任一用户登录,密码均为 [bold]{DEMO_PASSWORD}[/]:" + "、".join(names))
+    console.print(f"整改台账与反馈意见:{home / 'demo-reports'};周通报:{home / 'bulletins'}")
+    console.print(f"发件箱(未配置渠道时每条提醒、通报的内容):{home / 'outbox'}")
+    console.print("Prefect 界面:演示的运行在临时服务器上;运行 [bold].venv/bin/rectify serve[/] 后打开 "
+                  "http://127.0.0.1:4200/ ,计划任务与每个问题的事件都在那里")
 
 
 def run_recheck(console: Console, verifier: str, coordinator: str) -> None:
@@ -228,18 +239,76 @@ def run_recheck(console: Console, verifier: str, coordinator: str) -> None:
                   f"({'、'.join(result.reopened)});工作簿 {filled}")
 
 
-REMINDER_DAYS = ("2016-08-23 08:30", "2016-08-30 08:30", "2016-09-06 08:30", "2016-09-20 08:30")
+CAMPAIGN = (date(2016, 8, 23), date(2016, 9, 30))
+# What units write when they submit, in three parts drawn at random (synthetic, like the rest).
+MEASURES = (
+    ("单位主要负责人带队入村核实", "驻村工作队逐户走访", "会同乡镇干部现场查看", "组织村两委专题研究", "包村干部逐项对照标准自查",
+     "请县级主管部门派员指导", "召开院坝会听取群众意见", "对照反馈问题清单逐条梳理"),
+    ("落实整改资金并完成施工", "补齐缺失资料并归档", "更换损坏设施并试运行", "完善制度并张贴上墙", "建立台账并明确专人负责",
+     "协调供货并完成安装", "开展专题培训并签到留痕", "落实帮扶措施并签字确认"),
+    ("经乡镇复核达到标准", "群众签字认可", "已拍照留存备查", "纳入月度督查回访", "整改前后对比照片已上传", "相关票据已归档",
+     "村民代表现场见证", "已在村务公开栏公示"),
+)
 
 
-def run_reminder_days(console: Console) -> None:
-    """Run send-reminders on a few mornings; with no channel configured, every digest lands in
-    the outbox as a Markdown file, so the demo shows what each unit and leader would receive."""
+def simulate_campaign(console: Console, evidence_dir: Path, verifier: str) -> None:
+    """August and September 2016, one working day at a time: the imported problems' units sign,
+    rectify and submit (each with its own site photo), the verifier closes or returns, and
+    send-reminders runs every morning, escalating what runs late. Seeded: the same every time."""
+    import random
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from flows.reminders import run_flow
+    from models.errors import DomainError
 
-    for moment in REMINDER_DAYS:
-        summary = run_flow(parse_instant(moment))
-        raised = "、".join(f"{k} {n}" for k, n in summary.escalated.items()) or "无"
-        console.print(f"{moment[:10]} 提醒:新排队 {summary.queued} 条,送达 {summary.recipients} 个收件人;升级 {raised}")
+    rng = random.Random(2016)
+    with unit_of_work(parse_instant("2016-08-23")) as ctx:
+        days = [d for d in (CAMPAIGN[0] + timedelta(n) for n in range((CAMPAIGN[1] - CAMPAIGN[0]).days + 1))
+                if ctx.calendar.is_workday(d)]
+    steps = Counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("模拟 8—9 月:每日提醒、单位整改、核验", total=len(days))
+        for day in days:
+            morning = datetime.combine(day, time(8, 30), SHANGHAI)
+            summary = run_flow(morning)
+            steps["升级"] += sum(summary.escalated.values())
+            with unit_of_work(morning) as ctx:
+                open_now = ctx.session.execute(
+                    select(Issue.code, Issue.status, Unit.name).join(Unit, Unit.id == Issue.unit_id)
+                    .where(Issue.inspection_id.is_not(None), Issue.status.in_(
+                        [Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED])).order_by(Issue.id)).all()
+            for n, (code, status, unit) in enumerate(open_now):
+                moment = morning + timedelta(hours=1, minutes=n % 300)
+                handler = f"{unit}经办人"
+                if status is Status.ASSIGNED and rng.random() < 0.45:
+                    step, args = act.sign, {"actor": handler}
+                elif status is Status.RECTIFYING and rng.random() < 0.12:
+                    photo = _png(evidence_dir / f"{code}-整改后.png", n, note=code)
+                    step, args = act.submit, {"actor": handler, "evidence": [photo],
+                                              "measures": ";".join(rng.choice(pool) for pool in MEASURES)}
+                elif status is Status.SUBMITTED and rng.random() < 0.6:
+                    if rng.random() < 0.15:
+                        step, args = act.return_submission, {"actor": verifier, "reason": "佐证材料不足,请补充"}
+                    else:
+                        step, args = act.verify, {"actor": verifier, "note": "现场核实,同意销号"}
+                else:
+                    continue
+                try:
+                    with unit_of_work(moment) as ctx:
+                        step(ctx, code, **args)
+                    steps[step.__name__] += 1
+                except DomainError:
+                    steps["拒绝"] += 1  # e.g. a verifier of the problem's own unit: another one will do it
+            progress.advance(task)
+    console.print(f"模拟 {len(days)} 个工作日:签收 {steps['sign']},申请销号 {steps['submit']},"
+                  f"核验销号 {steps['verify']},退回 {steps['return_submission']},自动升级 {steps['升级']}")
+
+
+def show_outbox(console: Console) -> None:
+    """With no channel configured, every digest lands in the outbox as a Markdown file, so the
+    demo shows what each unit and leader would receive."""
     outbox = rectify_home() / "outbox"
     files = sorted(outbox.rglob("*.md"))
     console.print(f"发件箱 {outbox}:{len(files)} 份消息(未配置通知渠道时写入此处;配置方法见 docs/channels.md)")
