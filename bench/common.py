@@ -75,3 +75,32 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.stdout
+
+
+def on_postgres(pg: str, measure) -> None:
+    """Run `measure(url)` on a scratch PostgreSQL database, dropped afterwards; say so and go on
+    when the server cannot be reached."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from flows import context as flow_context
+    from models.db import normalise_url
+
+    name = f"rectify_bench_{uuid.uuid4().hex[:8]}"
+    admin_url = make_url(normalise_url(pg))
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - report and go on without PostgreSQL
+        print(f"[PostgreSQL] skipped: cannot reach {pg} ({type(exc).__name__})")
+        return
+    try:
+        measure(admin_url.set(database=name).render_as_string(hide_password=False))
+    finally:
+        for engine in flow_context._engines.values():
+            engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -17,24 +17,21 @@ import os
 import shutil
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, best_of, run_child, scratch  # noqa: E402
+from common import BIN, best_of, on_postgres, run_child, scratch  # noqa: E402
 
 WORK = scratch("rectify-bench-reports-")
 
 from population import NOW, build  # noqa: E402
-from sqlalchemy import create_engine, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from flows import context as flow_context  # noqa: E402
 from flows.context import unit_of_work  # noqa: E402
 from flows.reports.ledger import write_ledger  # noqa: E402
-from models.db import normalise_url  # noqa: E402
 from models.figures import figures  # noqa: E402
 from models.places import County  # noqa: E402
 
@@ -92,24 +89,10 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_sqlite:
         measure("SQLite", f"sqlite:///{WORK / 'reports.db'}", args.issues)
-    name = f"rectify_bench_{uuid.uuid4().hex[:8]}"
-    admin_url = make_url(normalise_url(args.pg))
     try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - report and go on without PostgreSQL
-        print(f"[PostgreSQL] skipped: cannot reach {args.pg} ({type(exc).__name__})")
-        return
-    try:
-        measure("PostgreSQL", admin_url.set(database=name).render_as_string(hide_password=False), args.issues)
+        on_postgres(args.pg, lambda url: measure("PostgreSQL", url, args.issues))
     finally:
-        for engine in flow_context._engines.values():
-            engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         shutil.rmtree(WORK, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

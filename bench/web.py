@@ -26,26 +26,21 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, free_port, scratch  # noqa: E402
+from common import BIN, free_port, on_postgres, scratch  # noqa: E402
 
 WORK = scratch("rectify-bench-web-")
 
 import httpx  # noqa: E402
 from population import NOW, build  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from flows import context as flow_context  # noqa: E402
 from flows.context import unit_of_work  # noqa: E402
 from models.accounts import set_password  # noqa: E402
-from models.db import normalise_url  # noqa: E402
 from models.lookup import get_user  # noqa: E402
 
 LEADER, PASSWORD = "州领导01", "bench-password"
@@ -137,25 +132,10 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_sqlite:
         measure("SQLite", f"sqlite:///{WORK / 'web.db'}", args.issues, args.clients, args.seconds, args.workers)
-    name = f"rectify_bench_{uuid.uuid4().hex[:8]}"
-    admin_url = make_url(normalise_url(args.pg))
     try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - report and go on without PostgreSQL
-        print(f"[PostgreSQL] skipped: cannot reach {args.pg} ({type(exc).__name__})")
-        return
-    try:
-        measure("PostgreSQL", admin_url.set(database=name).render_as_string(hide_password=False), args.issues,
-                args.clients, args.seconds, args.workers)
+        on_postgres(args.pg, lambda url: measure("PostgreSQL", url, args.issues, args.clients, args.seconds, args.workers))
     finally:
-        for engine in flow_context._engines.values():
-            engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         shutil.rmtree(WORK, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()
