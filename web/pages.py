@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -152,7 +152,7 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
     """The list filter from the query string (names, as users see them), and the values shown back."""
     q = request.query_params
     s = ctx.session
-    chosen = {k: q.get(k, "") for k in ("county", "township", "village", "unit", "category", "status", "light",
+    chosen = {k: q.get(k, "").replace("\x00", "") for k in ("county", "township", "village", "unit", "category", "status", "light",
                                          "supervision", "overdue", "counted", "sort")}
     county = s.scalars(select(County).where(County.name == chosen["county"])).one_or_none() if chosen["county"] else None
     township = village = unit = None
@@ -219,7 +219,7 @@ def issue_list(request: Request, page: int = 1):
         query = {k: v for k, v in chosen.items() if v}
         return render(request, "issues.html", ctx, user, rows=[_row(i, ctx, households) for i in issues], total=total,
                       page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, query=urlencode(query),
-                      households=households, sorts=SORTS, **_choices(ctx, user, chosen))
+                      households=households, **_choices(ctx, user, chosen))
 
 
 EXPORT_HEADERS = ["问题编号", "状态", "县(市)", "乡(镇)", "村", "户(建档立卡号)", "检查项目", "类别", "问题描述", "责任单位",
@@ -251,13 +251,7 @@ def issue_export(request: Request):
         book.save(buffer)
     name = f"问题清单-{ctx.today.isoformat()}.xlsx"
     return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(name)}"})
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 # --- one problem -------------------------------------------------------------------------------------
