@@ -42,7 +42,7 @@ from models.org import User
 from models.places import Household, Township, Village
 from models.policy import PolicySetting
 from models.queries import IssueFilter, load_issue_detail, search_issues, units_of_county
-from models.suspicion import SUBMITTED_OR_CLOSED, suspicions
+from models.suspicion import suspicions
 
 app = typer.Typer(
     help="rectify:督查发现问题整改跟踪(交办、签收、整改、核验销号、提醒与督办)",
@@ -327,7 +327,7 @@ def _village_row(v: Village) -> dict:
 def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
     load_issue_detail(ctx.session, issue)
     data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
-    warnings = suspicions(ctx.session, issue, ctx.policy) if issue.status in SUBMITTED_OR_CLOSED else []
+    warnings = suspicions(ctx.session, issue, ctx.policy)
     data["warnings"] = [w.to_dict() for w in warnings]
     if fmt is Format.json:
         print_json(data)

@@ -55,7 +55,10 @@ def similarity(a: str, b: str) -> float:
 
 
 def suspicions(session: Session, issue: Issue, policy: Policy) -> list[Suspicion]:
-    """Everything suspicious about one problem's current submission."""
+    """Everything suspicious about one problem's current submission (none while it has none
+    waiting or closed)."""
+    if issue.status not in SUBMITTED_OR_CLOSED:
+        return []
     return find_suspicions(session, [issue], policy).get(issue.id, [])
 
 

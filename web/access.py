@@ -53,3 +53,8 @@ def visible_issue(session, user: User, code: str) -> Issue:
 
 def sees_households(user: User) -> bool:
     return user.role in HOUSEHOLD_ROLES
+
+
+def sees_warnings(user: User) -> bool:
+    """The 纸面销号 warnings are for those who judge a submission, not for the unit that made it."""
+    return user.role is not Role.UNIT

@@ -25,8 +25,8 @@ from models.lookup import get_county
 from models.org import User
 from models.overlays import Light
 from models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
-from models.suspicion import SUBMITTED_OR_CLOSED, suspicions
-from web.access import scoped, sees_households, visible_issue
+from models.suspicion import suspicions
+from web.access import scoped, sees_households, sees_warnings, visible_issue
 from web.actions import STEPS, perform
 from web.uploads import received
 
@@ -120,7 +120,7 @@ def issue(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)]) -> 
     found = visible_issue(ctx.session, user, _clean(code, "code"))
     load_issue_detail(ctx.session, found)
     data = _shown(issue_to_dict(found, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy), user)
-    shown = found.status in SUBMITTED_OR_CLOSED and user.role.value != "unit"
+    shown = sees_warnings(user)
     data["warnings"] = [w.to_dict() for w in suspicions(ctx.session, found, ctx.policy)] if shown else []
     return data
 

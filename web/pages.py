@@ -30,8 +30,8 @@ from models.org import Unit, User
 from models.overlays import Light, traffic_light
 from models.places import County, Township, Village, place_of
 from models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
-from models.suspicion import SUBMITTED_OR_CLOSED, find_suspicions, suspicions
-from web.access import can_see, coordinator_county_id, scoped, sees_households, visible_issue
+from models.suspicion import find_suspicions, suspicions
+from web.access import can_see, coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
 from web.actions import STEPS, perform
 from web.dashboard import dashboard
 from web.security import check_csrf, csrf_token, log_in, session_user
@@ -270,9 +270,7 @@ def issue_page(request: Request, code: str):
         issue = visible_issue(ctx.session, user, code)
         load_issue_detail(ctx.session, issue)
         data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
-        warnings = []
-        if user.role is not Role.UNIT and issue.status in SUBMITTED_OR_CLOSED:
-            warnings = suspicions(ctx.session, issue, ctx.policy)
+        warnings = suspicions(ctx.session, issue, ctx.policy) if sees_warnings(user) else []
         units = []
         if "assign" in _forms(issue, user):
             units = ctx.session.scalars(select(Unit.name).where((Unit.county_id == issue.county_id)
@@ -294,7 +292,6 @@ def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), ve
     try:
         with work(request) as ctx:
             user = current(request, ctx)
-            visible_issue(ctx.session, user, code)
             with received(files, ctx.policy) as uploads:
                 issue = perform(ctx, user, code, action, fields, uploads, expected_version=_int(version))
                 done = f"{code}:已{STEPS[action].action.label},当前状态「{issue.status.label}」"

@@ -84,7 +84,7 @@ def write_dossier(session: Session, issue: Issue, out: Path, *, policy: Policy, 
              x.uploaded_by.name if x.uploaded_by else "", _time(x.uploaded_at), str(blob_path(x.sha256))]
             for e in events for x in e.evidence))
     recorded = [(e.seq, Action(e.action).label, w) for e in events for w in (e.payload or {}).get("warnings", [])]
-    current = [("当前", "—", w.to_dict()) for w in suspicions(session, issue, policy)] if issue.measures else []
+    current = [("当前", "—", w.to_dict()) for w in suspicions(session, issue, policy)]
     _sheet(workbook, "核验预警", ["环节#", "核验决定", "预警类别", "说明", "相关问题"], [7, 10, 14, 70, 16],
            ([seq, decision, KIND_LABELS.get(w["kind"], w["kind"]), w["message"], w.get("other") or ""]
             for seq, decision, w in recorded + current))
