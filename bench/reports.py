@@ -2,8 +2,10 @@
 PostgreSQL, against the floor measured in the same run on the same table:
 
   floor     SELECT county_id, status, COUNT(*) FROM issues GROUP BY county_id, status
-  report    the figures by county and by unit (all 16 of them, medians included)
+  report    the figures by county and by unit (all 16 of them, medians included), "as of now"
+            (read from the running totals, models/tallies.py)
   ledger    the 整改台账 workbook of one county (about 50,000 problems)
+  writes    what keeping the running totals adds to one problem's update, and a full recount
   memory    peak memory of `rectify report --by unit --format json` run as a user runs it
 
 Run: .venv/bin/python bench/reports.py [--issues 1000000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
@@ -13,6 +15,7 @@ Run: .venv/bin/python bench/reports.py [--issues 1000000] [--pg postgresql://pos
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -32,6 +35,7 @@ from sqlalchemy import select, text  # noqa: E402
 from flows import context as flow_context  # noqa: E402
 from flows.context import unit_of_work  # noqa: E402
 from flows.reports.ledger import write_ledger  # noqa: E402
+from models import tallies  # noqa: E402
 from models.figures import figures  # noqa: E402
 from models.places import County  # noqa: E402
 
@@ -62,14 +66,47 @@ def ledger(url: str) -> tuple[float, int]:
         return time.perf_counter() - start, result.counties["康定市"]
 
 
+def write_cost(url: str, changes: int = 2000) -> tuple[float, float, float]:
+    """What keeping the running totals costs a write: `changes` single-problem updates (a
+    submit: state and counter), with the triggers and without them; and one full recount.
+    Each is timed in a transaction that is then rolled back."""
+    engine = flow_context.engine_for(url)
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM issues WHERE status = 'rectifying' ORDER BY id LIMIT :n"),
+                                 {"n": changes}).scalars().all()
+
+    def timed(work, *, triggers: bool = True) -> float:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            if not triggers:
+                tallies.uninstall(connection)
+            start = time.perf_counter()
+            work(connection)
+            elapsed = time.perf_counter() - start
+            transaction.rollback()
+        return elapsed
+
+    def submit_each(connection) -> None:
+        for issue_id in ids:
+            connection.execute(text("UPDATE issues SET status = 'submitted', submit_count = submit_count + 1 "
+                                    "WHERE id = :id"), {"id": issue_id})
+
+    kept = best_of(3, lambda: timed(submit_each)) / len(ids)
+    bare = best_of(3, lambda: timed(submit_each, triggers=False)) / len(ids)
+    return kept, bare, timed(tallies.refill)
+
+
 def measure(label: str, url: str, issues: int) -> None:
     started = time.perf_counter()
     build(url, issues)
     built = time.perf_counter() - started
+    gc.collect()
+    gc.freeze()  # as `rectify` does at start: what is loaded is not walked by every collection
     floor_s = best_of(3, lambda: floor(url))
     county_s = best_of(3, lambda: report(url, "county"))
     unit_s = best_of(3, lambda: report(url, "unit"))
     ledger_s, ledger_rows = ledger(url)
+    kept_s, bare_s, refill_s = write_cost(url)
     env = {**os.environ, "RECTIFY_DATABASE_URL": url}
     _, peak_mb, _ = run_child([str(BIN / "rectify"), "report", "--by", "unit", "--format", "json",
                                "--as-of", NOW.isoformat()], env)
@@ -78,6 +115,9 @@ def measure(label: str, url: str, issues: int) -> None:
     print(f"  report --by county               {county_s:8.3f} s   {county_s / floor_s:5.2f}x floor")
     print(f"  report --by unit                 {unit_s:8.3f} s   {unit_s / floor_s:5.2f}x floor")
     print(f"  ledger of 康定市 ({ledger_rows:,} rows)   {ledger_s:8.2f} s")
+    print(f"  one problem's update, totals kept  {kept_s * 1e6:6.0f} µs   {kept_s / bare_s:5.2f}x the same update "
+          f"without them ({bare_s * 1e6:.0f} µs)")
+    print(f"  recount of every total (refill)  {refill_s:8.2f} s")
     print(f"  peak memory of report --by unit  {peak_mb:8.0f} MB   (a new process, as a user runs it)")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +50,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _start() -> None:
+    # The modules loaded so far live as long as the command: keep the garbage collector from
+    # walking them again and again while a report or an import makes many small objects.
+    gc.freeze()
+
+
 db_app = typer.Typer(help="数据库结构(迁移)", no_args_is_help=True)
 user_app = typer.Typer(help="用户", no_args_is_help=True)
 catalogue_app = typer.Typer(help="检查项目目录", no_args_is_help=True)

@@ -12,6 +12,7 @@ from models.places import County, Household, Township, Village
 from models.policy import PolicySetting
 from models.rechecks import Recheck, RecheckItem
 from models.referrals import Referral
+from models.tallies import IssueTally
 
 __all__ = [
     "ApiToken",
@@ -28,6 +29,7 @@ __all__ = [
     "Inspection",
     "InspectionSample",
     "Issue",
+    "IssueTally",
     "IssueCodeCounter",
     "IssueEvent",
     "PolicySetting",
