@@ -1,7 +1,7 @@
 """Benchmark: the web app under load, on 100,000 problems, SQLite and PostgreSQL.
 
 `rectify web` runs in its own process on 127.0.0.1; this process is the load: N clients
-(default 20), each logged in with its own session, each sending its next request as soon as
+(default 20), each logged in beforehand with its own session, each sending its next request as soon as
 the last one answered, for D seconds (default 30) per page:
 
   baseline   /static/style.css (the same server, no database, no template): the floor
@@ -11,7 +11,7 @@ the last one answered, for D seconds (default 30) per page:
 It prints the median, the 95th percentile, requests per second and errors, and each median as
 a ratio of the baseline's. Goal: median < 100 ms and p95 < 300 ms, no errors.
 
-Run: .venv/bin/python bench/web.py [--issues 100000] [--clients 20] [--seconds 30] [--workers 1]
+Run: .venv/bin/python bench/web.py [--issues 100000] [--clients 20] [--seconds 30] [--workers CPUs]
      [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--skip-sqlite]
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import shutil
@@ -68,14 +69,20 @@ def start_web(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     raise SystemExit("rectify web did not start")
 
 
-async def client(base: str, path: str, until: float, latencies: list[float], errors: list[str]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        page = await http.get("/login")
+def log_in(base: str) -> dict[str, str]:
+    """One client's session cookie (logging in costs an Argon2 check: not part of a page view)."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        page = http.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        answer = await http.post("/login", data={"name": LEADER, "password": PASSWORD, "csrf": token})
+        answer = http.post("/login", data={"name": LEADER, "password": PASSWORD, "csrf": token})
         if "rectify_session" not in http.cookies or answer.status_code != 303:
-            errors.append(f"login {answer.status_code}")
-            return
+            raise SystemExit(f"login failed: {answer.status_code}")
+        return dict(http.cookies)
+
+
+async def client(base: str, cookies: dict[str, str], path: str, until: float, latencies: list[float],
+                 errors: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30, cookies=cookies) as http:
         while time.monotonic() < until:
             started = time.perf_counter()
             try:
@@ -88,11 +95,11 @@ async def client(base: str, path: str, until: float, latencies: list[float], err
             latencies.append(time.perf_counter() - started)
 
 
-async def load(base: str, path: str, clients: int, seconds: float) -> tuple[list[float], list[str]]:
+async def load(base: str, sessions: list[dict[str, str]], path: str, seconds: float) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
     errors: list[str] = []
     until = time.monotonic() + seconds
-    await asyncio.gather(*(client(base, path, until, latencies, errors) for _ in range(clients)))
+    await asyncio.gather(*(client(base, cookies, path, until, latencies, errors) for cookies in sessions))
     return latencies, errors
 
 
@@ -103,12 +110,15 @@ def measure(label: str, url: str, issues: int, clients: int, seconds: float, wor
         set_password(get_user(ctx.session, LEADER), PASSWORD)
     print(f"[{label}] {issues:,} problems (built in {time.perf_counter() - started:.0f} s); "
           f"{clients} clients × {seconds:.0f} s per page, {workers} web worker(s)")
+    gc.collect()
+    gc.freeze()  # the load runs in this process: keep the collector off what the build left
     server, base = start_web(url, workers)
     try:
+        sessions = [log_in(base) for _ in range(clients)]
         medians = {}
         for name, path in PAGES.items():
-            asyncio.run(load(base, path, clients, 3))  # warm-up: caches, connections
-            latencies, errors = asyncio.run(load(base, path, clients, seconds))
+            asyncio.run(load(base, sessions, path, 3))  # warm-up: caches, connections
+            latencies, errors = asyncio.run(load(base, sessions, path, seconds))
             ms = sorted(x * 1000 for x in latencies)
             medians[name] = statistics.median(ms)
             p95 = ms[int(len(ms) * 0.95) - 1]
@@ -126,7 +136,7 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()

@@ -95,15 +95,20 @@ def _matching(session: Session, f: IssueFilter, *, today: date, calendar: WorkCa
               offset: int, limit: int | None):
     """How many problems match, and the ids of the wanted page in order (None: all, unpaged).
 
-    The page's ids come first (an index range and a top-N sort); the rows are loaded for those
+    The page's ids come first (an index range and a top-N sort), each with the count of all
+    matches (a window over the same rows, in the same query); the rows are loaded for those
     ids only: joining places and units before the LIMIT would join every match."""
-    total = session.scalar(_filtered(select(func.count()).select_from(Issue), f, today=today, calendar=calendar,
-                                     policy=policy)) or 0
+    def count() -> int:
+        return int(session.scalar(_filtered(select(func.count()).select_from(Issue), f, today=today,
+                                            calendar=calendar, policy=policy)) or 0)
+
     if limit is None and offset == 0:
-        return int(total), None
-    ids = _filtered(select(Issue.id), f, today=today, calendar=calendar, policy=policy)
+        return count(), None
+    ids = _filtered(select(Issue.id, func.count().over()), f, today=today, calendar=calendar, policy=policy)
     ids = ids.order_by(*SORTS.get(f.sort, SORTS["deadline"])).offset(offset)
-    return int(total), list(session.scalars(ids.limit(limit) if limit is not None else ids))
+    page = session.execute(ids.limit(limit) if limit is not None else ids).all()
+    # Past the last page no row carries the count: ask for it.
+    return (int(page[0][1]) if page else count()), [issue_id for issue_id, _ in page]
 
 
 def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,

@@ -18,6 +18,7 @@ from flows.clock import parse_instant
 from models.db import database_url
 from models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
 from web import api, pages
+from web.reference import Reference
 from web.security import SESSION_HOURS, secret_key
 
 HERE = Path(__file__).parent
@@ -40,6 +41,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json",
                   description="问题、操作与统计数据。用 `rectify user token 用户名` 生成令牌,以 `Authorization: Bearer 令牌` 调用。")
     app.state.url = url or database_url()
+    app.state.reference = Reference()
     fixed: datetime | None = parse_instant(as_of) if as_of else None
     app.state.clock = (lambda: fixed) if fixed else (lambda: parse_instant(None))
     app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie="rectify_session",

@@ -1,5 +1,13 @@
 """The HTML pages: login, the leadership dashboard, the problem list and page, and the work
-queues of units, coordinators and verifiers. Server-rendered, no JavaScript needed."""
+queues of units, coordinators and verifiers. Server-rendered, no JavaScript needed.
+
+Where a page runs: the most visited pages, whose work is small and bounded (the login form,
+the dashboard from its cache, one page of the list), are `async def` and run on the event
+loop, a few milliseconds each. Everything else is `def` and runs in the thread pool: steps
+that write (on SQLite they may wait for the write lock), login (Argon2 is slow on purpose),
+exports, downloads and the pages whose work grows with the data. Handing a request to a
+thread and back costs about as much CPU as rendering the list page itself.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +28,6 @@ from flows.reports.columns import RATES, TARGET, shown
 from flows.views import issue_to_dict
 from models.accounts import MAX_FAILURES, password_matches, recent_failures, record_attempt
 from models.calendar import SHANGHAI
-from models.catalogue import CheckItem
 from models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from models.errors import DomainError, NotFound
 from models.issues import Evidence, Issue
@@ -28,12 +35,13 @@ from models.lifecycle import MOVES, allowed_actions
 from models.lookup import find_user
 from models.org import Unit, User
 from models.overlays import Light, traffic_light
-from models.places import County, Township, Village, place_of
+from models.places import place_of
 from models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from models.suspicion import find_suspicions, suspicions
 from web.access import can_see, coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
 from web.actions import STEPS, perform
 from web.dashboard import dashboard
+from web.reference import Reference
 from web.security import check_csrf, csrf_token, log_in, session_user
 from web.uploads import received
 
@@ -52,8 +60,14 @@ class LoginRequired(Exception):
 
 
 @contextmanager
-def work(request: Request) -> Iterator[Context]:
+def work(request: Request, *, reading: bool = False) -> Iterator[Context]:
+    """The request's unit of work. `reading`: a page that only reads, whose policy and calendar
+    (for the traffic lights) come from the worker's reference copy (web/reference.py)."""
     with unit_of_work(request.app.state.clock(), url=request.app.state.url) as ctx:
+        if reading:
+            reference: Reference = request.app.state.reference
+            ctx.policy = reference.policy(ctx.session)
+            ctx.calendar = reference.calendar(ctx.session)
         yield ctx
 
 
@@ -81,7 +95,7 @@ def _local(path: str | None, default: str) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/"):
+async def login_page(request: Request, next: str = "/"):
     with work(request) as ctx:
         return render(request, "login.html", ctx, None, next=_local(next, "/"))
 
@@ -119,7 +133,7 @@ def logout(request: Request, csrf: str = Form("")):
 
 
 @router.get("/")
-def index(request: Request):
+async def index(request: Request):
     with work(request) as ctx:
         user = current(request, ctx)
         return RedirectResponse(HOME.get(user.role, "/issues"), status_code=303)
@@ -129,8 +143,8 @@ def index(request: Request):
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request):
-    with work(request) as ctx:
+async def dashboard_page(request: Request):
+    with work(request, reading=True) as ctx:
         user = current(request, ctx)
         if user.role is Role.UNIT:
             return RedirectResponse("/workbench", status_code=303)
@@ -152,18 +166,18 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
     """The list filter from the query string (names, as users see them), and the values shown back."""
     q = request.query_params
     s = ctx.session
-    chosen = {k: q.get(k, "").replace("\x00", "") for k in ("county", "township", "village", "unit", "category", "status", "light",
-                                         "supervision", "overdue", "counted", "sort")}
-    county = s.scalars(select(County).where(County.name == chosen["county"])).one_or_none() if chosen["county"] else None
+    reference: Reference = request.app.state.reference
+    chosen = {k: q.get(k, "").replace("\x00", "") for k in ("county", "township", "village", "unit", "category",
+                                                              "status", "light", "supervision", "overdue", "counted",
+                                                              "sort")}
+    county = reference.counties(s).get(chosen["county"]) if chosen["county"] else None
     township = village = unit = None
     if county is not None and chosen["township"]:
-        township = s.scalars(select(Township).where(Township.county_id == county.id,
-                                                    Township.name == chosen["township"])).one_or_none()
+        township = reference.townships(s, county).get(chosen["township"])
     if township is not None and chosen["village"]:
-        village = s.scalars(select(Village).where(Village.township_id == township.id,
-                                                  Village.name == chosen["village"])).one_or_none()
+        village = reference.villages(s, township).get(chosen["village"])
     if chosen["unit"]:
-        unit = s.scalars(select(Unit).where(Unit.name == chosen["unit"])).one_or_none()
+        unit = s.scalars(select(Unit.id).where(Unit.name == chosen["unit"])).one_or_none()
 
     def parse(enum, text):
         try:
@@ -172,10 +186,10 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
             return None
 
     wanted = IssueFilter(
-        county_id=county.id if county else (-1 if chosen["county"] else None),
-        township_id=township.id if township else (-1 if chosen["township"] and county else None),
-        village_id=village.id if village else (-1 if chosen["village"] and township else None),
-        unit_id=unit.id if unit else (-1 if chosen["unit"] else None),
+        county_id=county if county is not None else (-1 if chosen["county"] else None),
+        township_id=township if township is not None else (-1 if chosen["township"] and county else None),
+        village_id=village if village is not None else (-1 if chosen["village"] and township else None),
+        unit_id=unit if unit is not None else (-1 if chosen["unit"] else None),
         category=chosen["category"] or None, status=parse(Status, chosen["status"]), light=parse(Light, chosen["light"]),
         supervision=parse(Supervision, chosen["supervision"]), overdue=chosen["overdue"] in ("1", "on", "true"),
         counted=chosen["counted"] in ("1", "on", "true"),
@@ -191,25 +205,22 @@ def _row(row: IssueRow, ctx: Context, households: bool) -> dict:
         "until": row.extension_requested_until}
 
 
-def _choices(ctx: Context, user: User, chosen: dict) -> dict:
+def _choices(request: Request, ctx: Context, user: User, wanted: IssueFilter) -> dict:
     s = ctx.session
-    county_id = coordinator_county_id(user)
-    counties = s.scalars(select(County.name).order_by(County.id)
-                         .where(County.id == county_id) if county_id else select(County.name).order_by(County.id)).all()
+    reference: Reference = request.app.state.reference
+    own = coordinator_county_id(user)
+    counties = [name for name, county_id in reference.counties(s).items() if own is None or county_id == own]
     townships = villages = []
-    if chosen["county"]:
-        townships = s.scalars(select(Township.name).join(County).where(County.name == chosen["county"])
-                              .order_by(Township.name)).all()
-        if chosen["township"]:
-            villages = s.scalars(select(Village.name).join(Township).join(County).where(
-                County.name == chosen["county"], Township.name == chosen["township"]).order_by(Village.name)).all()
-    categories = s.scalars(select(CheckItem.category).distinct().order_by(CheckItem.category)).all()
-    return {"counties": counties, "townships": townships, "villages": villages, "categories": categories}
+    if wanted.county_id not in (None, -1):
+        townships = list(reference.townships(s, wanted.county_id))
+        if wanted.township_id not in (None, -1):
+            villages = list(reference.villages(s, wanted.township_id))
+    return {"counties": counties, "townships": townships, "villages": villages, "categories": reference.categories(s)}
 
 
 @router.get("/issues")
-def issue_list(request: Request, page: int = 1):
-    with work(request) as ctx:
+async def issue_list(request: Request, page: int = 1):
+    with work(request, reading=True) as ctx:
         user = current(request, ctx)
         wanted, chosen = _filter_from(request, ctx)
         page = max(page, 1)
@@ -219,7 +230,7 @@ def issue_list(request: Request, page: int = 1):
         query = {k: v for k, v in chosen.items() if v}
         return render(request, "issues.html", ctx, user, rows=[_row(i, ctx, households) for i in issues], total=total,
                       page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, query=urlencode(query),
-                      households=households, **_choices(ctx, user, chosen))
+                      households=households, **_choices(request, ctx, user, wanted))
 
 
 EXPORT_HEADERS = ["问题编号", "状态", "县(市)", "乡(镇)", "村", "户(建档立卡号)", "检查项目", "类别", "问题描述", "责任单位",
