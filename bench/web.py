@@ -82,7 +82,11 @@ def log_in(base: str) -> dict[str, str]:
 
 async def client(base: str, cookies: dict[str, str], path: str, until: float, latencies: list[float],
                  errors: list[str]) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30, cookies=cookies) as http:
+    # A new connection per request, as the reverse proxy of docs/deploy.md talks to the workers:
+    # a kept-alive connection stays with the worker that accepted it, and 20 of them split
+    # unevenly between workers (15/5 as well as 10/10) make runs differ twofold.
+    async with httpx.AsyncClient(base_url=base, timeout=30, cookies=cookies,
+                                 limits=httpx.Limits(max_keepalive_connections=0)) as http:
         while time.monotonic() < until:
             started = time.perf_counter()
             try:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from flows import issue_actions
 from flows.cli_intake import app as intake_app
@@ -32,7 +32,7 @@ from flows.cli_web import user_app as account_app
 from flows.clock import parse_date, parse_instant
 from flows.context import Context, unit_of_work
 from flows.views import issue_to_dict
-from models import migrate
+from models import migrate, tallies
 from models.calendar import SHANGHAI, HolidayOverride
 from models.catalogue import CheckItem
 from models.enums import Action, DayKind, Level, Role, Status
@@ -44,6 +44,7 @@ from models.places import Household, Township, Village
 from models.policy import PolicySetting
 from models.queries import IssueFilter, load_issue_detail, search_issues, units_of_county
 from models.suspicion import suspicions
+from models.tallies import IssueTally
 
 app = typer.Typer(
     help="rectify:督查发现问题整改跟踪(交办、签收、整改、核验销号、提醒与督办)",
@@ -91,6 +92,18 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="目标版本")] = "
     """把数据库结构升级到最新(首次使用时创建)。"""
     migrate.upgrade(revision=revision)
     console.print("[green]数据库已升级到最新结构[/]")
+
+
+@db_app.command("recount")
+@edge
+def db_recount() -> None:
+    """重新统计各切片的汇总数(issue_tallies)。数据库触发器平时自动维护它们;
+    仅在绕过触发器批量导入或恢复问题表之后需要。"""
+    with unit_of_work(parse_instant(None)) as ctx:
+        tallies.refill(ctx.session.connection())
+        problems = ctx.session.scalar(select(func.coalesce(func.sum(IssueTally.n), 0)).where(
+            IssueTally.dimension == "county", IssueTally.kind == "state"))
+    console.print(f"[green]已重新统计:{problems} 个问题(不含已撤销)[/]")
 
 
 @app.command()

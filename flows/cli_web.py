@@ -20,7 +20,7 @@ user_app = typer.Typer()
 def web(
     host: Annotated[str, typer.Option("--host", help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", help="进程数(PostgreSQL 部署可多于 1)")] = 1,
+    workers: Annotated[int, typer.Option("--workers", help="进程数(通常每个 CPU 核一个)")] = 1,
     as_of: AsOf = None,
 ) -> None:
     """网页:领导看板、问题清单、单位/督查办/核验工作台,以及 /api(令牌访问)。"""

@@ -1,9 +1,14 @@
 """The figures leadership reads (domain.md, "The figures leadership reads"), for any slice.
 
-Everything is counted as of a moment T from the event log: a problem's state at T is the
-state its last event at or before T led to, so a report "as of" a past day shows that day.
-Counts are aggregated in SQL; only closed problems come back as rows, for the on-time and
-median figures that need working days. A rate whose denominator is zero is None ("—").
+Everything is counted as of a moment T: a problem's state at T is the state its last event at
+or before T led to, so a report "as of" a past day shows that day. Three ways give the same
+numbers (tests compare them):
+- now (nothing happened after T): the running totals per slice (models.tallies), a few
+  thousand rows whatever the number of problems;
+- now, for the problems recorded in a period: the counters kept on the problems, in one
+  GROUP BY over them;
+- a moment in the past: a recount from the event log.
+Counts are aggregated in SQL. A rate whose denominator is zero is None ("—").
 """
 
 from __future__ import annotations
@@ -98,8 +103,8 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
     """One row per slice value; problems recorded before `since` (when given) are left out.
 
     When nothing has happened after `as_of`, the state at `as_of` is the problems' present
-    state, and the counters the lifecycle keeps on them answer in one GROUP BY. Otherwise
-    (a moment in the past) everything is recounted from the event log.
+    state: the running totals answer, or (with `since`) the counters kept on the problems.
+    Otherwise (a moment in the past) everything is recounted from the event log.
     """
     latest = session.scalar(select(func.max(IssueEvent.at)))
     if (latest is None or latest <= as_of) and not tallies.unmeasured(session.connection()):

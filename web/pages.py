@@ -15,6 +15,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
@@ -197,12 +198,13 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
     return wanted, chosen
 
 
-def _row(row: IssueRow, ctx: Context, households: bool) -> dict:
-    return row._asdict() | {
+def _row(row: IssueRow, ctx: Context, households: bool) -> SimpleNamespace:
+    # Attributes, not a dict: the template reads a dozen per row, and Jinja tries attributes first.
+    return SimpleNamespace(**row._asdict() | {
         "township": row.township or "", "village": row.village or "", "unit": row.unit or "",
         "household": (row.household or "") if households else "",
         "light": traffic_light(row, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy),
-        "until": row.extension_requested_until}
+        "until": row.extension_requested_until})
 
 
 def _choices(request: Request, ctx: Context, user: User, wanted: IssueFilter) -> dict:
@@ -252,9 +254,8 @@ def issue_export(request: Request):
         sheet.append(EXPORT_HEADERS if households else [h for h in EXPORT_HEADERS if not h.startswith("户")])
         for issue in issues:
             r = _row(issue, ctx, households)
-            cells = [r["code"], r["status"].label, r["county"], r["township"], r["village"], r["household"], r["item"],
-                     r["category"], r["description"], r["unit"], r["deadline"], r["light"].label if r["light"] else "",
-                     r["supervision"].label]
+            cells = [r.code, r.status.label, r.county, r.township, r.village, r.household, r.item, r.category,
+                     r.description, r.unit, r.deadline, r.light.label if r.light else "", r.supervision.label]
             if not households:
                 del cells[5]
             sheet.append(cells)
@@ -341,8 +342,8 @@ def workbench(request: Request):
         issues, _ = issue_rows(ctx.session, scoped(user, IssueFilter()), today=ctx.today, calendar=ctx.calendar,
                                policy=ctx.policy, limit=None)
         open_rows = [_row(i, ctx, True) for i in issues if i.status in OPEN_STATUSES]
-        groups = {light: [r for r in open_rows if r["light"] is light] for light in (Light.RED, Light.YELLOW, Light.GREEN)}
-        waiting = [r for r in open_rows if r["light"] is None]
+        groups = {light: [r for r in open_rows if r.light is light] for light in (Light.RED, Light.YELLOW, Light.GREEN)}
+        waiting = [r for r in open_rows if r.light is None]
         return render(request, "workbench.html", ctx, user, groups=groups, waiting=waiting, count=len(open_rows))
 
 
@@ -361,7 +362,7 @@ def coordinator(request: Request):
 
         triage, triage_total = rows(status=Status.TRIAGE, sort="created")
         overdue, overdue_total = rows(overdue=True)
-        requests = [r for r in rows(status=Status.RECTIFYING)[0] if r["until"]]
+        requests = [r for r in rows(status=Status.RECTIFYING)[0] if r.until]
         return render(request, "coordinator.html", ctx, user, triage=triage, triage_total=triage_total,
                       extensions=requests, overdue=overdue, overdue_total=overdue_total)
 
