@@ -52,6 +52,7 @@ PACKAGE_YEARS = _package_years()
 class WorkCalendar:
     overrides: dict[date, bool] = field(default_factory=dict)
     _warned: set[int] = field(default_factory=set)
+    _known: dict[date, bool] = field(default_factory=dict)  # days answered by the package (slow to ask)
 
     @classmethod
     def load(cls, session: Session) -> "WorkCalendar":
@@ -65,7 +66,10 @@ class WorkCalendar:
         if day in self.overrides:
             return self.overrides[day]
         if day.year in PACKAGE_YEARS:
-            return chinese_calendar.is_workday(day)
+            known = self._known.get(day)
+            if known is None:
+                known = self._known[day] = chinese_calendar.is_workday(day)
+            return known
         if not self.covers(day.year) and day.year not in self._warned:
             self._warned.add(day.year)
             warnings.warn(

@@ -251,3 +251,16 @@ def test_the_triggers_keep_the_totals_whatever_writes_the_problems(campaign):
     assert recount.exit_code == 0 and "5 个问题" in recount.stdout, recount.output
     with unit_of_work(at("2016-09-05")) as ctx:
         assert totals(ctx.session) == kept
+
+
+def test_the_dashboard_counts_closures_per_week(campaign):
+    """P1 and P7 closed on Thursday 25 August (P7 reopened since: its closure still happened),
+    P3 on Thursday 1 September; weeks start on Monday, Asia/Shanghai."""
+    from web.dashboard import WEEKS, dashboard
+
+    with unit_of_work(at("2016-09-05")) as ctx:
+        board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, url="weekly-closures")
+    weeks = dict(board.weekly_closures)
+    assert len(weeks) == WEEKS and max(weeks) == date(2016, 9, 5)
+    assert (weeks[date(2016, 8, 22)], weeks[date(2016, 8, 29)], weeks[date(2016, 9, 5)]) == (2, 1, 0)
+    assert sum(weeks.values()) == 3

@@ -7,14 +7,14 @@ until a problem moves."""
 from __future__ import annotations
 
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models.calendar import WorkCalendar, local_date
+from models.calendar import SHANGHAI, WorkCalendar, local_date
 from models.enums import OPEN_STATUSES, Supervision
 from models.figures import FigureRow, figures, worst_overdue
 from models.issues import Issue, IssueEvent
@@ -59,12 +59,15 @@ def _build(session: Session, *, now: datetime, today: date, calendar: WorkCalend
     total = {k: sum(getattr(r, k) for r in rows) for k in ("total", "closed", "resolved_on_site", "submitted",
                                                             "overdue")}
     first_week = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))
-    weeks: Counter = Counter()
-    for (closed_at,) in session.execute(select(Issue.closed_at).where(Issue.closed_at.is_not(None))):
-        day = local_date(closed_at)
-        if first_week <= day <= today:
-            weeks[day - timedelta(days=day.weekday())] += 1
-    weekly = [(first_week + timedelta(weeks=i), weeks.get(first_week + timedelta(weeks=i), 0)) for i in range(WEEKS)]
+    # Closures per week (Monday 00:00 Asia/Shanghai to the next), counted in one pass in SQL.
+    mondays = [first_week + timedelta(weeks=i) for i in range(WEEKS)]
+    bounds = [datetime.combine(day, time.min, SHANGHAI) for day in mondays]
+    bounds.append(datetime.combine(today + timedelta(days=1), time.min, SHANGHAI))
+    counts = session.execute(select(*(
+        func.coalesce(func.sum(case((and_(Issue.closed_at >= bounds[i], Issue.closed_at < bounds[i + 1]), 1),
+                                    else_=0)), 0) for i in range(WEEKS)))
+        .where(Issue.closed_at >= bounds[0], Issue.closed_at < bounds[-1])).one()
+    weekly = [(monday, int(n)) for monday, n in zip(mondays, counts, strict=True)]
     cards: dict[str, dict[str, int]] = defaultdict(dict)
     for county, level, n in session.execute(
         select(County.name, Issue.supervision, func.count()).join(County, County.id == Issue.county_id)
