@@ -9,10 +9,12 @@ from datetime import date, datetime
 from functools import cached_property
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from models.calendar import WorkCalendar, local_date
 from models.db import database_url, make_engine, session_factory
+from models.errors import Conflict
 from models.policy import Policy, load_policy
 
 _engines: dict[str, Engine] = {}
@@ -49,6 +51,13 @@ def unit_of_work(now: datetime, *, url: str | None = None) -> Iterator[Context]:
     from flows.events import publish
 
     with session_factory(engine_for(url))() as session:
-        with session.begin():
-            yield Context(session=session, now=now)
+        try:
+            with session.begin():
+                yield Context(session=session, now=now)
+        except OperationalError as exc:
+            # SQLite refuses a write from a transaction that read before another writer
+            # committed (or after waiting its 30 s): nothing was written, and retrying works.
+            if "database is locked" in str(exc.orig):
+                raise Conflict("另一项操作同时写入了数据;本次操作未保存,请重试") from None
+            raise
         publish(session)

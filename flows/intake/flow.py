@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from flows.context import unit_of_work
 from flows.intake.importer import ImportReport, import_findings
@@ -26,11 +26,10 @@ def _import_task(path: Path, inspection: str, now: datetime, actor: str | None, 
             importer = get_user(ctx.session, actor) if actor else found.leader
             return import_findings(ctx, path=path, inspection=found, importer=importer, skip_invalid=skip_invalid,
                                    dry_run=dry_run, errors_out=errors_out)
-    except (IntegrityError, OperationalError) as exc:
+    except (IntegrityError, Conflict):
         # Another import of the same rows committed first (PostgreSQL: the unique key; SQLite:
-        # the write lock on a stale snapshot); this one wrote nothing.
-        if isinstance(exc, OperationalError) and "locked" not in str(exc.orig):
-            raise
+        # the write lock on a stale snapshot, which the unit of work reports as a Conflict);
+        # this one wrote nothing.
         raise Conflict(f"另一个导入同时写入了「{inspection}」的相同行;本次未写入任何数据,请重新运行导入") from None
 
 
