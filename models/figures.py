@@ -162,9 +162,8 @@ def tallied_figures(session: Session, *, by: str, today, county: County | None =
         _slice(by)  # says what the choices are
     t = IssueTally
     names = _tally_names(session, by)
-    scope = [t.dimension == {"category": "item", "leader": "county"}.get(by, by)]
-    if county is not None:
-        scope.append(t.county_id == county.id)
+    in_county = [t.county_id == county.id] if county is not None else []
+    scope = [t.dimension == {"category": "item", "leader": "county"}.get(by, by), *in_county]
 
     def total(condition=None, column=t.n):
         return func.sum(column if condition is None else case((condition, column), else_=0))
@@ -185,7 +184,7 @@ def tallied_figures(session: Session, *, by: str, today, county: County | None =
     # Overdue: count the open problems whose deadline has passed, or those whose deadline has
     # not (and take them from all the open ones), whichever side is smaller across counties.
     late, dated = session.execute(select(func.coalesce(total(t.deadline < today), 0), func.coalesce(total(), 0))
-                                  .where(t.dimension == "county", t.kind == "deadline", *scope[1:])).one()
+                                  .where(t.dimension == "county", t.kind == "deadline", *in_county)).one()
     from_late = late <= dated - late
     overdue = (select(t.county_id, t.key, func.sum(t.n))
                .where(*scope, t.kind == "deadline", t.deadline < today if from_late else t.deadline >= today)
