@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.types import TypeDecorator
 
-import models
-from models.db import database_url, make_engine
+from rectify import models
+from rectify.models.db import database_url, make_engine
 
 config = context.config
 target_metadata = models.Base.metadata

@@ -85,8 +85,8 @@ def on_postgres(pg: str, measure) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from flows import context as flow_context
-    from models.db import normalise_url
+    from rectify.flows import context as flow_context
+    from rectify.models.db import normalise_url
 
     name = f"rectify_bench_{uuid.uuid4().hex[:8]}"
     admin_url = make_url(normalise_url(pg))

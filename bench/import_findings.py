@@ -34,15 +34,15 @@ os.environ["RECTIFY_DATABASE_URL"] = f"sqlite:///{WORK / 'seeded.db'}"
 from openpyxl import Workbook, load_workbook  # noqa: E402
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert  # noqa: E402
 
-from flows import context as flow_context  # noqa: E402
-from flows.clock import parse_instant  # noqa: E402
-from flows.context import unit_of_work  # noqa: E402
-from flows.demo_findings import fill_plan  # noqa: E402
-from flows.intake.columns import COLUMNS, column_key  # noqa: E402
-from flows.intake.plan import make_plan  # noqa: E402
-from models import migrate  # noqa: E402
-from seeds.loader import SeedReport, load_reference  # noqa: E402
-from seeds.synthetic import load_synthetic  # noqa: E402
+from rectify.flows import context as flow_context  # noqa: E402
+from rectify.flows.clock import parse_instant  # noqa: E402
+from rectify.flows.context import unit_of_work  # noqa: E402
+from rectify.flows.demo_findings import fill_plan  # noqa: E402
+from rectify.flows.intake.columns import COLUMNS, column_key  # noqa: E402
+from rectify.flows.intake.plan import make_plan  # noqa: E402
+from rectify.models import migrate  # noqa: E402
+from rectify.seeds.loader import SeedReport, load_reference  # noqa: E402
+from rectify.seeds.synthetic import load_synthetic  # noqa: E402
 
 INSPECTION = "基准测试督导"
 NOW = "2016-08-22 09:00"
@@ -112,8 +112,8 @@ def floor(path: Path) -> tuple[float, int]:
 
 
 def use_case(path: Path) -> tuple[float, int]:
-    from flows.intake.importer import import_findings
-    from models.lookup import get_inspection
+    from rectify.flows.intake.importer import import_findings
+    from rectify.models.lookup import get_inspection
 
     url = fresh_copy("use_case")
     start = time.perf_counter()
@@ -124,7 +124,7 @@ def use_case(path: Path) -> tuple[float, int]:
 
 
 def flow_run(path: Path) -> float:
-    from flows.intake.flow import run_import
+    from rectify.flows.intake.flow import run_import
 
     os.environ["RECTIFY_DATABASE_URL"] = fresh_copy("flow")
     start = time.perf_counter()

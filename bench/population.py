@@ -9,17 +9,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select, text
 
-from flows import context as flow_context
-from flows.context import unit_of_work
-from models import migrate, tallies
-from models.calendar import SHANGHAI
-from models.catalogue import CheckItem
-from models.enums import Severity, Status, Supervision, UnitKind
-from models.issues import Issue, IssueEvent
-from models.org import Unit, User
-from models.places import County
-from seeds.loader import SeedReport, load_reference
-from seeds.synthetic import load_synthetic
+from rectify.flows import context as flow_context
+from rectify.flows.context import unit_of_work
+from rectify.models import migrate, tallies
+from rectify.models.calendar import SHANGHAI
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Severity, Status, Supervision, UnitKind
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.org import Unit, User
+from rectify.models.places import County
+from rectify.seeds.loader import SeedReport, load_reference
+from rectify.seeds.synthetic import load_synthetic
 
 NOW = datetime(2016, 12, 30, 18, 0, tzinfo=SHANGHAI)
 STATES = [(Status.CLOSED, 45), (Status.RESOLVED_ON_SITE, 10), (Status.RECTIFYING, 20), (Status.ASSIGNED, 10),

@@ -32,12 +32,12 @@ WORK = scratch("rectify-bench-reports-")
 from population import NOW, build  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
-from flows import context as flow_context  # noqa: E402
-from flows.context import unit_of_work  # noqa: E402
-from flows.reports.ledger import write_ledger  # noqa: E402
-from models import tallies  # noqa: E402
-from models.figures import figures  # noqa: E402
-from models.places import County  # noqa: E402
+from rectify.flows import context as flow_context  # noqa: E402
+from rectify.flows.context import unit_of_work  # noqa: E402
+from rectify.flows.reports.ledger import write_ledger  # noqa: E402
+from rectify.models import tallies  # noqa: E402
+from rectify.models.figures import figures  # noqa: E402
+from rectify.models.places import County  # noqa: E402
 
 
 def floor(url: str) -> float:

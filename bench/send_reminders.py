@@ -32,18 +32,18 @@ WORK = scratch("rectify-bench-remind-")
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from flows import context as flow_context  # noqa: E402
-from flows.context import unit_of_work  # noqa: E402
-from models import migrate  # noqa: E402
-from models.calendar import SHANGHAI  # noqa: E402
-from models.catalogue import CheckItem  # noqa: E402
-from models.enums import Level, Severity, Status, Supervision, UnitKind  # noqa: E402
-from models.issues import Issue  # noqa: E402
-from models.org import Unit  # noqa: E402
-from models.places import County  # noqa: E402
-from models.reminders import Thresholds, due_rows, to_dues  # noqa: E402
-from seeds.loader import SeedReport, load_reference  # noqa: E402
-from seeds.synthetic import load_synthetic  # noqa: E402
+from rectify.flows import context as flow_context  # noqa: E402
+from rectify.flows.context import unit_of_work  # noqa: E402
+from rectify.models import migrate  # noqa: E402
+from rectify.models.calendar import SHANGHAI  # noqa: E402
+from rectify.models.catalogue import CheckItem  # noqa: E402
+from rectify.models.enums import Level, Severity, Status, Supervision, UnitKind  # noqa: E402
+from rectify.models.issues import Issue  # noqa: E402
+from rectify.models.org import Unit  # noqa: E402
+from rectify.models.places import County  # noqa: E402
+from rectify.models.reminders import Thresholds, due_rows, to_dues  # noqa: E402
+from rectify.seeds.loader import SeedReport, load_reference  # noqa: E402
+from rectify.seeds.synthetic import load_synthetic  # noqa: E402
 
 TODAY = date(2016, 9, 21)
 NOW = datetime(2016, 9, 21, 8, 30, tzinfo=SHANGHAI)
@@ -51,8 +51,8 @@ NEXT = datetime(2016, 9, 22, 8, 30, tzinfo=SHANGHAI)
 CHILD = """
 import sys
 from datetime import datetime
-from flows.reminders import send_reminders
-from models.calendar import SHANGHAI
+from rectify.flows.reminders import send_reminders
+from rectify.models.calendar import SHANGHAI
 state = send_reminders(datetime.fromisoformat(sys.argv[1]), return_state=True)
 summary = state.result()
 print(state.state_details.flow_run_id, summary.queued, summary.delivered, summary.recipients, len(summary.failed))

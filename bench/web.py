@@ -40,9 +40,9 @@ WORK = scratch("rectify-bench-web-")
 import httpx  # noqa: E402
 from population import NOW, build  # noqa: E402
 
-from flows.context import unit_of_work  # noqa: E402
-from models.accounts import set_password  # noqa: E402
-from models.lookup import get_user  # noqa: E402
+from rectify.flows.context import unit_of_work  # noqa: E402
+from rectify.models.accounts import set_password  # noqa: E402
+from rectify.models.lookup import get_user  # noqa: E402
 
 LEADER, PASSWORD = "州领导01", "bench-password"
 PAGES = {

@@ -3,4 +3,4 @@
 Importing the package applies rectify's Prefect settings before any flow imports Prefect.
 """
 
-from flows import prefect_settings as _prefect_settings  # noqa: F401
+from rectify.flows import prefect_settings as _prefect_settings  # noqa: F401

@@ -10,12 +10,12 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from flows import issue_actions
-from flows.cli_intake import app as intake_app
-from flows.cli_notify import app as notify_app
-from flows.cli_report import app as report_app
-from flows.cli_serve import app as serve_app
-from flows.cli_support import (
+from rectify.flows import issue_actions
+from rectify.flows.cli_intake import app as intake_app
+from rectify.flows.cli_notify import app as notify_app
+from rectify.flows.cli_report import app as report_app
+from rectify.flows.cli_serve import app as serve_app
+from rectify.flows.cli_support import (
     Actor,
     AsOf,
     ExpectVersion,
@@ -26,25 +26,25 @@ from flows.cli_support import (
     print_json,
     print_rows,
 )
-from flows.cli_verify import app as verify_app
-from flows.cli_web import app as web_app
-from flows.cli_web import user_app as account_app
-from flows.clock import parse_date, parse_instant
-from flows.context import Context, unit_of_work
-from flows.views import issue_to_dict
-from models import migrate, tallies
-from models.calendar import SHANGHAI, HolidayOverride
-from models.catalogue import CheckItem
-from models.enums import Action, DayKind, Level, Role, Status
-from models.errors import InvalidInput
-from models.issues import Issue
-from models.lookup import find_user, get_county, get_issue, get_township, get_unit, get_village
-from models.org import User
-from models.places import Household, Township, Village
-from models.policy import PolicySetting
-from models.queries import IssueFilter, load_issue_detail, search_issues, units_of_county
-from models.suspicion import suspicions
-from models.tallies import IssueTally
+from rectify.flows.cli_verify import app as verify_app
+from rectify.flows.cli_web import app as web_app
+from rectify.flows.cli_web import user_app as account_app
+from rectify.flows.clock import parse_date, parse_instant
+from rectify.flows.context import Context, unit_of_work
+from rectify.flows.views import issue_to_dict
+from rectify.models import migrate, tallies
+from rectify.models.calendar import SHANGHAI, HolidayOverride
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Action, DayKind, Level, Role, Status
+from rectify.models.errors import InvalidInput
+from rectify.models.issues import Issue
+from rectify.models.lookup import find_user, get_county, get_issue, get_township, get_unit, get_village
+from rectify.models.org import User
+from rectify.models.places import Household, Township, Village
+from rectify.models.policy import PolicySetting
+from rectify.models.queries import IssueFilter, load_issue_detail, search_issues, units_of_county
+from rectify.models.suspicion import suspicions
+from rectify.models.tallies import IssueTally
 
 app = typer.Typer(
     help="rectify:督查发现问题整改跟踪(交办、签收、整改、核验销号、提醒与督办)",
@@ -115,8 +115,8 @@ def seed(
     as_of: AsOf = None,
 ) -> None:
     """载入基础数据:县(市)、县级政府单位、检查项目目录、时限与提醒政策、节假日表。重复运行不会重复写入。"""
-    from seeds.loader import load_reference
-    from seeds.synthetic import load_synthetic
+    from rectify.seeds.loader import load_reference
+    from rectify.seeds.synthetic import load_synthetic
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         report = load_reference(ctx.session)
@@ -160,7 +160,7 @@ def user_add(
     as_of: AsOf = None,
 ) -> None:
     """添加用户(同时设置网页登录密码)。"""
-    from models.accounts import set_password
+    from rectify.models.accounts import set_password
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         the_role = _role(role)
@@ -865,7 +865,7 @@ def demo(
     as_of: AsOf = None,
 ) -> None:
     """演示:迁移、载入数据,按 2016 年督导的类别登记几个问题并走完各个状态。"""
-    from flows.demo import run_demo
+    from rectify.flows.demo import run_demo
 
     run_demo(console)
 

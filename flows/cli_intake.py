@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli_support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
-from flows.clock import parse_instant
-from flows.context import unit_of_work
+from rectify.flows.cli_support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
 
 app = typer.Typer()
 
@@ -30,7 +30,7 @@ def plan(
     as_of: AsOf = None,
 ) -> None:
     """为一次督导抽样(优先当年拟退出且本批次未覆盖的村,同批次不重复抽户)并写出现场检查表。"""
-    from flows.intake.plan import make_plan
+    from rectify.flows.intake.plan import make_plan
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         result = make_plan(ctx, inspection=inspection, county=county, villages=villages, households=households,
@@ -57,8 +57,8 @@ def coverage(
     as_of: AsOf = None,
 ) -> None:
     """督导全覆盖:当年拟退出村中,哪些还没有任何督导抽到或检查过。"""
-    from models.lookup import get_county
-    from models.sampling import coverage as village_coverage
+    from rectify.models.lookup import get_county
+    from rectify.models.sampling import coverage as village_coverage
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         wanted = get_county(ctx.session, county) if county else None
@@ -88,7 +88,7 @@ def coverage(
 @edge
 def template(out: Annotated[Path, typer.Option("--out", help="写出的空白模板 .xlsx")] = Path("督导发现问题清单.xlsx")) -> None:
     """写出空白的发现问题清单模板(含填写说明)。"""
-    from flows.intake.workbooks import write_template
+    from rectify.flows.intake.workbooks import write_template
 
     write_template(out)
     console.print(f"模板已写出:{out}")
@@ -107,7 +107,7 @@ def import_(
     as_of: AsOf = None,
 ) -> None:
     """导入督导发现问题(Prefect 流程 import-findings):默认全部正确才写入,否则一行也不写。"""
-    from flows.intake.flow import run_import
+    from rectify.flows.intake.flow import run_import
 
     report = run_import(file, inspection, parse_instant(as_of), actor=actor, skip_invalid=skip_invalid,
                         dry_run=dry_run, errors_out=errors_out)

@@ -8,13 +8,13 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from flows.cli_support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
-from flows.clock import parse_instant
-from flows.context import unit_of_work
-from models.deliveries import Channel, Delivery
-from models.enums import DeliveryStatus
-from models.errors import InvalidInput, NotFound
-from models.lookup import get_unit, get_user
+from rectify.flows.cli_support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.models.deliveries import Channel, Delivery
+from rectify.models.enums import DeliveryStatus
+from rectify.models.errors import InvalidInput, NotFound
+from rectify.models.lookup import get_unit, get_user
 
 app = typer.Typer()
 channel_app = typer.Typer(help="通知渠道(钉钉、企业微信、飞书、邮件、回调)", no_args_is_help=True)
@@ -31,7 +31,7 @@ def _owner(ctx, unit: str | None, user: str | None) -> dict:
 
 
 def _channel_row(channel: Channel) -> dict:
-    from notifications.urls import kind_of, mask
+    from rectify.notifications.urls import kind_of, mask
 
     owner = channel.unit.name if channel.unit else (channel.user.name if channel.user else "")
     return {"id": channel.id, "owner": owner, "kind": kind_of(channel.url).label, "priority": channel.priority,
@@ -55,7 +55,7 @@ def channel_add(
     as_of: AsOf = None,
 ) -> None:
     """为单位或个人添加通知渠道(密钥只保存,不显示)。"""
-    from notifications.urls import check
+    from rectify.notifications.urls import check
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         owner = _owner(ctx, unit, user)
@@ -97,12 +97,12 @@ def channel_remove(channel_id: Annotated[int, typer.Argument(help="渠道编号(
 @edge
 def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(见 channel list)")]) -> None:
     """向一个渠道发送测试消息,显示对方的回答(不写入发送台账)。"""
-    from flows.reminders import message_numbers
-    from models.enums import MessageKind
-    from notifications.ledger import Directory
-    from notifications.messages import Section, render_digest
-    from notifications.send import RateLimiter, send
-    from notifications.urls import kind_of
+    from rectify.flows.reminders import message_numbers
+    from rectify.models.enums import MessageKind
+    from rectify.notifications.ledger import Directory
+    from rectify.notifications.messages import Section, render_digest
+    from rectify.notifications.send import RateLimiter, send
+    from rectify.notifications.urls import kind_of
 
     with unit_of_work(datetime.now(UTC)) as ctx:
         channel = _get_channel(ctx, channel_id)
@@ -128,8 +128,8 @@ def deliveries(
     fmt: Annotated[ListFormat, typer.Option("--format", help="输出格式")] = ListFormat.table,
 ) -> None:
     """发送台账:每条消息的收件人、类型、状态、尝试次数和各渠道的结果。"""
-    from flows.clock import parse_date
-    from notifications.ledger import Directory
+    from rectify.flows.clock import parse_date
+    from rectify.notifications.ledger import Directory
 
     with unit_of_work(datetime.now(UTC)) as ctx:
         query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
@@ -158,7 +158,7 @@ def remind(
     fmt: Annotated[ListFormat, typer.Option("--format", help="输出格式")] = ListFormat.table,
 ) -> None:
     """运行一次提醒与督办(Prefect 流程 send-reminders):签收、到期、逾期提醒,黄牌/红牌/挂牌督办升级。"""
-    from flows.reminders import run_flow
+    from rectify.flows.reminders import run_flow
 
     summary = run_flow(parse_instant(as_of), force=force)
     data = {"day": summary.day, "skipped": summary.skipped, "due": dict(summary.due),

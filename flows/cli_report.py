@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli_support import AsOf, console, edge, print_json, print_rows
-from flows.clock import parse_instant
-from flows.context import unit_of_work
-from flows.reports.columns import COLUMNS, RATES, TARGET, shown
+from rectify.flows.cli_support import AsOf, console, edge, print_json, print_rows
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.flows.reports.columns import COLUMNS, RATES, TARGET, shown
 
 app = typer.Typer()
 
@@ -45,8 +45,8 @@ def report(
     as_of: AsOf = None,
 ) -> None:
     """整改统计:销号率、整改率、按期销号率、逾期、签收、延期、退回、反弹,最差的排在最前。"""
-    from models.figures import figures
-    from models.lookup import get_county
+    from rectify.models.figures import figures
+    from rectify.models.lookup import get_county
 
     moment = parse_instant(as_of)
     with unit_of_work(moment) as ctx:
@@ -120,8 +120,8 @@ def ledger(
     as_of: AsOf = None,
 ) -> None:
     """整改台账:每县一张表(问题、措施、时限、进展、状态、红黄绿灯、销号与核验人),加汇总表。"""
-    from flows.reports.ledger import write_ledger
-    from models.lookup import get_county
+    from rectify.flows.reports.ledger import write_ledger
+    from rectify.models.lookup import get_county
 
     moment = parse_instant(as_of)
     with unit_of_work(moment) as ctx:
@@ -135,7 +135,7 @@ def ledger(
 @edge
 def bulletin(as_of: AsOf = None) -> None:
     """运行一次周通报(Prefect 流程 weekly-bulletin):县(市)排名、逾期最久的问题、督办最多的单位,写出并发送给领导。"""
-    from flows.reports.bulletin import run_bulletin
+    from rectify.flows.reports.bulletin import run_bulletin
 
     result = run_bulletin(parse_instant(as_of))
     console.print(f"周通报({result.week})已写出:{result.markdown} 与 {result.workbook}")
@@ -152,8 +152,8 @@ def feedback(
     as_of: AsOf = None,
 ) -> None:
     """督导反馈意见:覆盖情况、按类别的主要问题(附例)、典型经验、各责任单位的整改要求与时限。"""
-    from flows.reports.feedback import write_feedback
-    from models.lookup import get_inspection
+    from rectify.flows.reports.feedback import write_feedback
+    from rectify.models.lookup import get_inspection
 
     moment = parse_instant(as_of)
     with unit_of_work(moment) as ctx:

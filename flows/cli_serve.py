@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_support import console, edge, err_console
+from rectify.flows.cli_support import console, edge, err_console
 
 app = typer.Typer()
 
@@ -19,7 +19,7 @@ def serve(
     prefect_port: Annotated[int, typer.Option("--prefect-port", help="Prefect 服务器与界面端口")] = 4200,
 ) -> None:
     """一台机器运行全部:Prefect 服务器、计划任务(提醒、周通报)、网页。Ctrl-C 或 SIGTERM 全部停止。"""
-    from flows.serve import serve_all
+    from rectify.flows.serve import serve_all
 
     code = serve_all(host=host, web_port=web_port, prefect_port=prefect_port, say=console.print)
     raise typer.Exit(code)
@@ -36,7 +36,7 @@ def schedules(
 
     from prefect import serve as prefect_serve
 
-    from flows.deploy import scheduled
+    from rectify.flows.deploy import scheduled
 
     if not os.environ.get("PREFECT_API_URL"):
         err_console.print("[yellow]注意:[/]未设置 PREFECT_API_URL;临时服务器不运行计划任务,"
@@ -54,8 +54,8 @@ def deploy(
     """多机部署:在 PREFECT_API_URL 的 Prefect 服务器上登记计划任务,由工作池中的 prefect worker 执行。"""
     import os
 
-    from flows.deploy import deploy_to_pool
-    from models.errors import InvalidInput
+    from rectify.flows.deploy import deploy_to_pool
+    from rectify.models.errors import InvalidInput
 
     if not os.environ.get("PREFECT_API_URL"):
         raise InvalidInput("请先设置 PREFECT_API_URL(Prefect 服务器地址,如 http://prefect-host:4200/api)")

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from models.calendar import CalendarCoverageWarning
-from models.errors import DomainError
+from rectify.models.calendar import CalendarCoverageWarning
+from rectify.models.errors import DomainError
 
 # Piped output (logs, CI, `| less`) gets a width that fits a problem row; a terminal its own.
 _PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 140

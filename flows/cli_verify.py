@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from flows.cli_support import Actor, AsOf, ListFormat, console, edge, print_rows
-from flows.clock import parse_instant
-from flows.context import unit_of_work
-from models.calendar import local_date
-from models.lookup import get_county, get_issue
+from rectify.flows.cli_support import Actor, AsOf, ListFormat, console, edge, print_rows
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.models.calendar import local_date
+from rectify.models.lookup import get_county, get_issue
 
 app = typer.Typer()
 recheck_app = typer.Typer(help="回头看:抽取已销号和现场解决的问题复查,反弹的重开", no_args_is_help=True)
@@ -27,7 +27,7 @@ def suspicious(
     as_of: AsOf = None,
 ) -> None:
     """纸面销号预警:待核验和已销号问题中,佐证材料重复、整改措施雷同、销号过快的。"""
-    from models.suspicion import current_suspicions
+    from rectify.models.suspicion import current_suspicions
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         wanted = get_county(ctx.session, county) if county else None
@@ -50,8 +50,8 @@ def referrals(
     as_of: AsOf = None,
 ) -> None:
     """问责线索:挂牌督办或两次以上反弹的问题(移交纪检的清单)。"""
-    from models.issues import Issue
-    from models.referrals import REASONS, Referral
+    from rectify.models.issues import Issue
+    from rectify.models.referrals import REASONS, Referral
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         query = select(Referral).join(Issue).order_by(Referral.created_at, Referral.id)
@@ -79,7 +79,7 @@ def dossier(
     as_of: AsOf = None,
 ) -> None:
     """导出一个问题的全部案卷(经过、佐证材料及哈希、核验预警、问责线索),供纪检部门使用。"""
-    from flows.reports.dossier import write_dossier
+    from rectify.flows.reports.dossier import write_dossier
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         issue = get_issue(ctx.session, code)
@@ -99,7 +99,7 @@ def recheck_plan(
     as_of: AsOf = None,
 ) -> None:
     """按县分层抽取已销号和现场解决的问题,写出回头看工作簿。"""
-    from flows.recheck import parse_share, run_plan
+    from rectify.flows.recheck import parse_share, run_plan
 
     moment = parse_instant(as_of)
     batch = name or f"回头看-{local_date(moment).isoformat()}-{seed}"
@@ -117,7 +117,7 @@ def recheck_import(
     as_of: AsOf = None,
 ) -> None:
     """导入回头看结果:标为「还在」的问题反弹重开并通知责任单位,记录反弹率。"""
-    from flows.recheck import run_recheck_import
+    from rectify.flows.recheck import run_recheck_import
 
     result = run_recheck_import(file, parse_instant(as_of), actor)
     console.print(f"回头看「{result.name}」:本次导入 {result.checked} 个,反弹重开 {len(result.reopened)} 个"
@@ -133,8 +133,8 @@ def recheck_rates(
     fmt: Annotated[ListFormat, typer.Option("--format", help="table / json / csv")] = ListFormat.table,
 ) -> None:
     """各县、各责任单位的反弹率(复查中发现问题仍在的比例)。"""
-    from models.errors import NotFound
-    from models.rechecks import Recheck, rebound_rates
+    from rectify.models.errors import NotFound
+    from rectify.models.rechecks import Recheck, rebound_rates
 
     with unit_of_work(parse_instant(None)) as ctx:
         batch_id = None

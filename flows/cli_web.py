@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_support import AsOf, console, edge
-from flows.clock import parse_instant
-from flows.context import unit_of_work
-from models.lookup import get_user
+from rectify.flows.cli_support import AsOf, console, edge
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.models.lookup import get_user
 
 app = typer.Typer()
 user_app = typer.Typer()
@@ -28,12 +28,12 @@ def web(
 
     import uvicorn
 
-    from models.db import database_url
+    from rectify.models.db import database_url
 
     if as_of:
         os.environ["RECTIFY_WEB_AS_OF"] = as_of
     console.print(f"rectify 网页:http://{host}:{port}/  (API 文档 /api/docs;数据库 {database_url().split('@')[-1]})")
-    uvicorn.run("web.main:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=True)
+    uvicorn.run("rectify.web.main:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=True)
 
 
 @user_app.command("passwd")
@@ -45,7 +45,7 @@ def passwd(
     as_of: AsOf = None,
 ) -> None:
     """修改用户的网页登录密码(其已登录的会话随之失效)。"""
-    from models.accounts import set_password
+    from rectify.models.accounts import set_password
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         set_password(get_user(ctx.session, name), password)
@@ -60,7 +60,7 @@ def token(
     as_of: AsOf = None,
 ) -> None:
     """为用户生成一个 API 令牌(只显示这一次,请妥善保存)。"""
-    from models.accounts import new_token
+    from rectify.models.accounts import new_token
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         secret = new_token(ctx.session, get_user(ctx.session, name), now=ctx.now, label=label)

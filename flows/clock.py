@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 
-from models.calendar import SHANGHAI
-from models.errors import InvalidInput
+from rectify.models.calendar import SHANGHAI
+from rectify.models.errors import InvalidInput
 
 AS_OF_DAY_TIME = time(9, 0)
 

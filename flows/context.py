@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from models.calendar import WorkCalendar, local_date
-from models.db import database_url, make_engine, session_factory
-from models.errors import Conflict
-from models.policy import Policy, load_policy
+from rectify.models.calendar import WorkCalendar, local_date
+from rectify.models.db import database_url, make_engine, session_factory
+from rectify.models.errors import Conflict
+from rectify.models.policy import Policy, load_policy
 
 _engines: dict[str, Engine] = {}
 
@@ -48,7 +48,7 @@ class Context:
 @contextmanager
 def unit_of_work(now: datetime, *, url: str | None = None) -> Iterator[Context]:
     """Commit once if the block succeeds; roll everything back if it raises."""
-    from flows.events import publish
+    from rectify.flows.events import publish
 
     with session_factory(engine_for(url))() as session:
         try:

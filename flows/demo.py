@@ -13,18 +13,18 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from flows import issue_actions as act
-from flows.clock import parse_instant
-from flows.context import unit_of_work
-from models import migrate
-from models.calendar import SHANGHAI
-from models.db import rectify_home
-from models.enums import Status
-from models.issues import Issue
-from models.org import Unit
-from models.places import County, Township, Village
-from seeds.loader import DATA, SeedReport, load_reference
-from seeds.synthetic import load_synthetic
+from rectify.flows import issue_actions as act
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.models import migrate
+from rectify.models.calendar import SHANGHAI
+from rectify.models.db import rectify_home
+from rectify.models.enums import Status
+from rectify.models.issues import Issue
+from rectify.models.org import Unit
+from rectify.models.places import County, Township, Village
+from rectify.seeds.loader import DATA, SeedReport, load_reference
+from rectify.seeds.synthetic import load_synthetic
 
 COUNTY = "理塘县"
 # The demo's first inspection round: one team per county, as in August 2016.
@@ -47,10 +47,10 @@ def _png(path: Path, seed: int, note: str = "") -> Path:
 
 def run_inspections(console: Console) -> None:
     """Plan each county's inspection, fill the field workbook as the team would, import it."""
-    from flows.cli_intake import _print_report
-    from flows.demo_findings import fill_plan
-    from flows.intake.flow import run_import
-    from flows.intake.plan import make_plan
+    from rectify.flows.cli_intake import _print_report
+    from rectify.flows.demo_findings import fill_plan
+    from rectify.flows.intake.flow import run_import
+    from rectify.flows.intake.plan import make_plan
 
     folder = rectify_home() / "demo-workbooks"
     folder.mkdir(parents=True, exist_ok=True)
@@ -200,8 +200,8 @@ DEMO_PASSWORD = "rectify2016"
 
 def set_demo_passwords(names: list[str]) -> None:
     """Web logins for the demo's people (synthetic users only ever get this shared password)."""
-    from models.accounts import set_password
-    from models.lookup import get_user
+    from rectify.models.accounts import set_password
+    from rectify.models.lookup import get_user
 
     with unit_of_work(parse_instant(RECHECK_DAY)) as ctx:
         for name in names:
@@ -223,7 +223,7 @@ def run_recheck(console: Console, verifier: str, coordinator: str) -> None:
     """回头看 in 理塘县: a 10% sample of the closed and on-site problems; the team finds two again."""
     from openpyxl import load_workbook
 
-    from flows.recheck import run_plan, run_recheck_import
+    from rectify.flows.recheck import run_plan, run_recheck_import
 
     folder = rectify_home() / "demo-workbooks"
     plan = run_plan(f"2016年回头看·{COUNTY}", 0.1, 2016, folder / f"{COUNTY}-回头看.xlsx",
@@ -259,8 +259,8 @@ def simulate_campaign(console: Console, evidence_dir: Path, verifier: str) -> No
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.reminders import run_flow
-    from models.errors import DomainError
+    from rectify.flows.reminders import run_flow
+    from rectify.models.errors import DomainError
 
     rng = random.Random(2016)
     with unit_of_work(parse_instant("2016-08-23")) as ctx:
@@ -320,11 +320,11 @@ def show_outbox(console: Console) -> None:
 
 def write_reports(console: Console) -> None:
     """The county ranking, the 整改台账, a feedback report and the weekly bulletin, and where they are."""
-    from flows.cli_report import By, ReportFormat, report
-    from flows.reports.bulletin import run_bulletin
-    from flows.reports.feedback import write_feedback
-    from flows.reports.ledger import write_ledger
-    from models.lookup import get_inspection
+    from rectify.flows.cli_report import By, ReportFormat, report
+    from rectify.flows.reports.bulletin import run_bulletin
+    from rectify.flows.reports.feedback import write_feedback
+    from rectify.flows.reports.ledger import write_ledger
+    from rectify.models.lookup import get_inspection
 
     folder = rectify_home() / "demo-reports"
     folder.mkdir(parents=True, exist_ok=True)

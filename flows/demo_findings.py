@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from flows.intake.columns import column_key
+from rectify.flows.intake.columns import column_key
 
 PROBLEMS = {
     "就业和经济收入": "家庭人均纯收入测算依据不全,务工收入无佐证",

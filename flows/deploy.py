@@ -15,8 +15,8 @@ POOL = "rectify"
 def scheduled(cron: str, bulletin_cron: str, *, module_paths: bool = False) -> list[RunnerDeployment]:
     """send-reminders (working days only: the flow skips the others) and weekly-bulletin, one run
     at a time each."""
-    from flows.reminders import send_reminders
-    from flows.reports.bulletin import weekly_bulletin
+    from rectify.flows.reminders import send_reminders
+    from rectify.flows.reports.bulletin import weekly_bulletin
 
     kind = {"entrypoint_type": EntrypointType.MODULE_PATH} if module_paths else {}
     return [

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from models.issues import IssueEvent
+from rectify.models.issues import IssueEvent
 
 log = logging.getLogger("rectify.events")
 KEY = "rectify.announce"

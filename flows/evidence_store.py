@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from models.db import rectify_home
-from models.errors import InvalidInput
-from models.issues import Evidence
-from models.org import User
-from models.policy import Policy
+from rectify.models.db import rectify_home
+from rectify.models.errors import InvalidInput
+from rectify.models.issues import Evidence
+from rectify.models.org import User
+from rectify.models.policy import Policy
 
 CHUNK = 1 << 20
 

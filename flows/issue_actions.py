@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from flows.context import Context
-from flows.evidence_store import check_upload, keep
-from models import lifecycle
-from models.enums import Severity, Supervision
-from models.errors import InvalidInput, NotFound
-from models.issues import Issue
-from models.lifecycle import PlaceRef
-from models.lookup import (
+from rectify.flows.context import Context
+from rectify.flows.evidence_store import check_upload, keep
+from rectify.models import lifecycle
+from rectify.models.enums import Severity, Supervision
+from rectify.models.errors import InvalidInput, NotFound
+from rectify.models.issues import Issue
+from rectify.models.lifecycle import PlaceRef
+from rectify.models.lookup import (
     find_inspection,
     get_county,
     get_household,

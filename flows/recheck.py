@@ -23,16 +23,16 @@ from prefect import flow, tags
 from prefect.artifacts import create_table_artifact
 from sqlalchemy import select
 
-from flows.context import unit_of_work
-from flows.evidence_store import check_upload, keep
-from flows.intake.workbooks import HEADER_FILL
-from models import lifecycle
-from models.calendar import local_date
-from models.errors import DomainError, ImportRejected, InvalidInput, NotFound
-from models.issues import Issue
-from models.lookup import get_county, get_user
-from models.places import place_of
-from models.rechecks import RESULT_LABELS, STILL, ReboundRate, Recheck, RecheckItem, draw_recheck, rebound_rates
+from rectify.flows.context import unit_of_work
+from rectify.flows.evidence_store import check_upload, keep
+from rectify.flows.intake.workbooks import HEADER_FILL
+from rectify.models import lifecycle
+from rectify.models.calendar import local_date
+from rectify.models.errors import DomainError, ImportRejected, InvalidInput, NotFound
+from rectify.models.issues import Issue
+from rectify.models.lookup import get_county, get_user
+from rectify.models.places import place_of
+from rectify.models.rechecks import RESULT_LABELS, STILL, ReboundRate, Recheck, RecheckItem, draw_recheck, rebound_rates
 
 SHEET, INFO_SHEET = "回头看", "填写说明"
 HEADERS = ("问题编号", "地点", "检查项目", "问题描述", "整改措施或现场解决情况", "原责任单位", "销号(解决)日期",

@@ -12,18 +12,18 @@ from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.context import engine_for, unit_of_work
-from flows.events import announce
-from models.db import rectify_home, session_factory
-from models.enums import MessageKind, Supervision
-from models.lifecycle import escalate_many
-from models.lookup import get_user
-from models.org import SYSTEM_USER
-from models.policy import Policy
-from models.referrals import refer
-from models.reminders import Thresholds, escalation_recipients, event_notices, select_due
-from notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
-from notifications.send import RateLimiter
+from rectify.flows.context import engine_for, unit_of_work
+from rectify.flows.events import announce
+from rectify.models.db import rectify_home, session_factory
+from rectify.models.enums import MessageKind, Supervision
+from rectify.models.lifecycle import escalate_many
+from rectify.models.lookup import get_user
+from rectify.models.org import SYSTEM_USER
+from rectify.models.policy import Policy
+from rectify.models.referrals import refer
+from rectify.models.reminders import Thresholds, escalation_recipients, event_notices, select_due
+from rectify.notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
+from rectify.notifications.send import RateLimiter
 
 EVENT_WINDOW = timedelta(days=7)
 REASONS = {

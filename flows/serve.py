@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from models.db import rectify_home
+from rectify.models.db import rectify_home
 
 GRACE_SECONDS = 20
 RECTIFY = [sys.executable, "-c", "from flows.cli import app; app()"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from models.calendar import WorkCalendar
-from models.issues import Issue, IssueEvent
-from models.overlays import traffic_light, workdays_left
-from models.places import mask_name
-from models.policy import Policy
+from rectify.models.calendar import WorkCalendar
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.overlays import traffic_light, workdays_left
+from rectify.models.places import mask_name
+from rectify.models.policy import Policy
 
 
 def _iso(value) -> str | None:

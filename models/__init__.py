@@ -1,18 +1,18 @@
 """Data and the rules on it. Importing the package registers every table on Base.metadata."""
 
-from models.accounts import ApiToken, LoginAttempt
-from models.base import Base
-from models.calendar import HolidayOverride
-from models.catalogue import CheckItem
-from models.deliveries import Channel, Delivery, ReminderCursor
-from models.inspections import Finding, Inspection, InspectionSample
-from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
-from models.org import Unit, User
-from models.places import County, Household, Township, Village
-from models.policy import PolicySetting
-from models.rechecks import Recheck, RecheckItem
-from models.referrals import Referral
-from models.tallies import IssueTally
+from rectify.models.accounts import ApiToken, LoginAttempt
+from rectify.models.base import Base
+from rectify.models.calendar import HolidayOverride
+from rectify.models.catalogue import CheckItem
+from rectify.models.deliveries import Channel, Delivery, ReminderCursor
+from rectify.models.inspections import Finding, Inspection, InspectionSample
+from rectify.models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village
+from rectify.models.policy import PolicySetting
+from rectify.models.rechecks import Recheck, RecheckItem
+from rectify.models.referrals import Referral
+from rectify.models.tallies import IssueTally
 
 __all__ = [
     "ApiToken",

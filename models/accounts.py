@@ -13,9 +13,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, UTCDateTime
-from models.errors import InvalidInput
-from models.org import User
+from rectify.models.base import Base, UTCDateTime
+from rectify.models.errors import InvalidInput
+from rectify.models.org import User
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 8

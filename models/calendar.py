@@ -16,8 +16,8 @@ import chinese_calendar
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, enum_column
-from models.enums import DayKind
+from rectify.models.base import Base, enum_column
+from rectify.models.enums import DayKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

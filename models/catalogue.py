@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, enum_column
-from models.enums import Level
+from rectify.models.base import Base, enum_column
+from rectify.models.enums import Level
 
 _level_type, _level_check = enum_column(Level, "level")
 

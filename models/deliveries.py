@@ -26,9 +26,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, enum_column
-from models.enums import DeliveryStatus, MessageKind
-from models.org import Unit, User
+from rectify.models.base import Base, UTCDateTime, enum_column
+from rectify.models.enums import DeliveryStatus, MessageKind
+from rectify.models.org import Unit, User
 
 _kind_type, _kind_check = enum_column(MessageKind, "kind")
 _status_type, _status_check = enum_column(DeliveryStatus, "status")

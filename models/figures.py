@@ -26,16 +26,16 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models import tallies
-from models.calendar import WorkCalendar, local_date
-from models.catalogue import CheckItem
-from models.enums import Role, Severity, Status
-from models.errors import InvalidInput
-from models.inspections import Inspection
-from models.issues import Issue, IssueEvent
-from models.org import Unit, User
-from models.places import County, Township, Village
-from models.tallies import NO_DEADLINE, IssueTally
+from rectify.models import tallies
+from rectify.models.calendar import WorkCalendar, local_date
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Role, Severity, Status
+from rectify.models.errors import InvalidInput
+from rectify.models.inspections import Inspection
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Township, Village
+from rectify.models.tallies import NO_DEADLINE, IssueTally
 
 DIMENSIONS = ("county", "township", "village", "unit", "category", "inspection", "severity", "leader")
 HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED, Status.CLOSED)
@@ -351,7 +351,7 @@ def _worst_first(row: FigureRow):
 
 def checks_per_county(session: Session, *, as_of: datetime) -> dict[str, int]:
     """How many place × item checks each county's imported findings cover (what was sampled there)."""
-    from models.inspections import Finding
+    from rectify.models.inspections import Finding
 
     return dict(session.execute(
         select(County.name, func.count(Finding.id)).join(Finding, Finding.county_id == County.id)
@@ -370,7 +370,7 @@ def worst_overdue(session: Session, *, today, limit: int = 10) -> list[Issue]:
 
 def carded_units(session: Session, *, limit: int = 10) -> list[tuple[str, int, int, int]]:
     """Units by their open problems under 黄牌 / 红牌 / 挂牌督办: (unit, yellow, red, listed), most first."""
-    from models.enums import Supervision
+    from rectify.models.enums import Supervision
 
     def _count(level: Supervision):
         return func.sum(case((Issue.supervision == level, 1), else_=0))

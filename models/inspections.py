@@ -7,11 +7,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, enum_column
-from models.catalogue import CheckItem
-from models.enums import Result
-from models.org import User
-from models.places import County, Household, Township, Village
+from rectify.models.base import Base, UTCDateTime, enum_column
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Result
+from rectify.models.org import User
+from rectify.models.places import County, Household, Township, Village
 
 _result_type, _result_check = enum_column(Result, "result")
 

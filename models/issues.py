@@ -19,12 +19,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, UTCDateTime, enum_column
-from models.catalogue import CheckItem
-from models.enums import Severity, Status, Supervision
-from models.inspections import Inspection
-from models.org import Unit, User
-from models.places import County, Household, Township, Village
+from rectify.models.base import Base, UTCDateTime, enum_column
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Severity, Status, Supervision
+from rectify.models.inspections import Inspection
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village
 
 _status_type, _status_check = enum_column(Status, "status")
 _severity_type, _severity_check = enum_column(Severity, "severity")

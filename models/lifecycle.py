@@ -17,18 +17,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.calendar import WorkCalendar, local_date
-from models.catalogue import CheckItem
-from models.enums import OPEN_STATUSES, Action, Level, Role, Severity, Status, Supervision
-from models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from models.inspections import Inspection
-from models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
-from models.lookup import find_county_unit
-from models.org import Unit, User
-from models.places import County, Household, Township, Village
-from models.policy import Policy
-from models.referrals import refer
-from models.suspicion import suspicions
+from rectify.models.calendar import WorkCalendar, local_date
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import OPEN_STATUSES, Action, Level, Role, Severity, Status, Supervision
+from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
+from rectify.models.inspections import Inspection
+from rectify.models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
+from rectify.models.lookup import find_county_unit
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village
+from rectify.models.policy import Policy
+from rectify.models.referrals import refer
+from rectify.models.suspicion import suspicions
 
 
 @dataclass(frozen=True)

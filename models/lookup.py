@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models.catalogue import CheckItem
-from models.errors import NotFound
-from models.inspections import Inspection
-from models.issues import Issue
-from models.org import Unit, User
-from models.places import County, Household, Township, Village
+from rectify.models.catalogue import CheckItem
+from rectify.models.errors import NotFound
+from rectify.models.inspections import Inspection
+from rectify.models.issues import Issue
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village
 
 
 def closest(name: str, candidates: Sequence[str], n: int = 3) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, enum_column
-from models.enums import Role, UnitKind
-from models.places import County
+from rectify.models.base import Base, enum_column
+from rectify.models.enums import Role, UnitKind
+from rectify.models.places import County
 
 _unit_kind_type, _unit_kind_check = enum_column(UnitKind, "kind")
 _role_type, _role_check = enum_column(Role, "role")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from models.calendar import WorkCalendar
-from models.issues import Issue
-from models.policy import Policy
+from rectify.models.calendar import WorkCalendar
+from rectify.models.issues import Issue
+from rectify.models.policy import Policy
 
 
 class Light(StrEnum):

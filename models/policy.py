@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base
-from models.catalogue import CheckItem
-from models.enums import Severity, Supervision
-from models.errors import NotFound
+from rectify.models.base import Base
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Severity, Supervision
+from rectify.models.errors import NotFound
 
 
 class PolicySetting(Base):

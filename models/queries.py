@@ -9,14 +9,14 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models.calendar import WorkCalendar
-from models.catalogue import CheckItem
-from models.enums import OPEN_STATUSES, Status, Supervision
-from models.issues import Issue, IssueEvent
-from models.org import Unit
-from models.overlays import Light
-from models.places import County, Household, Township, Village
-from models.policy import Policy
+from rectify.models.calendar import WorkCalendar
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import OPEN_STATUSES, Status, Supervision
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.org import Unit
+from rectify.models.overlays import Light
+from rectify.models.places import County, Household, Township, Village
+from rectify.models.policy import Policy
 
 
 def load_issue_detail(session: Session, issue: Issue) -> Issue:

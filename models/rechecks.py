@@ -17,11 +17,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint, case, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, UTCDateTime
-from models.enums import Status
-from models.issues import Issue
-from models.org import Unit, User
-from models.places import County
+from rectify.models.base import Base, UTCDateTime
+from rectify.models.enums import Status
+from rectify.models.issues import Issue
+from rectify.models.org import Unit, User
+from rectify.models.places import County
 
 RECHECKABLE = (Status.CLOSED, Status.RESOLVED_ON_SITE)
 STILL, FIXED = "still", "fixed"

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from models.base import Base, UTCDateTime
-from models.issues import Issue
+from rectify.models.base import Base, UTCDateTime
+from rectify.models.issues import Issue
 
 
 class Referral(Base):

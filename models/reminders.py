@@ -14,15 +14,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import String, and_, case, cast, exists, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
-from models.calendar import WorkCalendar, deadline_end, local_date
-from models.catalogue import CheckItem
-from models.deliveries import ReminderCursor
-from models.enums import MessageKind, Role, Status, Supervision, UnitKind
-from models.issues import Issue, IssueEvent
-from models.org import Unit, User, prefecture_coordinator_ids
-from models.overlays import days_to
-from models.places import County, Household, Township, Village, place_text
-from models.policy import Policy
+from rectify.models.calendar import WorkCalendar, deadline_end, local_date
+from rectify.models.catalogue import CheckItem
+from rectify.models.deliveries import ReminderCursor
+from rectify.models.enums import MessageKind, Role, Status, Supervision, UnitKind
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.org import Unit, User, prefecture_coordinator_ids
+from rectify.models.overlays import days_to
+from rectify.models.places import County, Household, Township, Village, place_text
+from rectify.models.policy import Policy
 
 RUNNING = (Status.ASSIGNED, Status.RECTIFYING)  # a submitted problem waits for its verifier, not its unit
 LADDER = (Supervision.YELLOW, Supervision.RED, Supervision.LISTED)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.errors import InvalidInput
-from models.inspections import Finding, Inspection, InspectionSample
-from models.places import County, Household, Township, Village
+from rectify.models.errors import InvalidInput
+from rectify.models.inspections import Finding, Inspection, InspectionSample
+from rectify.models.places import County, Household, Township, Village
 
 
 @dataclass

@@ -19,9 +19,9 @@ from difflib import SequenceMatcher
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
-from models.enums import Status
-from models.issues import Evidence, Issue, IssueEvent
-from models.policy import Policy
+from rectify.models.enums import Status
+from rectify.models.issues import Evidence, Issue, IssueEvent
+from rectify.models.policy import Policy
 
 KIND_LABELS = {"reused_evidence": "佐证材料重复", "similar_measures": "整改措施雷同", "too_fast": "销号过快"}
 # Evidence the unit itself uploaded; a recheck workbook attached to many reopenings is not.

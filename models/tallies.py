@@ -27,8 +27,8 @@ from sqlalchemy import Date, Integer, PrimaryKeyConstraint, String, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base
-from models.enums import OPEN_STATUSES, Status
+from rectify.models.base import Base
+from rectify.models.enums import OPEN_STATUSES, Status
 
 # slice name -> the column of `issues` it counts by (category and leader are read through
 # the check item and the county)

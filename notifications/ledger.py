@@ -17,16 +17,16 @@ from typing import Any
 from sqlalchemy import false, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.calendar import WorkCalendar, local_date
-from models.deliveries import Channel, Delivery, ReminderCursor
-from models.enums import DeliveryStatus, MessageKind
-from models.issues import Issue
-from models.org import Unit, User
-from models.overlays import days_to
-from models.places import place_of
-from notifications.messages import Section, render_digest
-from notifications.send import Attempt, RateLimiter, send, write_outbox
-from notifications.urls import kind_of
+from rectify.models.calendar import WorkCalendar, local_date
+from rectify.models.deliveries import Channel, Delivery, ReminderCursor
+from rectify.models.enums import DeliveryStatus, MessageKind
+from rectify.models.issues import Issue
+from rectify.models.org import Unit, User
+from rectify.models.overlays import days_to
+from rectify.models.places import place_of
+from rectify.notifications.messages import Section, render_digest
+from rectify.notifications.send import Attempt, RateLimiter, send, write_outbox
+from rectify.notifications.urls import kind_of
 
 FIRST_RETRY = timedelta(minutes=10)
 LONGEST_WAIT = timedelta(hours=24)

@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from models.enums import MessageKind
+from rectify.models.enums import MessageKind
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import apprise
 
-from notifications import plugins  # noqa: F401  - registers rectify's schemes
-from notifications.urls import kind_of, mask
+from rectify.notifications import plugins  # noqa: F401  - registers rectify's schemes
+from rectify.notifications.urls import kind_of, mask
 
 _apprise_logger = logging.getLogger("apprise")
 

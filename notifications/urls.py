@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from models.errors import InvalidInput
+from rectify.models.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def check(url: str) -> ChannelKind:
     """The URL's kind, or InvalidInput saying what is wrong with it (the URL is not repeated)."""
     import apprise
 
-    from notifications import plugins  # noqa: F401  - registers rectify's schemes with apprise
+    from rectify.notifications import plugins  # noqa: F401  - registers rectify's schemes with apprise
 
     name = scheme(url)
     if not name:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from models.calendar import HolidayOverride
-from models.catalogue import CheckItem
-from models.enums import DayKind, Level, Role, UnitKind
-from models.errors import ImportRejected
-from models.org import SYSTEM_USER, Unit, User
-from models.places import County
-from models.policy import PolicySetting
-from seeds.sync import SyncCount, sync_rows
+from rectify.models.calendar import HolidayOverride
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import DayKind, Level, Role, UnitKind
+from rectify.models.errors import ImportRejected
+from rectify.models.org import SYSTEM_USER, Unit, User
+from rectify.models.places import County
+from rectify.models.policy import PolicySetting
+from rectify.seeds.sync import SyncCount, sync_rows
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -12,12 +12,12 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.enums import Role, UnitKind
-from models.org import Unit, User
-from models.places import County, Household, Township, Village
-from models.policy import PolicySetting
-from seeds.loader import SeedReport
-from seeds.sync import sync_rows
+from rectify.models.enums import Role, UnitKind
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village
+from rectify.models.policy import PolicySetting
+from rectify.seeds.loader import SeedReport
+from rectify.seeds.sync import sync_rows
 
 EXIT_YEAR = 2016
 EXIT_VILLAGES = 281

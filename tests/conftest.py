@@ -19,15 +19,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from world import world  # noqa: F401  (the lifecycle tests' fixture)
 
-import flows.prefect_settings  # noqa: F401  - before Prefect is imported anywhere
-from flows import context as flow_context
-from flows.context import Context
-from models import migrate
-from models.calendar import SHANGHAI, WorkCalendar
-from models.db import make_engine, normalise_url
-from models.policy import load_policy
-from seeds.loader import load_reference
-from seeds.synthetic import load_synthetic
+import rectify.flows.prefect_settings  # noqa: F401  - before Prefect is imported anywhere
+from rectify.flows import context as flow_context
+from rectify.flows.context import Context
+from rectify.models import migrate
+from rectify.models.calendar import SHANGHAI, WorkCalendar
+from rectify.models.db import make_engine, normalise_url
+from rectify.models.policy import load_policy
+from rectify.seeds.loader import load_reference
+from rectify.seeds.synthetic import load_synthetic
 
 PG_URL = os.environ.get("RECTIFY_TEST_DATABASE_URL")
 

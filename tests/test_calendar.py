@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
-from models.calendar import SHANGHAI, CalendarCoverageWarning, HolidayOverride, WorkCalendar, deadline_end
-from models.enums import DayKind, Severity
-from models.errors import ImportRejected
-from models.lifecycle import default_deadline
-from seeds.loader import read_holidays
+from rectify.models.calendar import SHANGHAI, CalendarCoverageWarning, HolidayOverride, WorkCalendar, deadline_end
+from rectify.models.enums import DayKind, Severity
+from rectify.models.errors import ImportRejected
+from rectify.models.lifecycle import default_deadline
+from rectify.seeds.loader import read_holidays
 
 
 def test_national_day_2016_is_off_and_the_adjusted_weekend_is_worked():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from rectify.flows.cli import app
 
 runner = CliRunner()
 DAY0 = "2016-08-22 10:00"

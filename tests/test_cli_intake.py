@@ -11,8 +11,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterTags
 from typer.testing import CliRunner
 
-from flows.cli import app
-from flows.demo_findings import fill_plan
+from rectify.flows.cli import app
+from rectify.flows.demo_findings import fill_plan
 
 runner = CliRunner()
 DAY = "2016-08-22 10:00"

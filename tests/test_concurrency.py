@@ -7,13 +7,13 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from flows import issue_actions as act
-from flows.context import Context, engine_for, unit_of_work
-from models.calendar import SHANGHAI
-from models.db import session_factory
-from models.errors import Conflict
-from models.issues import IssueEvent
-from models.lookup import get_issue
+from rectify.flows import issue_actions as act
+from rectify.flows.context import Context, engine_for, unit_of_work
+from rectify.models.calendar import SHANGHAI
+from rectify.models.db import session_factory
+from rectify.models.errors import Conflict
+from rectify.models.issues import IssueEvent
+from rectify.models.lookup import get_issue
 
 T0 = datetime(2016, 8, 22, 10, 0, tzinfo=SHANGHAI)
 
@@ -70,8 +70,8 @@ def test_concurrent_writers_in_one_county_keep_the_running_totals_exact(fresh_db
 
     from sqlalchemy import text
 
-    from models import tallies
-    from models.tallies import IssueTally
+    from rectify.models import tallies
+    from rectify.models.tallies import IssueTally
 
     def retried(step):
         # On SQLite a transaction that read before another writer committed is refused with

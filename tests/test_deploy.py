@@ -27,12 +27,12 @@ from sqlalchemy.engine import make_url
 from standins import Robots
 from webworld import DAY0, build
 
-from flows.context import unit_of_work
-from models.calendar import SHANGHAI
-from models.db import normalise_url
-from models.deliveries import Channel, Delivery
-from models.enums import DeliveryStatus
-from models.lookup import get_unit
+from rectify.flows.context import unit_of_work
+from rectify.models.calendar import SHANGHAI
+from rectify.models.db import normalise_url
+from rectify.models.deliveries import Channel, Delivery
+from rectify.models.enums import DeliveryStatus
+from rectify.models.lookup import get_unit
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("RECTIFY_TEST_DATABASE_URL", "").startswith("postgresql"),

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import httpx
 from webworld import DAY0, build
 
-from flows import issue_actions as act
-from flows.context import unit_of_work
+from rectify.flows import issue_actions as act
+from rectify.flows.context import unit_of_work
 
 
 def events_of(api: str, code: str, want: int) -> list[dict]:
@@ -53,6 +53,6 @@ def test_a_prefect_server_that_is_down_blocks_nothing(fresh_db, monkeypatch):
         act.sign(ctx, code, actor=world.handler)
     assert time.monotonic() - started < 5
     with unit_of_work(DAY0, url=fresh_db) as ctx:
-        from models.lookup import get_issue
+        from rectify.models.lookup import get_issue
 
         assert get_issue(ctx.session, code).status.value == "rectifying"

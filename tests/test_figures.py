@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flows import issue_actions as act
-from flows.cli import app
-from flows.context import unit_of_work
-from models.calendar import SHANGHAI
-from models.places import County, Township, Village
+from rectify.flows import issue_actions as act
+from rectify.flows.cli import app
+from rectify.flows.context import unit_of_work
+from rectify.models.calendar import SHANGHAI
+from rectify.models.places import County, Township, Village
 
 COUNTY = "色达县"
 COORDINATOR, VERIFIER, INSPECTOR, LEADER = "色达县督查办", "核验员01", "督导员13", "督导组长13"
@@ -175,8 +175,8 @@ def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefe
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from standins import Mailbox, Robots
 
-    from models.deliveries import Channel
-    from models.lookup import get_user
+    from rectify.models.deliveries import Channel
+    from rectify.models.lookup import get_user
 
     with Mailbox() as mailbox, Robots() as robots:
         with unit_of_work(at("2016-09-05")) as ctx:
@@ -205,8 +205,8 @@ def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefe
 
 @pytest.mark.parametrize("scope", [COUNTY, None])
 def test_the_running_totals_the_present_state_and_the_event_log_give_the_same_figures(campaign, scope):
-    from models.figures import DIMENSIONS, figures_from_events, present_figures, tallied_figures
-    from models.lookup import get_county
+    from rectify.models.figures import DIMENSIONS, figures_from_events, present_figures, tallied_figures
+    from rectify.models.lookup import get_county
 
     moment = at("2016-09-05")
     with unit_of_work(moment) as ctx:
@@ -229,8 +229,8 @@ def test_the_triggers_keep_the_totals_whatever_writes_the_problems(campaign):
     and void problems count nowhere."""
     from sqlalchemy import delete, text, update
 
-    from models import tallies
-    from models.issues import Issue, IssueEvent
+    from rectify.models import tallies
+    from rectify.models.issues import Issue, IssueEvent
 
     def totals(session):
         return sorted(tuple(r) for r in session.execute(text("SELECT * FROM issue_tallies")).all())
@@ -256,7 +256,7 @@ def test_the_triggers_keep_the_totals_whatever_writes_the_problems(campaign):
 def test_the_dashboard_counts_closures_per_week(campaign):
     """P1 and P7 closed on Thursday 25 August (P7 reopened since: its closure still happened),
     P3 on Thursday 1 September; weeks start on Monday, Asia/Shanghai."""
-    from web.dashboard import WEEKS, dashboard
+    from rectify.web.dashboard import WEEKS, dashboard
 
     with unit_of_work(at("2016-09-05")) as ctx:
         board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, url="weekly-closures")

@@ -10,18 +10,18 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from flows.clock import parse_instant
-from flows.demo_findings import fill_plan
-from flows.intake.columns import COLUMNS, ERROR_HEADER
-from flows.intake.importer import import_findings
-from flows.intake.plan import get_or_create_inspection, make_plan
-from models.deliveries import Delivery
-from models.enums import MessageKind, Result, Status
-from models.errors import ImportRejected
-from models.inspections import Finding, Inspection, InspectionSample
-from models.issues import Issue
-from models.lookup import get_user
-from models.places import County, Township, Village
+from rectify.flows.clock import parse_instant
+from rectify.flows.demo_findings import fill_plan
+from rectify.flows.intake.columns import COLUMNS, ERROR_HEADER
+from rectify.flows.intake.importer import import_findings
+from rectify.flows.intake.plan import get_or_create_inspection, make_plan
+from rectify.models.deliveries import Delivery
+from rectify.models.enums import MessageKind, Result, Status
+from rectify.models.errors import ImportRejected
+from rectify.models.inspections import Finding, Inspection, InspectionSample
+from rectify.models.issues import Issue
+from rectify.models.lookup import get_user
+from rectify.models.places import County, Township, Village
 
 COUNTY = "色达县"
 LEADER = "督导组长14"
@@ -371,9 +371,9 @@ def test_sample_rows_are_stored(ctx, tmp_path):
 def test_two_imports_of_one_file_at_once_write_it_once(fresh_db, tmp_path):
     import threading
 
-    from flows.context import unit_of_work
-    from flows.intake.flow import _import_task
-    from models.errors import Conflict
+    from rectify.flows.context import unit_of_work
+    from rectify.flows.intake.flow import _import_task
+    from rectify.models.errors import Conflict
 
     with unit_of_work(parse_instant("2016-08-19")) as ctx:
         make_plan(ctx, inspection="并发导入", county=COUNTY, villages=3, households=3, seed=4,
@@ -408,7 +408,7 @@ def test_two_imports_of_one_file_at_once_write_it_once(fresh_db, tmp_path):
 
 
 def test_the_feedback_report_after_an_import(ctx, tmp_path):
-    from flows.reports.feedback import feedback_report
+    from rectify.flows.reports.feedback import feedback_report
 
     plan = make_plan(ctx, inspection="反馈测试", county=COUNTY, villages=2, households=3, seed=6,
                      out=tmp_path / "plan.xlsx", leader=LEADER)

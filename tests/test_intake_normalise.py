@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from flows.intake import normalise
-from flows.intake.columns import column_key, find_header
-from models.enums import Result, Severity
+from rectify.flows.intake import normalise
+from rectify.flows.intake.columns import column_key, find_header
+from rectify.models.enums import Result, Severity
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from world import T0, assigned, at, new_issue, photo, rectifying, submitted
 
-from flows import issue_actions as act
-from models.enums import Role, Status, Supervision
-from models.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
-from models.lifecycle import MOVES, Action
-from models.org import Unit, User
+from rectify.flows import issue_actions as act
+from rectify.models.enums import Role, Status, Supervision
+from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, NotFound, PermissionDenied
+from rectify.models.lifecycle import MOVES, Action
+from rectify.models.org import Unit, User
 
 # --- creation -----------------------------------------------------------------------------
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from models import migrate
-from models.base import Base
-from models.db import make_engine
+from rectify.models import migrate
+from rectify.models.base import Base
+from rectify.models.db import make_engine
 
 
 def test_upgrade_downgrade_upgrade_and_no_drift(backend):

@@ -8,11 +8,11 @@ import pytest
 from jinja2 import UndefinedError
 from standins import DINGTALK_KEYWORD, DINGTALK_TOO_FAST, WECOM_FREQ, Mailbox, Robots
 
-from models.enums import MessageKind
-from models.errors import InvalidInput
-from notifications.messages import Section, render_digest
-from notifications.send import RateLimiter, send
-from notifications.urls import check, kind_of, mask
+from rectify.models.enums import MessageKind
+from rectify.models.errors import InvalidInput
+from rectify.notifications.messages import Section, render_digest
+from rectify.notifications.send import RateLimiter, send
+from rectify.notifications.urls import check, kind_of, mask
 
 DING_TOKEN = "d1a2b3c4e5f60718293a4b5c6d7e8f90"
 SECRET = "SEC0123456789abcdefSECRET"

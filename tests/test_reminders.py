@@ -11,17 +11,17 @@ from sqlalchemy import select
 from standins import DINGTALK_TOO_FAST, Mailbox, Robots
 from typer.testing import CliRunner
 
-from flows import issue_actions as act
-from flows.cli import app
-from flows.context import unit_of_work
-from flows.reminders import RunSummary, queue_due, run_reminders
-from models.calendar import SHANGHAI
-from models.deliveries import Channel, Delivery, ReminderCursor
-from models.enums import DeliveryStatus, MessageKind, Supervision
-from models.issues import Issue, IssueEvent
-from models.lookup import get_unit
-from models.places import County, Township, Village
-from models.referrals import Referral
+from rectify.flows import issue_actions as act
+from rectify.flows.cli import app
+from rectify.flows.context import unit_of_work
+from rectify.flows.reminders import RunSummary, queue_due, run_reminders
+from rectify.models.calendar import SHANGHAI
+from rectify.models.deliveries import Channel, Delivery, ReminderCursor
+from rectify.models.enums import DeliveryStatus, MessageKind, Supervision
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.lookup import get_unit
+from rectify.models.places import County, Township, Village
+from rectify.models.referrals import Referral
 
 COUNTY = "色达县"
 ASSIGNED_AT = datetime(2016, 8, 22, 10, 0, tzinfo=SHANGHAI)
@@ -238,7 +238,7 @@ def test_the_cli_runs_the_flow_and_manages_channels(problem, prefect_harness):
 def test_two_runs_at_once_send_each_message_once(problem):
     import threading
 
-    from flows.reminders import deliver_due
+    from rectify.flows.reminders import deliver_due
 
     with Robots() as robots:
         add_channel(problem["unit"], f"rwecombot://key-1?api={robots.api}", 1)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from models.catalogue import CheckItem
-from models.enums import Level, UnitKind
-from models.org import Unit, User
-from models.places import County, Household, Village
-from seeds.loader import load_reference
-from seeds.synthetic import load_synthetic
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Level, UnitKind
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Village
+from rectify.seeds.loader import load_reference
+from rectify.seeds.synthetic import load_synthetic
 
 SPECIALS = ["基础设施", "农业产业", "旅游扶贫", "商务扶贫", "农村土地整治", "科技扶贫", "新村建设", "教育扶贫",
             "技能培训", "就业促进", "异地扶贫搬迁", "医疗卫生计生", "文化惠民", "社会保障", "社会扶贫", "财政金融"]

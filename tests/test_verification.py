@@ -15,17 +15,17 @@ from test_cli_intake import assert_no_traceback_of_ours
 from typer.testing import CliRunner
 from world import T0, World, at, new_issue, photo, rectifying
 
-from flows import issue_actions as act
-from flows.cli import app
-from flows.context import unit_of_work
-from flows.evidence_store import evidence_root
-from models.enums import Status
-from models.errors import ImportRejected, InvalidInput
-from models.issues import Evidence, Issue
-from models.org import Unit
-from models.places import County, Township, Village
-from models.referrals import Referral
-from models.suspicion import current_suspicions, normalise_measures, suspicions
+from rectify.flows import issue_actions as act
+from rectify.flows.cli import app
+from rectify.flows.context import unit_of_work
+from rectify.flows.evidence_store import evidence_root
+from rectify.models.enums import Status
+from rectify.models.errors import ImportRejected, InvalidInput
+from rectify.models.issues import Evidence, Issue
+from rectify.models.org import Unit
+from rectify.models.places import County, Township, Village
+from rectify.models.referrals import Referral
+from rectify.models.suspicion import current_suspicions, normalise_measures, suspicions
 
 runner = CliRunner()
 PDF = b"%PDF-1.4 minimal"
@@ -313,7 +313,7 @@ def test_a_bad_recheck_row_is_named_and_nothing_is_written(fresh_db, tmp_path, p
 
 
 def test_recheck_sampling_is_stratified_and_reproducible(fresh_db, tmp_path, prefect_harness):
-    from flows.recheck import parse_share, run_plan
+    from rectify.flows.recheck import parse_share, run_plan
 
     closed_problems(6, tmp_path)
     moment = T0 + timedelta(days=30)
@@ -328,7 +328,7 @@ def test_recheck_sampling_is_stratified_and_reproducible(fresh_db, tmp_path, pre
     with pytest.raises(InvalidInput, match="0 到 100%"):
         parse_share("150%")
     with pytest.raises(ImportRejected):
-        from flows.recheck import import_recheck
+        from rectify.flows.recheck import import_recheck
         import_recheck(tmp_path / "missing.xlsx", moment, "核验员01")
 
 

@@ -7,11 +7,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from webworld import DAY0, PNG, build
 
-from flows.clock import parse_instant
-from flows.context import unit_of_work
-from models.figures import figures
-from models.issues import Evidence
-from web.app import create_app
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.models.figures import figures
+from rectify.models.issues import Evidence
+from rectify.web.app import create_app
 
 AS_OF = "2016-08-23 10:00"
 

@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 from webworld import DAY0, PASSWORD, PNG, build
 
-from flows.context import unit_of_work
-from models.issues import Issue
+from rectify.flows.context import unit_of_work
+from rectify.models.issues import Issue
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from webworld import build
 
-from web.app import create_app
+from rectify.web.app import create_app
 
 PER_OPERATION = 100
 

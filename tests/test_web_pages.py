@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from webworld import DAY0, PASSWORD, PNG, build
 
-from flows.context import unit_of_work
-from models.accounts import LoginAttempt, set_password
-from models.lookup import get_user
-from web.app import create_app
+from rectify.flows.context import unit_of_work
+from rectify.models.accounts import LoginAttempt, set_password
+from rectify.models.lookup import get_user
+from rectify.web.app import create_app
 
 
 @pytest.fixture()
@@ -130,7 +130,7 @@ def test_a_stale_form_says_so_and_changes_nothing(app, world):
 def test_a_unit_cannot_fetch_another_units_evidence(app, world):
     owner = TestClient(app)
     with unit_of_work(DAY0, url=world.url) as ctx:
-        from flows import issue_actions as act
+        from rectify.flows import issue_actions as act
 
         act.sign(ctx, world.codes["other"], actor=world.other_handler)
     other = login(app, world.other_handler)

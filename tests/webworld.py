@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from flows import issue_actions as act
-from flows.context import unit_of_work
-from models.accounts import new_token, set_password
-from models.calendar import SHANGHAI
-from models.lookup import get_user
-from models.places import County, Township, Village
+from rectify.flows import issue_actions as act
+from rectify.flows.context import unit_of_work
+from rectify.models.accounts import new_token, set_password
+from rectify.models.calendar import SHANGHAI
+from rectify.models.lookup import get_user
+from rectify.models.places import County, Township, Village
 
 DAY0 = datetime(2016, 8, 22, 10, 0, tzinfo=SHANGHAI)
 PASSWORD = "rectify-2016"

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from flows import issue_actions as act
-from flows.context import Context
-from models.calendar import SHANGHAI
-from models.org import Unit
-from models.places import County, Township, Village
+from rectify.flows import issue_actions as act
+from rectify.flows.context import Context
+from rectify.models.calendar import SHANGHAI
+from rectify.models.org import Unit
+from rectify.models.places import County, Township, Village
 
 T0 = datetime(2016, 8, 22, 10, 0, tzinfo=SHANGHAI)
 

@@ -8,12 +8,12 @@ the roles that work with them, not to leaders.
 
 from __future__ import annotations
 
-from models.enums import Role
-from models.errors import NotFound
-from models.issues import Issue
-from models.lookup import get_issue
-from models.org import User
-from models.queries import IssueFilter
+from rectify.models.enums import Role
+from rectify.models.errors import NotFound
+from rectify.models.issues import Issue
+from rectify.models.lookup import get_issue
+from rectify.models.org import User
+from rectify.models.queries import IssueFilter
 
 HOUSEHOLD_ROLES = frozenset({Role.UNIT, Role.COORDINATOR, Role.VERIFIER, Role.INSPECTOR, Role.TEAM_LEADER,
                              Role.ADMIN})

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from flows import issue_actions as act
-from flows.context import Context
-from models.enums import Action
-from models.errors import InvalidInput, NotFound
-from models.org import User
-from web.access import visible_issue
+from rectify.flows import issue_actions as act
+from rectify.flows.context import Context
+from rectify.models.enums import Action
+from rectify.models.errors import InvalidInput, NotFound
+from rectify.models.org import User
+from rectify.web.access import visible_issue
 
 
 def _date(text: str | None, what: str) -> date | None:

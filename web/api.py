@@ -15,20 +15,20 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Reques
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from flows.context import Context, unit_of_work
-from flows.views import issue_to_dict
-from models.accounts import token_user
-from models.enums import Status, Supervision
-from models.errors import InvalidInput
-from models.figures import DIMENSIONS, figures
-from models.lookup import get_county
-from models.org import User
-from models.overlays import Light
-from models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
-from models.suspicion import suspicions
-from web.access import scoped, sees_households, sees_warnings, visible_issue
-from web.actions import STEPS, perform
-from web.uploads import received
+from rectify.flows.context import Context, unit_of_work
+from rectify.flows.views import issue_to_dict
+from rectify.models.accounts import token_user
+from rectify.models.enums import Status, Supervision
+from rectify.models.errors import InvalidInput
+from rectify.models.figures import DIMENSIONS, figures
+from rectify.models.lookup import get_county
+from rectify.models.org import User
+from rectify.models.overlays import Light
+from rectify.models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
+from rectify.models.suspicion import suspicions
+from rectify.web.access import scoped, sees_households, sees_warnings, visible_issue
+from rectify.web.actions import STEPS, perform
+from rectify.web.uploads import received
 
 router = APIRouter(tags=["rectify"])
 bearer = HTTPBearer(auto_error=False, description="rectify user token 生成的令牌")

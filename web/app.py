@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from flows.clock import parse_instant
-from models.db import database_url
-from models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
-from web import api, pages
-from web.reference import Reference
-from web.security import SESSION_HOURS, secret_key
+from rectify.flows.clock import parse_instant
+from rectify.models.db import database_url
+from rectify.models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
+from rectify.web import api, pages
+from rectify.web.reference import Reference
+from rectify.web.security import SESSION_HOURS, secret_key
 
 HERE = Path(__file__).parent
 
@@ -58,7 +58,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
         if is_api(request):
             return JSONResponse({"error": message}, status_code=status)
         with pages.work(request) as ctx:
-            from web.security import session_user
+            from rectify.web.security import session_user
 
             user = session_user(request, ctx.session)
             return pages.render(request, "error.html", ctx, user, status=status, message=message)

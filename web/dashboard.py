@@ -14,11 +14,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models.calendar import SHANGHAI, WorkCalendar, local_date
-from models.enums import OPEN_STATUSES, Supervision
-from models.figures import FigureRow, figures, worst_overdue
-from models.issues import Issue, IssueEvent
-from models.places import County, place_of
+from rectify.models.calendar import SHANGHAI, WorkCalendar, local_date
+from rectify.models.enums import OPEN_STATUSES, Supervision
+from rectify.models.figures import FigureRow, figures, worst_overdue
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.places import County, place_of
 
 WEEKS = 12
 

@@ -26,28 +26,28 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from flows.context import Context, unit_of_work
-from flows.evidence_store import blob_path
-from flows.reports.columns import RATES, TARGET, shown
-from flows.views import issue_to_dict
-from models.accounts import MAX_FAILURES, password_matches, recent_failures, record_attempt
-from models.calendar import SHANGHAI
-from models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
-from models.errors import DomainError, NotFound
-from models.issues import Evidence, Issue
-from models.lifecycle import MOVES, allowed_actions
-from models.lookup import find_user
-from models.org import Unit, User
-from models.overlays import Light, traffic_light
-from models.places import place_of
-from models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
-from models.suspicion import find_suspicions, suspicions
-from web.access import can_see, coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
-from web.actions import STEPS, perform
-from web.dashboard import dashboard
-from web.reference import Reference
-from web.security import check_csrf, csrf_token, log_in, session_user
-from web.uploads import received
+from rectify.flows.context import Context, unit_of_work
+from rectify.flows.evidence_store import blob_path
+from rectify.flows.reports.columns import RATES, TARGET, shown
+from rectify.flows.views import issue_to_dict
+from rectify.models.accounts import MAX_FAILURES, password_matches, recent_failures, record_attempt
+from rectify.models.calendar import SHANGHAI
+from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
+from rectify.models.errors import DomainError, NotFound
+from rectify.models.issues import Evidence, Issue
+from rectify.models.lifecycle import MOVES, allowed_actions
+from rectify.models.lookup import find_user
+from rectify.models.org import Unit, User
+from rectify.models.overlays import Light, traffic_light
+from rectify.models.places import place_of
+from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
+from rectify.models.suspicion import find_suspicions, suspicions
+from rectify.web.access import can_see, coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
+from rectify.web.actions import STEPS, perform
+from rectify.web.dashboard import dashboard
+from rectify.web.reference import Reference
+from rectify.web.security import check_csrf, csrf_token, log_in, session_user
+from rectify.web.uploads import received
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.calendar import WorkCalendar
-from models.catalogue import CheckItem
-from models.places import County, Township, Village
-from models.policy import Policy, load_policy
+from rectify.models.calendar import WorkCalendar
+from rectify.models.catalogue import CheckItem
+from rectify.models.places import County, Township, Village
+from rectify.models.policy import Policy, load_policy
 
 TTL = 60.0
 

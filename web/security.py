@@ -15,8 +15,8 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from models.db import rectify_home
-from models.org import User
+from rectify.models.db import rectify_home
+from rectify.models.org import User
 
 CSRF_FIELD = "csrf"
 SESSION_HOURS = 8

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from flows.evidence_store import CHUNK, Upload, check_upload, media_type_of, too_large
-from models.policy import Policy
+from rectify.flows.evidence_store import CHUNK, Upload, check_upload, media_type_of, too_large
+from rectify.models.policy import Policy
 
 
 @contextmanager

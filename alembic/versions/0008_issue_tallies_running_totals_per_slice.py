@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from models import tallies
+from rectify.models import tallies
 
 revision: str = '0008'
 down_revision: str | None = '0007'

@@ -11,10 +11,10 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import IntegrityError
 
-from flows.context import unit_of_work
-from flows.intake.importer import ImportReport, import_findings
-from models.errors import Conflict, DomainError
-from models.lookup import get_inspection, get_user
+from rectify.flows.context import unit_of_work
+from rectify.flows.intake.importer import ImportReport, import_findings
+from rectify.models.errors import Conflict, DomainError
+from rectify.models.lookup import get_inspection, get_user
 
 
 @task(name="validate-and-write", cache_policy=NO_CACHE)

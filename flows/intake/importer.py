@@ -10,19 +10,19 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from flows.context import Context
-from flows.intake.columns import RESULT_COLUMNS
-from flows.intake.source import FindingsFile, RowError
-from flows.intake.validate import Candidate, Registry, validate_row
-from flows.intake.workbooks import write_marked_copy
-from models.deliveries import recipient_key
-from models.enums import MessageKind, Result, Status
-from models.errors import DomainError, ImportRejected
-from models.inspections import Finding, Inspection
-from models.issues import Issue
-from models.lifecycle import record_issue, reserve_codes
-from models.org import User
-from notifications.ledger import Notice, notice_item, queue
+from rectify.flows.context import Context
+from rectify.flows.intake.columns import RESULT_COLUMNS
+from rectify.flows.intake.source import FindingsFile, RowError
+from rectify.flows.intake.validate import Candidate, Registry, validate_row
+from rectify.flows.intake.workbooks import write_marked_copy
+from rectify.models.deliveries import recipient_key
+from rectify.models.enums import MessageKind, Result, Status
+from rectify.models.errors import DomainError, ImportRejected
+from rectify.models.inspections import Finding, Inspection
+from rectify.models.issues import Issue
+from rectify.models.lifecycle import record_issue, reserve_codes
+from rectify.models.org import User
+from rectify.notifications.ledger import Notice, notice_item, queue
 
 BATCH = 500
 REF_MAX = 40

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
-from models.enums import Result, Severity
+from rectify.models.enums import Result, Severity
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 _SPACES = re.compile(r"\s+")

@@ -8,15 +8,15 @@ from pathlib import Path
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from flows.context import Context
-from flows.intake.workbooks import add_sheet, plan_keys
-from models.catalogue import CheckItem
-from models.enums import Level, Role
-from models.errors import InvalidInput
-from models.inspections import Inspection
-from models.lookup import find_inspection, get_county, get_user
-from models.places import County
-from models.sampling import CountySample, draw_sample
+from rectify.flows.context import Context
+from rectify.flows.intake.workbooks import add_sheet, plan_keys
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Level, Role
+from rectify.models.errors import InvalidInput
+from rectify.models.inspections import Inspection
+from rectify.models.lookup import find_inspection, get_county, get_user
+from rectify.models.places import County
+from rectify.models.sampling import CountySample, draw_sample
 
 
 @dataclass

@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from flows.intake import normalise
-from flows.intake.columns import (
+from rectify.flows.intake import normalise
+from rectify.flows.intake.columns import (
     BY_KEY,
     COLUMNS,
     HEADER_MIN_COLUMNS,
@@ -27,7 +27,7 @@ from flows.intake.columns import (
     INSTRUCTION_SHEETS,
     header_columns,
 )
-from models.errors import ImportRejected
+from rectify.models.errors import ImportRejected
 
 
 @dataclass(frozen=True)

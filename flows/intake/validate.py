@@ -15,15 +15,15 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.intake import normalise
-from flows.intake.source import RowError, SourceRow
-from models.catalogue import CheckItem
-from models.enums import Level, Result, Role, Severity
-from models.inspections import Inspection, InspectionSample
-from models.lifecycle import RECORD_ROLES, PlaceRef
-from models.lookup import closest
-from models.org import Unit, User
-from models.places import County, Household, Township, Village
+from rectify.flows.intake import normalise
+from rectify.flows.intake.source import RowError, SourceRow
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import Level, Result, Role, Severity
+from rectify.models.inspections import Inspection, InspectionSample
+from rectify.models.lifecycle import RECORD_ROLES, PlaceRef
+from rectify.models.lookup import closest
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village
 
 
 @dataclass

@@ -14,9 +14,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from flows.intake.columns import BY_KEY, COLUMNS, ERROR_HEADER, INSTRUCTION_SHEETS, STANDARD_HEADER, find_header
-from flows.intake.source import RowError, decode_csv
-from models.enums import Result, Severity
+from rectify.flows.intake.columns import BY_KEY, COLUMNS, ERROR_HEADER, INSTRUCTION_SHEETS, STANDARD_HEADER, find_header
+from rectify.flows.intake.source import RowError, decode_csv
+from rectify.models.enums import Result, Severity
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")

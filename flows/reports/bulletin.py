@@ -14,18 +14,18 @@ from prefect import flow, get_run_logger, tags, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.context import unit_of_work
-from flows.reports.columns import shown
-from models.calendar import local_date
-from models.db import rectify_home
-from models.enums import MessageKind, Supervision
-from models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
-from models.org import leader_ids, prefecture_coordinator_ids
-from models.overlays import days_to
-from models.places import place_of
-from notifications.ledger import Directory, Notice, deliver_standalone, queue
-from notifications.messages import render_page
-from notifications.send import RateLimiter
+from rectify.flows.context import unit_of_work
+from rectify.flows.reports.columns import shown
+from rectify.models.calendar import local_date
+from rectify.models.db import rectify_home
+from rectify.models.enums import MessageKind, Supervision
+from rectify.models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
+from rectify.models.org import leader_ids, prefecture_coordinator_ids
+from rectify.models.overlays import days_to
+from rectify.models.places import place_of
+from rectify.notifications.ledger import Directory, Notice, deliver_standalone, queue
+from rectify.notifications.messages import render_page
+from rectify.notifications.send import RateLimiter
 
 
 @dataclass

@@ -13,16 +13,16 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flows.evidence_store import blob_path
-from flows.intake.workbooks import HEADER_FILL
-from models.calendar import SHANGHAI
-from models.enums import Action
-from models.issues import Issue
-from models.places import place_text
-from models.policy import Policy
-from models.queries import load_issue_detail
-from models.referrals import REASONS, Referral
-from models.suspicion import KIND_LABELS, suspicions
+from rectify.flows.evidence_store import blob_path
+from rectify.flows.intake.workbooks import HEADER_FILL
+from rectify.models.calendar import SHANGHAI
+from rectify.models.enums import Action
+from rectify.models.issues import Issue
+from rectify.models.places import place_text
+from rectify.models.policy import Policy
+from rectify.models.queries import load_issue_detail
+from rectify.models.referrals import REASONS, Referral
+from rectify.models.suspicion import KIND_LABELS, suspicions
 
 WRAP = Alignment(wrap_text=True, vertical="top")
 

@@ -10,14 +10,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from flows.reminders import message_numbers
-from models.calendar import local_date
-from models.enums import Result, Status
-from models.inspections import Finding, Inspection
-from models.issues import Issue
-from models.places import place_of
-from models.policy import Policy
-from notifications.messages import render_page
+from rectify.flows.reminders import message_numbers
+from rectify.models.calendar import local_date
+from rectify.models.enums import Result, Status
+from rectify.models.inspections import Finding, Inspection
+from rectify.models.issues import Issue
+from rectify.models.places import place_of
+from rectify.models.policy import Policy
+from rectify.notifications.messages import render_page
 
 EXAMPLES = 3
 

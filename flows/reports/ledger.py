@@ -15,15 +15,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from flows.reports.columns import COLUMNS, RATES
-from models.calendar import WorkCalendar, local_date
-from models.catalogue import CheckItem
-from models.enums import OPEN_STATUSES, Severity, Status
-from models.figures import figures
-from models.issues import Issue, IssueEvent
-from models.org import Unit, User
-from models.places import County, Household, Township, Village, mask_name
-from models.policy import Policy
+from rectify.flows.reports.columns import COLUMNS, RATES
+from rectify.models.calendar import WorkCalendar, local_date
+from rectify.models.catalogue import CheckItem
+from rectify.models.enums import OPEN_STATUSES, Severity, Status
+from rectify.models.figures import figures
+from rectify.models.issues import Issue, IssueEvent
+from rectify.models.org import Unit, User
+from rectify.models.places import County, Household, Township, Village, mask_name
+from rectify.models.policy import Policy
 
 HEADERS = ["序号", "问题编号", "县(市)", "乡(镇)", "村", "户", "检查项目", "问题描述", "严重程度", "责任单位", "整改措施",
            "原整改时限", "现整改时限", "整改进展", "状态", "灯", "销号时间", "核验人"]
