@@ -47,7 +47,7 @@ def _png(path: Path, seed: int, note: str = "") -> Path:
 
 def run_inspections(console: Console) -> None:
     """Plan each county's inspection, fill the field workbook as the team would, import it."""
-    from rectify.flows.cli_intake import _print_report
+    from rectify.flows.cli.intake import _print_report
     from rectify.flows.demo_findings import fill_plan
     from rectify.flows.intake.flow import run_import
     from rectify.flows.intake.plan import make_plan
@@ -320,7 +320,7 @@ def show_outbox(console: Console) -> None:
 
 def write_reports(console: Console) -> None:
     """The county ranking, the 整改台账, a feedback report and the weekly bulletin, and where they are."""
-    from rectify.flows.cli_report import By, ReportFormat, report
+    from rectify.flows.cli.report import By, ReportFormat, report
     from rectify.flows.reports.bulletin import run_bulletin
     from rectify.flows.reports.feedback import write_feedback
     from rectify.flows.reports.ledger import write_ledger

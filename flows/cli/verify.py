@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from rectify.flows.cli_support import Actor, AsOf, ListFormat, console, edge, print_rows
+from rectify.flows.cli.support import Actor, AsOf, ListFormat, console, edge, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.calendar import local_date

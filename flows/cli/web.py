@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rectify.flows.cli_support import AsOf, console, edge
+from rectify.flows.cli.support import AsOf, console, edge
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.lookup import get_user

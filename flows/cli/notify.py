@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from rectify.flows.cli_support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
+from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.deliveries import Channel, Delivery

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from rectify.flows.cli_support import console, edge, err_console
+from rectify.flows.cli.support import console, edge, err_console
 
 app = typer.Typer()
 

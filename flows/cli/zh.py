@@ -1,0 +1,209 @@
+"""Typer's (and the Click it carries) own words in Chinese, and help pages with whole descriptions.
+
+Typer words some messages through `gettext` (domain "messages"): this installs a catalogue for
+that domain in the CLI's process. Its help panel titles are module constants, set here. The
+Click it vendors words its errors in plain English strings: those are rewritten, by pattern,
+where Typer prints an error. Flags show no type tag, and descriptions fold rather than end in "…".
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+
+CATALOGUE: dict[str, str] = {
+    "Usage:": "用法:",
+    "Options": "选项",
+    "Arguments": "参数",
+    "Commands": "命令",
+    "Error": "错误",
+    "Positional arguments": "位置参数",
+    "Show this message and exit.": "显示本帮助并退出。",
+    "Show the version and exit.": "显示版本并退出。",
+    "Aborted!": "已中止。",
+    "Aborted.": "已中止。",
+    "Missing command.": "缺少命令。",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing parameter: {param_name}": "缺少参数:{param_name}",
+    "Missing {param_type}": "缺少{param_type}",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such option: {name}": "没有选项:{name}",
+    "Option {name!r} does not take a value.": "选项 {name!r} 不接受值。",
+    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
+    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
+    "Got unexpected extra argument ({args})": "多余的参数({args})",
+    "Got unexpected extra arguments ({args})": "多余的参数({args})",
+    "Did you mean {possibility}?": "是不是 {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(是不是其中之一:{possibilities}?)",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效:{message}",
+    "Invalid value: {message}": "值无效:{message}",
+    "Error: {message}": "错误:{message}",
+    "Error: invalid input": "错误:输入无效",
+    "Error: The two entered values do not match.": "错误:两次输入不一致。",
+    "Repeat for confirmation": "再输入一次确认",
+    "Do you want to continue?": "是否继续?",
+    "Confirm the action without prompting.": "不提示,直接确认。",
+    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看帮助。",
+    "Try [blue]'{command_path} {help_option}'[/] for help.": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
+    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
+    "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 之中。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值,可用:{states}",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 之内。",
+    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
+    "{value!r} does not match the formats {formats}.": "{value!r} 不符合格式 {formats}。",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}:{message}",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "integer": "整数",
+    "float": "小数",
+    "default: {default}": "默认:{default}",
+    "required": "必填",
+    "env var: {var}": "环境变量:{var}",
+    "[default: {}]": "[默认:{}]",
+    "[env var: {}]": "[环境变量:{}]",
+    "[required]": "[必填]",
+    "(deprecated) ": "(已弃用) ",
+    "deprecated": "已弃用",
+    "(dynamic)": "(动态)",
+}
+
+# Typer reads these once, at its import.
+_TYPER_CONSTANTS = {
+    "DEFAULT_STRING": "[default: {}]", "ENVVAR_STRING": "[env var: {}]", "REQUIRED_LONG_STRING": "[required]",
+    "ARGUMENTS_PANEL_TITLE": "Arguments", "OPTIONS_PANEL_TITLE": "Options", "COMMANDS_PANEL_TITLE": "Commands",
+    "ERRORS_PANEL_TITLE": "Error", "ABORTED_TEXT": "Aborted.", "DEPRECATED_STRING": "(deprecated) ",
+    "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
+}
+
+# The vendored Click's error messages, as it words them.
+_ERRORS: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b in [
+    (r"^Missing option (.+)\.$", r"缺少选项 \1。"),
+    (r"^Missing argument (.+)\.$", r"缺少参数 \1。"),
+    (r"^Missing parameter (.+)\.$", r"缺少参数 \1。"),
+    (r"^Missing (\w+) (.+)\. (.+)$", r"缺少 \2。\3"),
+    (r"^No such option: (\S+)", r"没有选项 \1"),
+    (r"^No such command '(.+)'\.", r"没有命令 '\1'。"),
+    (r"Did you mean (.+)\?$", r"是不是 \1?"),
+    (r"\(Possible options: (.+)\)$", r"(可能是:\1)"),
+    (r"^Invalid value for (.+?): ", r"\1 的值无效:"),
+    (r"^Invalid value: ", "值无效:"),
+    (r"Value (.+) is not a valid (\w+)\.", r"\1 不是有效的 \2。"),
+    (r"(.+) is not one of (.+)\.$", r"\1 不在可选值 \2 之中。"),
+    (r"^Got unexpected extra argument(?:\(s\)|s)? \((.*)\)$", r"多余的参数:\1"),
+    (r"^Option (.+) requires an argument\.$", r"选项 \1 需要一个值。"),
+    (r"^Option (.+) requires (\d+) arguments\.$", r"选项 \1 需要 \2 个值。"),
+    (r"^Option (.+) does not take a value\.$", r"选项 \1 不接受值。"),
+    (r"^(File|Path|Directory) (.+) does not exist\.$", r"路径 \2 不存在。"),
+    (r"^(File|Path|Directory) (.+) is a directory\.$", r"路径 \2 是文件夹。"),
+    (r"^(File|Path|Directory) (.+) is a file\.$", r"路径 \2 是文件。"),
+    (r"^Could not open file (.+?): ", r"无法打开文件 \1:"),
+]]
+
+
+def translate_error(message: str) -> str:
+    for pattern, chinese in _ERRORS:
+        message = pattern.sub(chinese, message)
+    return message
+
+
+_TYPES = {"<str>": "<文本>", "<int>": "<整数>", "<float>": "<数值>", "<path>": "<路径>", "<list[path]>": "<路径…>",
+          "<list[str]>": "<文本…>", "<datetime>": "<时间>"}
+
+_installed = False
+
+
+def _translate(original):
+    def dgettext(domain: str, message: str) -> str:
+        if domain == "messages" and message in CATALOGUE:
+            return CATALOGUE[message]
+        return original(domain, message)
+
+    return dgettext
+
+
+def _translate_plural(original):
+    def dngettext(domain: str, singular: str, plural: str, n: int) -> str:
+        if domain == "messages" and singular in CATALOGUE:
+            return CATALOGUE[singular if n == 1 else plural] if plural in CATALOGUE else CATALOGUE[singular]
+        return original(domain, singular, plural, n)
+
+    return dngettext
+
+
+def install() -> None:
+    """Install the catalogue (before or after Click is imported: it looks words up when it speaks)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    gettext.dgettext = _translate(gettext.dgettext)
+    gettext.dngettext = _translate_plural(gettext.dngettext)
+
+    from rich.text import Text
+    from typer import core, rich_utils
+    from typer._click import decorators, formatting
+
+    for name, english in _TYPER_CONSTANTS.items():
+        setattr(rich_utils, name, CATALOGUE[english])
+
+    print_error = rich_utils.rich_format_error
+
+    def rich_format_error(self) -> None:
+        english = self.format_message
+        self.format_message = lambda: translate_error(english())
+        print_error(self)
+
+    rich_utils.rich_format_error = rich_format_error
+
+    write_usage = formatting.HelpFormatter.write_usage
+
+    def write_usage_zh(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        write_usage(self, prog, args, "用法: " if prefix is None else prefix)
+
+    formatting.HelpFormatter.write_usage = write_usage_zh
+
+    help_option = decorators.help_option
+
+    def help_option_zh(*param_decls: str):
+        decorate = help_option(*param_decls)
+
+        def apply(command):
+            command = decorate(command)
+            command.params[-1].help = "显示本帮助并退出。"
+            return command
+
+        return apply
+
+    decorators.help_option = help_option_zh
+
+    # A plain flag takes no value: show no type tag after it.
+    show_type = core.TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):
+        if self.is_flag:
+            return None
+        shown = show_type(self, ctx)
+        return _TYPES.get(shown, shown) if shown else shown
+
+    core.TyperOption.display_type_rich = display_type_rich
+
+    # Chinese has no spaces to wrap at: fold long descriptions instead of cutting them with "…".
+    make_text = rich_utils._make_rich_text
+
+    def make_rich_text(*args, **kwargs):
+        text = make_text(*args, **kwargs)
+        if isinstance(text, Text):
+            text.overflow = "fold"
+        return text
+
+    rich_utils._make_rich_text = make_rich_text
