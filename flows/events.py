@@ -14,7 +14,6 @@ import os
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -58,6 +57,8 @@ def _server_up(api: str) -> bool:
     """Asked once per process, in half a second at most: Prefect's events worker would otherwise
     retry a dead server for seconds when the process exits."""
     if api not in _reachable:
+        import httpx  # only when a Prefect server is configured
+
         try:
             _reachable[api] = httpx.get(f"{api.rstrip('/')}/health", timeout=0.5).status_code == 200
         except httpx.HTTPError:

@@ -9,7 +9,10 @@ where Typer prints an error. Flags show no type tag, and descriptions fold rathe
 from __future__ import annotations
 
 import gettext
+import importlib.abc
+import importlib.util
 import re
+import sys
 
 CATALOGUE: dict[str, str] = {
     "Usage:": "用法:",
@@ -141,29 +144,48 @@ def _translate_plural(original):
 
 
 def install() -> None:
-    """Install the catalogue (before or after Click is imported: it looks words up when it speaks)."""
+    """Install the catalogue and the help-page mends (once per process)."""
     global _installed
     if _installed:
         return
     _installed = True
     gettext.dgettext = _translate(gettext.dgettext)
     gettext.dngettext = _translate_plural(gettext.dngettext)
+    _mend_click()
+    # Typer imports its help and error printer only to print help or an error: mend it then,
+    # so a command that prints neither does not pay for importing it.
+    if "typer.rich_utils" in sys.modules:
+        _mend_rich_utils(sys.modules["typer.rich_utils"])
+    else:
+        sys.meta_path.insert(0, _AfterImport("typer.rich_utils", _mend_rich_utils))
 
-    from rich.text import Text
-    from typer import core, rich_utils
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Runs `then(module)` right after one module has been imported."""
+
+    def __init__(self, name: str, then) -> None:
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        load, then = spec.loader.exec_module, self.then
+
+        def exec_module(module) -> None:
+            load(module)
+            then(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def _mend_click() -> None:
+    from typer import core
     from typer._click import decorators, formatting
-
-    for name, english in _TYPER_CONSTANTS.items():
-        setattr(rich_utils, name, CATALOGUE[english])
-
-    print_error = rich_utils.rich_format_error
-
-    def rich_format_error(self) -> None:
-        english = self.format_message
-        self.format_message = lambda: translate_error(english())
-        print_error(self)
-
-    rich_utils.rich_format_error = rich_format_error
 
     write_usage = formatting.HelpFormatter.write_usage
 
@@ -196,6 +218,22 @@ def install() -> None:
         return _TYPES.get(shown, shown) if shown else shown
 
     core.TyperOption.display_type_rich = display_type_rich
+
+
+def _mend_rich_utils(rich_utils) -> None:
+    from rich.text import Text
+
+    for name, english in _TYPER_CONSTANTS.items():
+        setattr(rich_utils, name, CATALOGUE[english])
+
+    print_error = rich_utils.rich_format_error
+
+    def rich_format_error(self) -> None:
+        english = self.format_message
+        self.format_message = lambda: translate_error(english())
+        print_error(self)
+
+    rich_utils.rich_format_error = rich_format_error
 
     # Chinese has no spaces to wrap at: fold long descriptions instead of cutting them with "…".
     make_text = rich_utils._make_rich_text
