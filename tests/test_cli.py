@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ runner = CliRunner()
 DAY0 = "2016-08-22 10:00"
 
 
-def rectify(*args: str, ok: bool = True):
-    result = runner.invoke(app, list(args))
+def rectify(*args: str, ok: bool = True, stdin: str | None = None):
+    result = runner.invoke(app, list(args), input=stdin)
     if ok:
         assert result.exit_code == 0, result.output + (result.stderr or "")
     return result
@@ -171,13 +172,34 @@ def test_seed_is_idempotent_from_the_cli(fresh_db):
 
 
 def test_user_add_and_calendar_add(fresh_db):
-    rectify("user", "add", "新经办人", "--role", "unit", "--unit", "康定市教育局", "--password", "kangding-2016")
+    rectify("user", "add", "新经办人", "--role", "unit", "--unit", "康定市教育局", "--password-stdin",
+            stdin="kangding-2016\n")
     users = as_json("user", "list", "--role", "unit")
     assert any(u["name"] == "新经办人" and u["unit"] == "康定市教育局" for u in users)
-    assert "必须用 --unit" in rectify("user", "add", "无单位", "--role", "unit", "--password", "whatever-1", ok=False).stderr
+    assert "必须用 --unit" in rectify("user", "add", "无单位", "--role", "unit", "--password-stdin", stdin="whatever-1\n",
+                                   ok=False).stderr
     rectify("calendar", "add", "2027-01-01", "休", "--name", "元旦")
     assert as_json("calendar", "list", "--year", "2027") == [
         {"date": "2027-01-01", "kind": "off", "kind_label": "休", "name": "元旦"}]
+
+
+def test_passwords_never_come_from_the_command_line(fresh_db):
+    from rectify.flows.context import unit_of_work
+    from rectify.models.accounts import password_matches
+    from rectify.models.lookup import get_user
+
+    assert "--password" not in rectify("user", "add", "--help").stdout.replace("--password-stdin", "")
+    # No terminal and no --password-stdin: a clear error naming both ways out, never "Aborted.".
+    refused = rectify("user", "add", "脚本用户", "--role", "coordinator", ok=False)
+    assert refused.exit_code == 1 and "--password-stdin" in refused.stderr and "--no-login" in refused.stderr
+    assert "Aborted" not in refused.output
+    rectify("user", "add", "脚本用户", "--role", "coordinator", "--password-stdin", stdin="s3cret-pass\n")
+    rectify("user", "add", "代办用户", "--role", "inspector", "--no-login")
+    rectify("user", "passwd", "脚本用户", "--password-stdin", stdin="an0ther-pass\n")
+    assert "没有密码" in rectify("user", "passwd", "脚本用户", "--password-stdin", stdin="", ok=False).stderr
+    with unit_of_work(datetime(2016, 8, 22, tzinfo=UTC)) as ctx:
+        assert password_matches(get_user(ctx.session, "脚本用户"), "an0ther-pass")
+        assert get_user(ctx.session, "代办用户").password_hash is None
 
 
 def test_uncovered_year_warns_but_works(fresh_db):

@@ -19,7 +19,7 @@ from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from rectify.models.calendar import CalendarCoverageWarning
-from rectify.models.errors import DomainError
+from rectify.models.errors import DomainError, InvalidInput
 
 # Piped output (logs, CI, `| less`) gets a width that fits a problem row; a terminal its own.
 _PIPED_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 140
@@ -46,6 +46,29 @@ Actor = Annotated[str, typer.Option("--as", help="执行操作的用户名")]
 ExpectVersion = Annotated[
     int | None, typer.Option("--expect-version", help="只在问题仍是此版本时执行(防止覆盖他人修改)")
 ]
+
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="从标准输入读取密码(一行),供脚本使用;在终端上省略此项则提示输入")
+]
+
+
+def read_password(from_stdin: bool) -> str:
+    """The password from standard input, else typed twice at a terminal; never from the command line."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidInput("标准输入中没有密码(--password-stdin 需要一行密码)")
+        return password
+    if not sys.stdin.isatty():
+        raise InvalidInput("没有终端可以输入密码:请用 --password-stdin 从标准输入提供,"
+                           "或用 --no-login 添加不登录网页的用户")
+    import getpass
+
+    password = getpass.getpass("登录密码:")
+    if getpass.getpass("再输入一次:") != password:
+        raise InvalidInput("两次输入的密码不一致,未作修改")
+    return password
 
 
 def edge(func: Callable) -> Callable:

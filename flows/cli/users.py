@@ -10,16 +10,17 @@ from sqlalchemy import select
 from rectify.flows.cli.support import (
     AsOf,
     Format,
+    PasswordStdin,
     console,
     edge,
     print_rows,
+    read_password,
 )
-from rectify.flows.cli.web import user_app as account_app
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.enums import Role
 from rectify.models.errors import InvalidInput
-from rectify.models.lookup import find_user, get_county, get_unit
+from rectify.models.lookup import find_user, get_county, get_unit, get_user
 from rectify.models.org import User
 
 user_app = typer.Typer(help="用户", no_args_is_help=True)
@@ -43,13 +44,14 @@ def user_add(
     unit: Annotated[str | None, typer.Option("--unit", help="所在单位(unit 角色必填)")] = None,
     display_name: Annotated[str | None, typer.Option("--display-name", help="显示名")] = None,
     linked_county: Annotated[str | None, typer.Option("--linked-county", help="州领导的联系县")] = None,
-    password: Annotated[str, typer.Option("--password", prompt="登录密码", hide_input=True, confirmation_prompt=True,
-                                          help="网页登录密码(省略时提示输入)")] = ...,
+    password_stdin: PasswordStdin = False,
+    no_login: Annotated[bool, typer.Option("--no-login", help="不设网页登录密码(只在命令行以 --as 代为操作的用户)")] = False,
     as_of: AsOf = None,
 ) -> None:
-    """添加用户(同时设置网页登录密码)。"""
+    """添加用户,并设置网页登录密码:在终端上提示输入两次;脚本用 --password-stdin 从标准输入提供。"""
     from rectify.models.accounts import set_password
 
+    password = None if no_login else read_password(password_stdin)
     with unit_of_work(parse_instant(as_of)) as ctx:
         the_role = _role(role)
         if the_role is Role.UNIT and not unit:
@@ -64,9 +66,11 @@ def user_add(
             linked_county=get_county(ctx.session, linked_county) if linked_county else None,
             active=True,
         )
-        set_password(user, password)
+        if password is not None:
+            set_password(user, password)
         ctx.session.add(user)
-    console.print(f"已添加用户 {user.name}({the_role.label})")
+    login = "不能登录网页(未设密码;可用 rectify user passwd 设置)" if password is None else "可以登录网页"
+    console.print(f"已添加用户 {user.name}({the_role.label}),{login}")
 
 
 @user_app.command("list")
@@ -100,7 +104,32 @@ def user_list(
     )
 
 
+@user_app.command("passwd")
+@edge
+def passwd(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    password_stdin: PasswordStdin = False,
+    as_of: AsOf = None,
+) -> None:
+    """修改用户的网页登录密码(其已登录的会话随之失效)。"""
+    from rectify.models.accounts import set_password
+
+    password = read_password(password_stdin)
+    with unit_of_work(parse_instant(as_of)) as ctx:
+        set_password(get_user(ctx.session, name), password)
+    console.print(f"已修改 {name} 的密码")
 
 
+@user_app.command("token")
+@edge
+def token(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    label: Annotated[str | None, typer.Option("--label", help="用途说明,如 省平台对接")] = None,
+    as_of: AsOf = None,
+) -> None:
+    """为用户生成一个 API 令牌(只显示这一次,请妥善保存)。"""
+    from rectify.models.accounts import new_token
 
-user_app.add_typer(account_app)
+    with unit_of_work(parse_instant(as_of)) as ctx:
+        secret = new_token(ctx.session, get_user(ctx.session, name), now=ctx.now, label=label)
+    typer.echo(secret)

@@ -1,4 +1,4 @@
-"""`rectify web` and the accounts behind it: passwords and API tokens."""
+"""`rectify web`: the pages and the API."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ from typing import Annotated
 import typer
 
 from rectify.flows.cli.support import AsOf, console, edge
-from rectify.flows.clock import parse_instant
-from rectify.flows.context import unit_of_work
-from rectify.models.lookup import get_user
 
 app = typer.Typer()
-user_app = typer.Typer()
 
 
 @app.command()
@@ -34,34 +30,3 @@ def web(
         os.environ["RECTIFY_WEB_AS_OF"] = as_of
     console.print(f"rectify 网页:http://{host}:{port}/  (API 文档 /api/docs;数据库 {database_url().split('@')[-1]})")
     uvicorn.run("rectify.web.main:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=True)
-
-
-@user_app.command("passwd")
-@edge
-def passwd(
-    name: Annotated[str, typer.Argument(help="用户名")],
-    password: Annotated[str, typer.Option("--password", prompt="新密码", hide_input=True, confirmation_prompt=True,
-                                          help="新密码(省略时提示输入)")] = ...,
-    as_of: AsOf = None,
-) -> None:
-    """修改用户的网页登录密码(其已登录的会话随之失效)。"""
-    from rectify.models.accounts import set_password
-
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        set_password(get_user(ctx.session, name), password)
-    console.print(f"已修改 {name} 的密码")
-
-
-@user_app.command("token")
-@edge
-def token(
-    name: Annotated[str, typer.Argument(help="用户名")],
-    label: Annotated[str | None, typer.Option("--label", help="用途说明,如 省平台对接")] = None,
-    as_of: AsOf = None,
-) -> None:
-    """为用户生成一个 API 令牌(只显示这一次,请妥善保存)。"""
-    from rectify.models.accounts import new_token
-
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        secret = new_token(ctx.session, get_user(ctx.session, name), now=ctx.now, label=label)
-    typer.echo(secret)
