@@ -47,3 +47,11 @@ class Conflict(DomainError):
 
 class ImportRejected(DomainError):
     pass
+
+
+class RegistrarUnknown(ImportRejected):
+    """Nobody to record the findings as: no importer named, and the inspection has no leader."""
+
+    def __init__(self, inspection: str) -> None:
+        self.inspection = inspection
+        super().__init__(f"不知道以谁的名义登记这些问题:没有指定导入人,督导「{inspection}」也没有督导组组长")

@@ -105,3 +105,21 @@ def test_template_is_a_blank_importable_workbook(fresh_db, tmp_path):
     assert workbook.sheetnames == ["问题清单", "填写说明"]
     assert [c.value for c in workbook["问题清单"][1]][:5] == ["问题编号", "督导组", "检查日期", "检查人", "县(市)"]
     assert workbook["问题清单"].max_row == 1
+
+
+def test_an_unknown_importer_is_one_error_before_any_row(fresh_db, prefect_harness, tmp_path):
+    plan = tmp_path / "plan.xlsx"
+    rectify("plan", "--inspection", "无组长督导", "--county", "色达县", "--villages", 2, "--households", 3,
+            "--out", plan, "--as-of", "2016-08-19")
+    filled = tmp_path / "filled.xlsx"
+    made = fill_plan(plan, filled, seed=4, leader="督导组长14", checked_on=date(2016, 8, 20), inspector="不是用户",
+                     fail_share=0.5)
+    assert made["不符合"] > 1
+    result = rectify("import", filled, "--inspection", "无组长督导", "--as-of", DAY, code=1)
+    assert result.stderr.count("不知道以谁的名义登记") == 1
+    assert "--as" in result.stderr and "--leader" in result.stderr and "第 2 行" not in result.stderr
+    assert_no_traceback_of_ours(result)
+    assert json.loads(rectify("issue", "list", "--county", "色达县", "--format", "json").stdout) == []
+    again = json.loads(rectify("import", filled, "--inspection", "无组长督导", "--as", "督导组长14", "--as-of", DAY,
+                               "--format", "json").stdout)
+    assert again["written"] and len(again["created"]) == made["不符合"]

@@ -17,7 +17,7 @@ from rectify.flows.intake.importer import import_findings
 from rectify.flows.intake.plan import get_or_create_inspection, make_plan
 from rectify.models.deliveries import Delivery
 from rectify.models.enums import MessageKind, Result, Status
-from rectify.models.errors import ImportRejected
+from rectify.models.errors import ImportRejected, RegistrarUnknown
 from rectify.models.inspections import Finding, Inspection, InspectionSample
 from rectify.models.issues import Issue
 from rectify.models.lookup import get_user
@@ -356,9 +356,10 @@ def test_unknown_inspector_without_importer_is_an_error(ctx, tmp_path, place):
     bare = Inspection(name="无组长", campaign="x", start_date=date(2016, 8, 20))
     ctx.session.add(bare)
     ctx.session.flush()
-    report = import_findings(ctx, path=write_xlsx(tmp_path / "f.xlsx", [row(village, h1, 检查人="路人甲")]),
-                             inspection=bare, importer=None)
-    assert report.errors[0].column == "inspector"
+    rows = [row(village, h1, 检查人="路人甲"), row(village, h1, 检查人="路人乙", 问题描述="另一个问题")]
+    report = import_findings(ctx, path=write_xlsx(tmp_path / "f.xlsx", rows), inspection=bare, importer=None)
+    assert isinstance(report.fatal_error, RegistrarUnknown) and "无组长" in report.fatal
+    assert not report.written and not [e for e in report.errors if e.column == "inspector"]
 
 
 def test_sample_rows_are_stored(ctx, tmp_path):

@@ -12,6 +12,7 @@ from rich.table import Table
 from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
+from rectify.models.errors import RegistrarUnknown
 
 app = typer.Typer()
 
@@ -135,6 +136,8 @@ def _report_dict(report) -> dict:
 def _print_report(report, *, dry_run: bool) -> None:
     if report.fatal:
         err_console.print(f"[bold red]错误:[/]{report.fatal}")
+        if isinstance(report.fatal_error, RegistrarUnknown):
+            err_console.print("请用 --as 指定导入人,或在抽样时用 rectify plan --leader 指定督导组组长")
         return
     for warning in report.warnings:
         err_console.print(f"[yellow]注意:[/]{warning}")

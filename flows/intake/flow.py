@@ -41,7 +41,7 @@ def import_findings_flow(path: Path, inspection: str, now: datetime, actor: str 
     try:
         report = _import_task(path, inspection, now, actor, skip_invalid, dry_run, errors_out)
     except DomainError as exc:
-        report = ImportReport(file=path.name, inspection=inspection, fatal=str(exc))
+        report = ImportReport(file=path.name, inspection=inspection, fatal=str(exc), fatal_error=exc)
     _publish(report, dry_run=dry_run)
     if report.errors or report.fatal:
         logger.warning("导入 %s:%s 个错误,%s", path.name, len(report.errors), "已写入有效行" if report.written else "未写入")

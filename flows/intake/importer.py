@@ -17,7 +17,7 @@ from rectify.flows.intake.validate import Candidate, Registry, validate_row
 from rectify.flows.intake.workbooks import write_marked_copy
 from rectify.models.deliveries import recipient_key
 from rectify.models.enums import MessageKind, Result, Status
-from rectify.models.errors import DomainError, ImportRejected
+from rectify.models.errors import DomainError, ImportRejected, RegistrarUnknown
 from rectify.models.inspections import Finding, Inspection
 from rectify.models.issues import Issue
 from rectify.models.lifecycle import record_issue, reserve_codes
@@ -44,7 +44,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     written: bool = False
     errors_file: str | None = None
-    fatal: str | None = None  # the file could not be read at all
+    fatal: str | None = None  # nothing could be imported at all (the file, the inspection, the importer)
+    fatal_error: Exception | None = field(default=None, repr=False)  # for the edge to add its own hint
 
     @property
     def rejected_rows(self) -> int:
@@ -56,6 +57,12 @@ def import_findings(ctx: Context, *, path: Path, inspection: Inspection, importe
     report = ImportReport(file=path.name, inspection=inspection.name)
     source = FindingsFile(path)
     good = _validate(ctx, source, inspection, importer, report)
+    if importer is None and any(e.column == "inspector" for e in report.errors):
+        # One cause, one error: nobody to record these rows as, whatever each row says.
+        report.errors = [e for e in report.errors if e.column != "inspector"]
+        report.fatal_error = RegistrarUnknown(inspection.name)
+        report.fatal = str(report.fatal_error)
+        return report
     report.errors[:0] = source.errors
     report.warnings.extend(source.warnings)
     if report.errors and (not skip_invalid or not good):

@@ -238,7 +238,7 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
     elif importer is not None:
         creator = importer
     else:
-        fail("inspector", "检查人不是系统中的督导组成员,且未用 --as 指定导入人(或在抽样计划中指定组长)")
+        fail("inspector", "检查人不是系统中的督导组成员,也没有导入人可以代为登记")
 
     checked_on = None
     if row.text("checked_on"):
