@@ -202,6 +202,22 @@ def test_passwords_never_come_from_the_command_line(fresh_db):
         assert get_user(ctx.session, "代办用户").password_hash is None
 
 
+def test_wide_tables_fit_the_terminal_without_cutting_a_header(fresh_db, monkeypatch):
+    from rectify.flows.cli import support
+    from rectify.flows.reports.columns import COLUMNS
+
+    rectify("issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
+            "--unit", "康定市", "--as", "督导员01", "--as-of", DAY0)
+    monkeypatch.setattr(support.console, "width", 100)
+    narrow = rectify("report", "--by", "unit", "--as-of", DAY0).stdout
+    assert "…" not in narrow and max(len(line) for line in narrow.splitlines()) <= 100
+    flat = narrow.replace("\n", "")
+    assert all(f"{label}:" in flat for _, label in COLUMNS[1:]) and "康定市" in flat
+    monkeypatch.setattr(support.console, "width", 220)
+    wide = rectify("report", "--by", "unit", "--as-of", DAY0).stdout
+    assert "┃" in wide and all(label in wide for _, label in COLUMNS)
+
+
 def test_uncovered_year_warns_but_works(fresh_db):
     result = rectify("issue", "add", "--county", "康定市", "--item", "C01", "--desc", "x", "--severity", "一般",
                      "--unit", "康定市", "--as", "督导员01", "--as-of", "2026-12-20", "--format", "json")

@@ -167,6 +167,12 @@ def test_failures_are_retried_with_backoff_and_the_cursor_waits(problem):
         done = run_reminders(now + timedelta(minutes=32), with_tasks=False)
         assert done.delivered >= 2 and len(robots.of("dingtalk")) == 3
         with unit_of_work(now) as ctx:
+            total = len(ctx.session.scalars(select(Delivery)).all())
+        cut = runner.invoke(app, ["deliveries", "--limit", "1"]).stdout
+        assert total > 1 and f"共 {total} 条,只显示了最新的 1 条;用 --limit {total} 显示全部" in cut.replace("\n", "")
+        whole = runner.invoke(app, ["deliveries"]).stdout
+        assert f"共 {total} 条" in whole and "只显示了" not in whole
+        with unit_of_work(now) as ctx:
             kinds = {c.kind for c in ctx.session.scalars(select(ReminderCursor))}
             assert kinds == {MessageKind.SIGN_REMINDER, MessageKind.DUE_SOON}
         # The next day the cursors hold: no second sign-for or due-soon reminder.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
 from rectify.flows.clock import parse_instant
@@ -132,11 +132,13 @@ def deliveries(
     from rectify.notifications.ledger import Directory
 
     with unit_of_work(datetime.now(UTC)) as ctx:
-        query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+        query = select(Delivery)
         if failed:
             query = query.where(Delivery.status == DeliveryStatus.FAILED)
         if day:
             query = query.where(Delivery.day == parse_date(day))
+        total = ctx.session.scalar(select(func.count()).select_from(query.subquery()))
+        query = query.order_by(Delivery.id.desc()).limit(limit)
         directory = Directory.load(ctx.session)
         rows = []
         for d in ctx.session.scalars(query):
@@ -147,7 +149,8 @@ def deliveries(
                          else None, "error": d.error, "result": d.result})
     print_rows(rows, [("id", "编号"), ("day", "日期"), ("recipient", "收件人"), ("kind_label", "类型"),
                       ("items", "问题数"), ("status_label", "状态"), ("attempts", "尝试"), ("error", "失败原因")],
-               fmt=fmt.value, title="发送台账" + (":失败待重试" if failed else ""))
+               fmt=fmt.value, title="发送台账" + (":失败待重试" if failed else ""), total=total,
+               more=f"最新的 {len(rows)} 条;用 --limit {total} 显示全部")
 
 
 @app.command()

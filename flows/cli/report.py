@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from rectify.flows.cli.support import AsOf, console, edge, print_json, print_rows
+from rectify.flows.cli.support import AsOf, console, edge, print_json, print_rows, print_table
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import COLUMNS, RATES, TARGET, shown
@@ -71,20 +70,18 @@ _BY_LABEL = {"county": "县(市)", "township": "乡(镇)", "village": "村", "un
 
 
 def _table(rows: list[dict], title: str) -> None:
-    table = Table(title=title)
-    for i, (_, label) in enumerate(COLUMNS):
-        table.add_column(label, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    cells = []
     for row in rows:
-        cells = []
+        line = []
         for key, _ in COLUMNS:
             text = shown(key, row[key])
             if key == "overdue" and row[key]:
                 text = f"[red]{text}[/]"
             elif key in RATES and row[key] is not None and row[key] >= TARGET:
                 text = f"[green]{text}[/]"
-            cells.append(text)
-        table.add_row(*cells)
-    console.print(table)
+            line.append(text)
+        cells.append(line)
+    print_table(title, [label for _, label in COLUMNS], cells, right=[i > 0 for i in range(len(COLUMNS))])
     console.print("— 表示分母为零,无此比率;排序:销号率最低的在前")
 
 

@@ -14,8 +14,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from rectify.models.calendar import CalendarCoverageWarning
@@ -101,14 +103,44 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def print_table(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]], *,
+                right: Sequence[bool] | None = None) -> None:
+    """A table whose headers are never cut: as a table where it fits the terminal, else one block
+    per row (the first column, the row's key, as the block's heading; then each header and value)."""
+    right = right or [False] * len(headers)
+    widths = [max([cell_len(Text.from_markup(c).plain) for c in column] + [cell_len(h)])
+              for h, column in zip(headers, zip(*rows, strict=True) if rows else [[]] * len(headers), strict=True)]
+    if sum(widths) + 3 * len(headers) + 1 <= console.width:
+        table = Table(title=title, show_lines=False)
+        for i, header in enumerate(headers):
+            # The first column is the key (a code or a name): never broken across lines.
+            table.add_column(header, overflow="fold", no_wrap=i == 0, justify="right" if right[i] else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    if title:
+        console.print(f"[bold]{title}[/]")
+    for row in rows:
+        console.print(f"[bold]{row[0]}[/]")
+        # No space inside a pair: a line breaks between pairs, never between a header and its value.
+        console.print("  " + "  ".join(f"[dim]{h}:[/]{v or '—'}" for h, v in zip(headers[1:], row[1:], strict=True)),
+                      overflow="fold")
+
+
 def print_rows(
     rows: Sequence[dict[str, Any]],
     columns: Sequence[tuple[str, str]],
     *,
     fmt: str,
     title: str | None = None,
+    total: int | None = None,
+    more: str | None = None,
 ) -> None:
-    """rows as a Rich table, JSON (the dicts themselves) or CSV (the given columns)."""
+    """rows as a Rich table, JSON (the dicts themselves) or CSV (the given columns).
+
+    `total` is how many rows there are in all when `rows` is a cut of them; the table then says
+    so, with `more` telling how to see the rest (JSON and CSV hold exactly the rows given)."""
     if fmt == "json":
         print_json(list(rows))
         return
@@ -120,11 +152,9 @@ def print_rows(
             writer.writerow(["" if row.get(k) is None else row.get(k) for k, _ in columns])
         sys.stdout.write(buffer.getvalue())
         return
-    table = Table(title=title, show_lines=False)
-    for i, (_, label) in enumerate(columns):
-        # The first column is the key (a code or a name): never broken across lines.
-        table.add_column(label, overflow="fold", no_wrap=i == 0)
-    for row in rows:
-        table.add_row(*["" if row.get(k) is None else str(row.get(k)) for k, _ in columns])
-    console.print(table)
-    console.print(f"共 {len(rows)} 条")
+    cells = [["" if row.get(k) is None else str(row.get(k)) for k, _ in columns] for row in rows]
+    print_table(title, [label for _, label in columns], cells)
+    if total is not None and total > len(rows):
+        console.print(f"[yellow]共 {total} 条,只显示了{more or f'前 {len(rows)} 条'}[/]")
+    else:
+        console.print(f"共 {len(rows)} 条")
