@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 from typing import NamedTuple
 
 from rectify.flows.cli import zh
@@ -117,4 +118,7 @@ def _start() -> None:
 
 
 def main() -> None:
+    # A person at a terminal reads the command's own summary; Prefect's INFO lines go to
+    # $RECTIFY_HOME/logs/prefect.log (support.prefect_logs_to_file), its warnings still show.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     app()

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rectify.flows.cli.support import (
-    AsOf,
-    console,
-    edge,
-)
+from rectify.flows.cli.support import AsOf, console, edge, prefect_logs_to_file
 
 app = typer.Typer()
 
@@ -21,5 +17,6 @@ def demo(
     """演示:迁移、载入数据,按 2016 年督导的类别登记几个问题并走完各个状态。"""
     from rectify.flows.demo import run_demo
 
-    run_demo(console)
+    with prefect_logs_to_file():
+        run_demo(console)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
+from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, flow_run, print_json, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.errors import RegistrarUnknown
@@ -110,8 +110,9 @@ def import_(
     """导入督导发现问题(Prefect 流程 import-findings):默认全部正确才写入,否则一行也不写。"""
     from rectify.flows.intake.flow import run_import
 
-    report = run_import(file, inspection, parse_instant(as_of), actor=actor, skip_invalid=skip_invalid,
-                        dry_run=dry_run, errors_out=errors_out)
+    with flow_run("import-findings"):
+        report = run_import(file, inspection, parse_instant(as_of), actor=actor, skip_invalid=skip_invalid,
+                            dry_run=dry_run, errors_out=errors_out)
     if fmt is ListFormat.json:
         print_json(_report_dict(report))
     else:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
-from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, print_json, print_rows
+from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, flow_run, print_json, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.deliveries import Channel, Delivery
@@ -163,7 +163,8 @@ def remind(
     """运行一次提醒与督办(Prefect 流程 send-reminders):签收、到期、逾期提醒,黄牌/红牌/挂牌督办升级。"""
     from rectify.flows.reminders import run_flow
 
-    summary = run_flow(parse_instant(as_of), force=force)
+    with flow_run("send-reminders"):
+        summary = run_flow(parse_instant(as_of), force=force)
     data = {"day": summary.day, "skipped": summary.skipped, "due": dict(summary.due),
             "escalated": dict(summary.escalated), "referrals": summary.referrals, "queued": summary.queued,
             "recipients": summary.recipients, "delivered": summary.delivered, "failed": summary.failed}

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rectify.flows.cli.support import AsOf, console, edge, print_json, print_rows, print_table
+from rectify.flows.cli.support import AsOf, console, edge, flow_run, print_json, print_rows, print_table
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import COLUMNS, RATES, TARGET, shown
@@ -134,7 +134,8 @@ def bulletin(as_of: AsOf = None) -> None:
     """运行一次周通报(Prefect 流程 weekly-bulletin):县(市)排名、逾期最久的问题、督办最多的单位,写出并发送给领导。"""
     from rectify.flows.reports.bulletin import run_bulletin
 
-    result = run_bulletin(parse_instant(as_of))
+    with flow_run("weekly-bulletin"):
+        result = run_bulletin(parse_instant(as_of))
     console.print(f"周通报({result.week})已写出:{result.markdown} 与 {result.workbook}")
     console.print(f"已发送 {result.sent} 人" + (f",失败 {len(result.failed)} 人" if result.failed else ""))
     for failure in result.failed:

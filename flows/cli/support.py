@@ -6,11 +6,14 @@ import csv
 import functools
 import io
 import json
+import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -97,6 +100,33 @@ def edge(func: Callable) -> Callable:
                         err_console.print(f"[yellow]注意:[/]{w.message}")
 
     return wrapper
+
+
+@contextmanager
+def prefect_logs_to_file() -> Iterator[Path]:
+    """Prefect's INFO lines also to $RECTIFY_HOME/logs/prefect.log (the CLI's `main` keeps them off
+    the terminal, where only Prefect's warnings and errors show)."""
+    from rectify.models.db import rectify_home
+
+    logs = rectify_home() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(logs / "prefect.log", encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield logs / "prefect.log"
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+@contextmanager
+def flow_run(name: str) -> Iterator[None]:
+    """Around a Prefect flow a person started: a status line while it runs, its log in a file."""
+    with prefect_logs_to_file() as log, err_console.status(f"正在运行 Prefect 流程 {name}(日志:{log})"):
+        yield
 
 
 def print_json(data: Any) -> None:

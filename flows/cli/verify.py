@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from rectify.flows.cli.support import Actor, AsOf, ListFormat, console, edge, print_rows
+from rectify.flows.cli.support import Actor, AsOf, ListFormat, console, edge, flow_run, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.calendar import local_date
@@ -103,7 +103,8 @@ def recheck_plan(
 
     moment = parse_instant(as_of)
     batch = name or f"回头看-{local_date(moment).isoformat()}-{seed}"
-    plan = run_plan(batch, parse_share(share), seed, out, moment, actor, list(county) or None)
+    with flow_run("plan-recheck"):
+        plan = run_plan(batch, parse_share(share), seed, out, moment, actor, list(county) or None)
     verb = "沿用已有批次" if plan.reused else "已抽取"
     console.print(f"{verb}「{plan.name}」:{plan.sampled} 个问题("
                   + "、".join(f"{c} {n}" for c, n in plan.per_county.items()) + f");工作簿:{plan.out}")
@@ -119,7 +120,8 @@ def recheck_import(
     """导入回头看结果:标为「还在」的问题反弹重开并通知责任单位,记录反弹率。"""
     from rectify.flows.recheck import run_recheck_import
 
-    result = run_recheck_import(file, parse_instant(as_of), actor)
+    with flow_run("import-recheck"):
+        result = run_recheck_import(file, parse_instant(as_of), actor)
     console.print(f"回头看「{result.name}」:本次导入 {result.checked} 个,反弹重开 {len(result.reopened)} 个"
                   + (f"({'、'.join(result.reopened)})" if result.reopened else "")
                   + f";此前已导入 {result.unchanged} 个,未填结果 {result.unfilled} 个")
