@@ -59,7 +59,7 @@ def record(
     place_township = get_township(s, place_county, township) if township else None
     place_village = get_village(s, place_county, village, place_township) if village else None
     if household and place_village is None:
-        raise InvalidInput("指明户(--household)时必须同时指明村(--village)")
+        raise InvalidInput("指明户时必须同时指明村", field="village")
     place_household = get_household(s, place_village, household) if household else None
     if place_village is not None and place_township is None:
         place_township = place_village.township

@@ -141,7 +141,7 @@ def run_reminders(now: datetime, *, force: bool = False, with_tasks: bool = True
     with unit_of_work(now) as ctx:
         summary = RunSummary(day=ctx.today.isoformat())
         if not force and not ctx.calendar.is_workday(ctx.today):
-            summary.skipped = f"{ctx.today} 不是工作日,不发送提醒(可用 --force 强制)"
+            summary.skipped = f"{ctx.today} 不是工作日,不发送提醒"
             return summary
     if with_tasks:
         _queue_task(now, summary)

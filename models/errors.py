@@ -6,7 +6,18 @@ from collections.abc import Iterable
 
 
 class DomainError(Exception):
-    """Base of every error a user can cause; str() is the message shown to them."""
+    """Base of every error a user can cause; str() is the message shown to them.
+
+    `field` names, in domain words, what the user must give or change ("evidence", "unit",
+    "township", ...): each edge adds its own hint for it (the CLI its option, the page its form
+    field). The message itself names no option and no command."""
+
+    field: str | None = None
+
+    def __init__(self, *args: object, field: str | None = None) -> None:
+        super().__init__(*args)
+        if field is not None:
+            self.field = field
 
 
 class NotFound(DomainError):
@@ -17,7 +28,9 @@ class NotFound(DomainError):
         *,
         suggestions: Iterable[str] = (),
         hint: str | None = None,
+        field: str | None = None,
     ) -> None:
+        self.field = field
         self.kind = kind
         self.name = name
         self.suggestions = list(suggestions)

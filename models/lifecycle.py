@@ -274,7 +274,7 @@ def record_issue(
     if on_site_note is not None:
         on_site_note = _require(on_site_note, "现场解决情况")
         if cosigner is None:
-            raise InvalidInput("现场解决必须由督导组组长会签(--cosign)")
+            raise InvalidInput("现场解决必须由督导组组长会签", field="cosign")
         if cosigner.role is not Role.TEAM_LEADER:
             raise PermissionDenied(f"会签人 {cosigner.name} 不是督导组组长({cosigner.role.label})")
         status = Status.RESOLVED_ON_SITE
@@ -446,7 +446,7 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
     measures = _require(measures, "整改措施", issue)
     check_allowed(issue, Action.SUBMIT, actor)
     if not evidence:
-        raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料(--evidence)")
+        raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料", field="evidence")
     photos = policy.photos_required(issue.check_item)
     if sum(1 for e in evidence if e.media_type.startswith("image/")) < photos:
         raise InvalidInput(
@@ -502,12 +502,12 @@ def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
     reason = _require(reason, "反弹情况说明", issue)
     check_allowed(issue, Action.REOPEN, actor)
     if not evidence:
-        raise InvalidInput(f"问题 {issue.code}:反弹重开须附佐证材料(--evidence)")
+        raise InvalidInput(f"问题 {issue.code}:反弹重开须附佐证材料", field="evidence")
     responsible = unit or issue.unit or PlaceRef(
         issue.county, issue.township, issue.village, issue.household
     ).default_unit(find_county_unit(session, issue.county))
     if responsible is None:
-        raise InvalidInput(f"问题 {issue.code}:请用 --unit 指定责任单位")
+        raise InvalidInput(f"问题 {issue.code}:须指定责任单位", field="unit")
     due = due_date(issue.code, deadline, now=now, severity=issue.severity, calendar=calendar, policy=policy)
 
     def apply(i: Issue) -> None:

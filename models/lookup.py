@@ -54,7 +54,8 @@ def get_village(session: Session, county: County, name: str, township: Township 
         raise NotFound(
             f"{where}唯一的村",
             name,
-            hint="有多个同名村,请用 --township 指明乡(镇):"
+            field="township",
+            hint="有多个同名村,请指明乡(镇):"
             + "、".join(v.township.name for v in found),
         )
     return found[0]

@@ -54,6 +54,9 @@ def test_whole_lifecycle_through_the_cli(fresh_db, unit_name, tmp_path):
     assert approved["deadline"] == "2016-09-09" and approved["original_deadline"] == "2016-08-31"
     photo = tmp_path / "作战图.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0 map photo")
+    bare = rectify("issue", "submit", code, "--measures", "作战图已上墙", "--as", handler, "--as-of", "2016-08-26",
+                   ok=False)
+    assert bare.exit_code == 1 and "须附至少一份佐证材料(用 --evidence 指明)" in bare.stderr
     submitted = as_json("issue", "submit", code, "--measures", "作战图已上墙", "--evidence", str(photo),
                         "--as", handler, "--as-of", "2016-09-01")
     assert submitted["status"] == "submitted"

@@ -130,6 +130,10 @@ def test_stale_version_is_a_conflict_and_changes_nothing(client, world):
 def test_a_disallowed_upload_stores_nothing(client, world):
     code = world.codes["assigned"]
     call(client, world, world.handler, "POST", f"/issues/{code}/sign")
+    bare = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "已整改"})
+    # The page's own hint, not the command line's option.
+    assert bare.status_code == 400 and "请在「佐证材料」处选择文件上传" in bare.json()["error"]
+    assert "--" not in bare.json()["error"]
     refused = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "已整改"},
                    files=[("files", ("ok.png", PNG, "image/png")), ("files", ("run.exe", b"MZ", "application/x-msdownload"))])
     assert refused.status_code == 400 and "run.exe" in refused.json()["error"]

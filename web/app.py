@@ -20,6 +20,7 @@ from rectify.models.errors import Conflict, DomainError, InvalidTransition, NotF
 from rectify.web import api, pages
 from rectify.web.reference import Reference
 from rectify.web.security import SESSION_HOURS, secret_key
+from rectify.web.wording import message_of
 
 HERE = Path(__file__).parent
 
@@ -70,7 +71,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
 
     @app.exception_handler(DomainError)
     def _domain(request: Request, exc: DomainError):
-        return error_page(request, status_of(exc), str(exc))
+        return error_page(request, status_of(exc), message_of(exc))
 
     @app.exception_handler(HTTPException)
     def _http(request: Request, exc: HTTPException):

@@ -48,6 +48,7 @@ from rectify.web.dashboard import dashboard
 from rectify.web.reference import Reference
 from rectify.web.security import check_csrf, csrf_token, log_in, session_user
 from rectify.web.uploads import received
+from rectify.web.wording import message_of
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -314,9 +315,9 @@ def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), ve
     except NotFound as exc:
         if exc.kind == "问题编号":
             raise
-        request.session["flash"] = ["error", str(exc)]
+        request.session["flash"] = ["error", message_of(exc)]
     except DomainError as exc:
-        request.session["flash"] = ["error", str(exc)]
+        request.session["flash"] = ["error", message_of(exc)]
     return RedirectResponse(target, status_code=303)
 
 

@@ -171,7 +171,7 @@ def remind(
     if fmt is ListFormat.json:
         print_json(data)
     elif summary.skipped:
-        console.print(f"[yellow]{summary.skipped}[/]")
+        console.print(f"[yellow]{summary.skipped}(可用 --force 强制发送)[/]")
     else:
         due = "、".join(f"{k} {n}" for k, n in summary.due.items()) or "无"
         raised = "、".join(f"{k} {n}" for k, n in summary.escalated.items()) or "无"

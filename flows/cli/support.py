@@ -76,6 +76,11 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
+# What a domain error's `field` is called on the command line.
+OPTION_OF = {"evidence": "--evidence", "unit": "--unit", "cosign": "--cosign", "township": "--township",
+             "village": "--village", "household": "--household", "deadline": "--deadline", "reason": "--reason"}
+
+
 def edge(func: Callable) -> Callable:
     """Translate domain errors into a Chinese message and exit code 1; show calendar warnings."""
 
@@ -86,7 +91,8 @@ def edge(func: Callable) -> Callable:
             try:
                 return func(*args, **kwargs)
             except DomainError as exc:
-                err_console.print(f"[bold red]错误:[/]{exc}")
+                hint = OPTION_OF.get(exc.field or "")
+                err_console.print(f"[bold red]错误:[/]{exc}" + (f"(用 {hint} 指明)" if hint else ""))
                 raise typer.Exit(1) from None
             except (OperationalError, ProgrammingError) as exc:
                 text = str(exc.orig)
