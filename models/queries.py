@@ -59,6 +59,7 @@ class IssueFilter:
     light: Light | None = None
     supervision: Supervision | None = None
     overdue: bool = False
+    extension_pending: bool = False  # a unit asked for more time and no coordinator has answered
     counted: bool = False  # only the problems the figures count (not 已撤销)
     sort: str = "deadline"
 
@@ -81,6 +82,8 @@ def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, pol
         query = query.where(Issue.check_item_id.in_(select(CheckItem.id).where(CheckItem.category == f.category)))
     if f.counted:
         query = query.where(Issue.status != Status.VOID)
+    if f.extension_pending:
+        query = query.where(Issue.status == Status.RECTIFYING, Issue.extension_requested_until.is_not(None))
     running = Issue.status.in_(OPEN_STATUSES) & Issue.deadline.is_not(None)
     if f.overdue or f.light is Light.RED:
         query = query.where(running, Issue.deadline < today)

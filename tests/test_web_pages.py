@@ -145,3 +145,21 @@ def test_a_unit_cannot_fetch_another_units_evidence(app, world):
     assert other.get(link).content == PNG
     assert login(app, world.handler).get(link).status_code == 404
     assert owner.get(link, follow_redirects=False).status_code == 303
+
+
+def test_the_coordinator_sees_every_extension_request_however_many_problems_are_open(app, world):
+    from datetime import date
+
+    from rectify.flows import issue_actions as act
+
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        codes = []
+        for i in range(105):
+            issue = act.record(ctx, actor="督导员13", county=world.county, item="C01", description=f"批量问题{i}",
+                               severity="一般", unit=world.unit)
+            act.sign(ctx, issue.code, actor=world.handler)
+            codes.append(issue.code)
+        # The request is on the problem due last: beyond the first 100 by deadline.
+        act.request_extension(ctx, codes[-1], actor=world.handler, until=date(2016, 10, 31), reason="冬季停工")
+    page = login(app, world.coordinator).get("/coordinator").text
+    assert codes[-1] in page and "2016-10-31" in page

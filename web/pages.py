@@ -30,7 +30,7 @@ from rectify.flows.context import Context, unit_of_work
 from rectify.flows.evidence_store import blob_path
 from rectify.flows.reports.columns import RATES, TARGET, shown
 from rectify.flows.views import issue_to_dict
-from rectify.models.accounts import MAX_FAILURES, password_matches, recent_failures, record_attempt
+from rectify.models.accounts import FAILURE_WINDOW, MAX_FAILURES, password_matches, recent_failures, record_attempt
 from rectify.models.calendar import SHANGHAI
 from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import DomainError, NotFound
@@ -125,7 +125,8 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
         record_attempt(ctx.session, name, address=address, now=ctx.now, ok=ok)
     if ok:
         return RedirectResponse(home if target == "/" else target, status_code=303)
-    error = "登录失败次数过多,请 15 分钟后再试或联系管理员" if locked else "用户名或密码不正确"
+    minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+    error = f"登录失败次数过多,请 {minutes} 分钟后再试或联系管理员" if locked else "用户名或密码不正确"
     with work(request) as ctx:
         return render(request, "login.html", ctx, None, status=401, error=error, name=name, next=_local(next, "/"))
 
@@ -366,7 +367,7 @@ def coordinator(request: Request):
 
         triage, triage_total = rows(status=Status.TRIAGE, sort="created")
         overdue, overdue_total = rows(overdue=True)
-        requests = [r for r in rows(status=Status.RECTIFYING)[0] if r.until]
+        requests, _ = rows(extension_pending=True)
         return render(request, "coordinator.html", ctx, user, triage=triage, triage_total=triage_total,
                       extensions=requests, overdue=overdue, overdue_total=overdue_total)
 
