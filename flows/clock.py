@@ -27,8 +27,10 @@ def parse_instant(text: str | None) -> datetime:
 
 
 def parse_date(text: str, *, what: str = "日期") -> date:
-    value = text.strip().replace("/", "-")
+    """A date typed on the command line or into a page, in the forms the workbooks accept."""
+    from rectify.flows.intake.normalise import a_date
+
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{what}「{text}」格式不对,应为 YYYY-MM-DD(如 2016-09-30)") from None
+        return a_date(text, year=None)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}「{text}」{exc}") from None

@@ -93,7 +93,8 @@ def test_coordinator_steps_assign_void_escalate_and_deny(client, world):
     assert raised.json()["supervision_level"] == "yellow"
     code = world.codes["assigned2"]
     call(client, world, world.handler, "POST", f"/issues/{code}/sign")
-    call(client, world, world.handler, "POST", f"/issues/{code}/extend", data={"until": "2016-09-30", "reason": "雨季"})
+    # The pages read dates as the CLI and the workbooks do (2016/9/30, 2016年9月30日, 2016-09-30).
+    call(client, world, world.handler, "POST", f"/issues/{code}/extend", data={"until": "2016/9/30", "reason": "雨季"})
     denied = call(client, world, world.coordinator, "POST", f"/issues/{code}/deny_extension", data={"reason": "不充分"})
     assert denied.status_code == 200 and denied.json()["extension_requested_until"] is None
     back = call(client, world, world.handler, "POST", f"/issues/{code}/send_back", data={"reason": "不归本单位"})
@@ -106,7 +107,8 @@ def test_coordinator_steps_assign_void_escalate_and_deny(client, world):
     ("coordinator", "sign", {}, 403, "无权"),                      # wrong role
     ("verifier", "sign", {}, 403, "无权"),                         # only the unit signs
     ("verifier", "verify", {"note": "x"}, 409, "已交办"),           # wrong state
-    ("handler", "extend", {"until": "明天", "reason": "x"}, 400, "不是有效日期"),
+    ("handler", "extend", {"until": "明天", "reason": "x"}, 400, "不是可识别的日期"),
+    ("handler", "extend", {"until": "9月30日", "reason": "x"}, 400, "须写明年份"),
     ("handler", "fly", {}, 422, "step"),                           # no such step
     ("coordinator", "escalate", {"level": "紫牌"}, 400, "督办级别"),
     ("coordinator", "assign", {"unit": "不存在的局"}, 404, "不存在的局"),

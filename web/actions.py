@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rectify.flows import issue_actions as act
+from rectify.flows.clock import parse_date
 from rectify.flows.context import Context
 from rectify.models.enums import Action
 from rectify.models.errors import InvalidInput, NotFound
@@ -18,10 +19,7 @@ from rectify.web.access import visible_issue
 def _date(text: str | None, what: str) -> date | None:
     if not text:
         return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"{what}「{text}」不是有效日期(YYYY-MM-DD)") from None
+    return parse_date(text, what=what)
 
 
 def _required_date(text: str | None, what: str) -> date:

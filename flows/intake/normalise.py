@@ -78,8 +78,9 @@ _SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 _WORKDAYS = re.compile(r"^(\d{1,3})(个?工作日)?$")
 
 
-def a_date(value: object, *, year: int) -> date:
-    """A date in any of the forms field teams use; a month and day alone take `year`."""
+def a_date(value: object, *, year: int | None) -> date:
+    """A date in any of the forms field teams use; a month and day alone take `year` (refused
+    when there is none). The one date parser of the workbooks, the CLI and the pages."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -87,6 +88,8 @@ def a_date(value: object, *, year: int) -> date:
     if isinstance(value, int | float) and 20000 <= value < 80000:
         return _EXCEL_EPOCH + timedelta(days=int(value))
     raw = name(value)
+    if year is None and _MONTH_DAY.match(raw):
+        raise ValueError("须写明年份(例:2016-08-20)")
     try:
         if match := _FULL.match(raw) or _COMPACT.match(raw):
             return date(int(match[1]), int(match[2]), int(match[3]))
