@@ -6,8 +6,10 @@ import json
 import struct
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -82,6 +84,7 @@ def run_demo(console: Console) -> list[str]:
             select(Village).join(Township).where(Township.county_id == county.id,
                                                  Village.planned_exit_year == 2016).order_by(Village.id).limit(3)))
         v1, v2, v3 = villages
+        assert v1.assisting_unit and v2.assisting_unit and v3.assisting_unit  # every synthetic village has one
         places = {
             "v1": (v1.township.name, v1.name, v1.households[0].registry_no, v1.assisting_unit.name),
             "v2": (v2.township.name, v2.name, v2.households[0].registry_no, v2.assisting_unit.name),
@@ -105,7 +108,7 @@ def run_demo(console: Console) -> list[str]:
     def at(days: int, hour: int = 10):
         return start + timedelta(days=days, hours=hour - 10)
 
-    def step(days: int, fn, *args, **kwargs) -> Issue:
+    def step(days: int, fn, *args, **kwargs) -> str:
         with unit_of_work(at(days)) as ctx:
             issue = fn(ctx, *args, **kwargs)
             return issue.code
@@ -266,7 +269,7 @@ def simulate_campaign(console: Console, evidence_dir: Path, verifier: str) -> No
     with unit_of_work(parse_instant("2016-08-23")) as ctx:
         days = [d for d in (CAMPAIGN[0] + timedelta(n) for n in range((CAMPAIGN[1] - CAMPAIGN[0]).days + 1))
                 if ctx.calendar.is_workday(d)]
-    steps = Counter()
+    steps: Counter[str] = Counter()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("模拟 8—9 月:每日提醒、单位整改、核验", total=len(days))
@@ -279,6 +282,8 @@ def simulate_campaign(console: Console, evidence_dir: Path, verifier: str) -> No
                     select(Issue.code, Issue.status, Unit.name).join(Unit, Unit.id == Issue.unit_id)
                     .where(Issue.inspection_id.is_not(None), Issue.status.in_(
                         [Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED])).order_by(Issue.id)).all()
+            step: Callable[..., Issue]
+            args: dict[str, Any]
             for n, (code, status, unit) in enumerate(open_now):
                 moment = morning + timedelta(hours=1, minutes=n % 300)
                 handler = f"{unit}经办人"

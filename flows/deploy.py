@@ -18,13 +18,15 @@ def scheduled(cron: str, bulletin_cron: str, *, module_paths: bool = False) -> l
     from rectify.flows.reminders import send_reminders
     from rectify.flows.reports.bulletin import weekly_bulletin
 
-    kind = {"entrypoint_type": EntrypointType.MODULE_PATH} if module_paths else {}
-    return [
+    kind = EntrypointType.MODULE_PATH if module_paths else EntrypointType.FILE_PATH
+    made = [
         send_reminders.to_deployment(name="send-reminders", schedules=[Cron(cron, timezone=TIMEZONE)],
-                                     concurrency_limit=1, tags=["reminders"], **kind),
+                                     concurrency_limit=1, tags=["reminders"], entrypoint_type=kind),
         weekly_bulletin.to_deployment(name="weekly-bulletin", schedules=[Cron(bulletin_cron, timezone=TIMEZONE)],
-                                      concurrency_limit=1, tags=["bulletin"], **kind),
+                                      concurrency_limit=1, tags=["bulletin"], entrypoint_type=kind),
     ]
+    # to_deployment is sync-or-async (Prefect's sync_compatible): called from sync code it returns the deployment.
+    return [d for d in made if isinstance(d, RunnerDeployment)]
 
 
 def deploy_to_pool(pool: str, cron: str, bulletin_cron: str) -> list[str]:
@@ -41,4 +43,5 @@ def deploy_to_pool(pool: str, cron: str, bulletin_cron: str) -> list[str]:
             pass
     ids = deploy(*scheduled(cron, bulletin_cron, module_paths=True), work_pool_name=pool, build=False, push=False,
                  ignore_warnings=True, print_next_steps_message=False)
+    assert isinstance(ids, list)  # deploy is sync-or-async (Prefect's sync_compatible); called from sync code
     return [str(i) for i in ids]

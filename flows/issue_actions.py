@@ -60,7 +60,7 @@ def record(
     place_village = get_village(s, place_county, village, place_township) if village else None
     if household and place_village is None:
         raise InvalidInput("指明户时必须同时指明村", field="village")
-    place_household = get_household(s, place_village, household) if household else None
+    place_household = get_household(s, place_village, household) if household and place_village else None
     if place_village is not None and place_township is None:
         place_township = place_village.township
     the_inspection = None

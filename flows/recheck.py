@@ -226,7 +226,8 @@ def import_recheck(path: Path, now: datetime, actor: str) -> RecheckImport:
             if verdict == STILL:
                 issue: Issue = item.issue
                 lifecycle.reopen(s, issue, actor=user, now=ctx.now, reason=f"回头看「{name}」复查发现问题仍在:{note}",
-                                 evidence=[upload.row(uploader=user, now=ctx.now)], unit=None, deadline=None,
+                                 evidence=[upload.row(uploader=user, now=ctx.now)] if upload else [], unit=None,
+                                 deadline=None,
                                  policy=ctx.policy, calendar=ctx.calendar)
                 result.reopened.append(issue.code)
         if upload is not None:

@@ -166,7 +166,7 @@ def send_reminders(now: datetime | None = None, force: bool = False) -> RunSumma
 
 
 def _publish(summary: RunSummary) -> None:
-    rows = [{"项目": "日期", "值": summary.day}]
+    rows: list[dict[str, object]] = [{"项目": "日期", "值": summary.day}]
     if summary.skipped:
         rows.append({"项目": "跳过", "值": summary.skipped})
     rows += [{"项目": f"到期提醒:{kind}", "值": n} for kind, n in summary.due.items()]

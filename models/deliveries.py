@@ -36,7 +36,11 @@ _cursor_kind_type, _cursor_kind_check = enum_column(MessageKind, "kind")
 
 
 def recipient_key(*, unit: Unit | None = None, user: User | None = None) -> str:
-    return f"unit:{unit.id}" if unit is not None else f"user:{user.id}"
+    if unit is not None:
+        return f"unit:{unit.id}"
+    if user is None:
+        raise ValueError("a recipient is a unit or a user")
+    return f"user:{user.id}"
 
 
 class Channel(Base):

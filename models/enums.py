@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
 class Labelled(StrEnum):
@@ -13,7 +14,7 @@ class Labelled(StrEnum):
         return _LABELS[type(self).__name__][self.value]
 
     @classmethod
-    def parse(cls, text: str) -> "Labelled":
+    def parse(cls, text: str) -> Self:
         wanted = text.strip()
         for member in cls:
             if wanted in (member.value, member.label):

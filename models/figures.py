@@ -79,7 +79,8 @@ class _Slice:
     names: Callable[[Session], dict] | None = None
 
 
-_BY_ID = {"county": County, "township": Township, "village": Village, "unit": Unit, "inspection": Inspection}
+_BY_ID: dict[str, type[County | Township | Village | Unit | Inspection]] = {
+    "county": County, "township": Township, "village": Village, "unit": Unit, "inspection": Inspection}
 
 
 def _slice(by: str) -> _Slice:
@@ -226,7 +227,9 @@ def _tally_names(session: Session, by: str) -> Callable[[int, str], tuple]:
     elif by == "severity":
         lookup = {s.value: s.label for s in Severity}
     else:
-        lookup = {str(k): v for k, v in _slice(by).names(session).items()}
+        names = _slice(by).names
+        assert names is not None  # every slice but category and severity has a table of names
+        lookup = {str(k): v for k, v in names(session).items()}
     return lambda county_id, key: (lookup.get(key),)
 
 

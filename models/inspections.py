@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from rectify.models.catalogue import CheckItem
 from rectify.models.enums import Result
 from rectify.models.org import User
 from rectify.models.places import County, Household, Township, Village
+
+if TYPE_CHECKING:
+    from rectify.models.issues import Issue
 
 _result_type, _result_check = enum_column(Result, "result")
 
@@ -88,4 +92,4 @@ class Finding(Base):
     village: Mapped[Village | None] = relationship()
     household: Mapped[Household | None] = relationship()
     check_item: Mapped[CheckItem] = relationship()
-    issue: Mapped["Issue | None"] = relationship()  # noqa: F821 - models.issues imports this module
+    issue: Mapped[Issue | None] = relationship()  # models.issues imports this module: named for the checker only

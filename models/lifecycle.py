@@ -8,11 +8,12 @@ the event. The per-action functions below add what each move must carry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -95,7 +96,7 @@ def check_allowed(issue: Issue, action: Action, actor: User) -> Move:
         raise PermissionDenied(
             f"问题 {issue.code} 的责任单位不是 {actor.name} 所在单位,不能「{action.label}」"
         )
-    if actor.role is Role.COORDINATOR and actor.unit is not None and actor.unit.county_id:
+    if actor.role is Role.COORDINATOR and actor.unit is not None and actor.unit.county is not None:
         if actor.unit.county_id != issue.county_id:
             raise PermissionDenied(
                 f"{actor.name} 只负责 {actor.unit.county.name} 的问题,问题 {issue.code} 不在其范围内"
@@ -319,6 +320,7 @@ def record_issue(
     session.add(issue)
     payload: dict[str, Any] = {}
     if status is Status.ASSIGNED:
+        assert unit is not None and isinstance(deadline, date)  # record_issue resolved both for an assignment
         payload = {"unit": unit.name, "deadline": deadline.isoformat()}
     if cosigner is not None:
         payload["cosigned_by"] = cosigner.name
@@ -387,7 +389,7 @@ def send_back(session, issue, *, actor, now, reason: str, expected_version=None)
                       payload=previous, apply=apply, expected_version=expected_version)
 
 
-def progress(session, issue, *, actor, now, note: str, evidence: list[Evidence] = (),
+def progress(session, issue, *, actor, now, note: str, evidence: Sequence[Evidence] = (),
              expected_version=None) -> IssueEvent:
     note = _require(note, "整改进展", issue)
     event = transition(session, issue, Action.PROGRESS, actor=actor, now=now, note=note,
@@ -564,7 +566,8 @@ def escalate_many(session: Session, issue_ids: list[int], *, level: Supervision,
     if actor.role not in MOVES[Action.ESCALATE].roles:
         raise PermissionDenied(f"用户 {actor.name} 无权提级督办")
     lower = SUPERVISION_ORDER[: SUPERVISION_ORDER.index(level)]
-    table = Issue.__table__
+    table, events = Issue.__table__, IssueEvent.__table__
+    assert isinstance(table, Table) and isinstance(events, Table)  # declarative tables, for the checker
     raised: list[int] = []
     for start in range(0, len(issue_ids), 2000):
         rows = session.execute(
@@ -575,7 +578,7 @@ def escalate_many(session: Session, issue_ids: list[int], *, level: Supervision,
             .returning(table.c.id, table.c.version, table.c.status, table.c.supervision)
         ).all()
         if rows:
-            session.execute(insert(IssueEvent.__table__), [
+            session.execute(insert(events), [
                 {"issue_id": r.id, "seq": r.version, "action": Action.ESCALATE.value, "actor_id": actor.id,
                  "at": now, "from_status": r.status, "to_status": r.status, "note": note,
                  "payload": {"to": level.value, "auto": True}} for r in rows])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rectify.models.base import Base
+
+if TYPE_CHECKING:
+    from rectify.models.org import Unit
 
 
 class County(Base):
@@ -51,7 +56,7 @@ class Village(Base):
     agronomist: Mapped[str | None] = mapped_column(String(40))
 
     township: Mapped[Township] = relationship(back_populates="villages")
-    assisting_unit: Mapped["Unit | None"] = relationship()  # noqa: F821
+    assisting_unit: Mapped[Unit | None] = relationship()
     households: Mapped[list["Household"]] = relationship(back_populates="village")
 
 

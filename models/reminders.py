@@ -106,7 +106,7 @@ def due_rows(session: Session, t: Thresholds) -> list:
                            _flag(overdue).label("overdue"), case((raise_it, target), else_=None).label("raise_to")))
     query = query.where(Issue.status.in_(RUNNING), Issue.unit_id.is_not(None), Issue.deadline.is_not(None),
                         or_(sign, due_kind.is_not(None), overdue, raise_it)).order_by(Issue.deadline, Issue.id)
-    return session.execute(query).all()
+    return list(session.execute(query).all())
 
 
 def to_dues(rows: list, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[Due], dict[Supervision, list[Due]]]:

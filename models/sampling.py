@@ -44,7 +44,7 @@ def _visited(session: Session, scope) -> tuple[set[int], set[int]]:
     sampled = session.scalars(select(InspectionSample.village_id).where(InspectionSample.inspection_id.in_(scope)))
     inspected = session.scalars(
         select(Finding.village_id).where(Finding.inspection_id.in_(scope), Finding.village_id.is_not(None)))
-    return set(sampled), set(inspected)
+    return {v for v in sampled if v is not None}, {v for v in inspected if v is not None}
 
 
 def draw_sample(session: Session, *, inspection: Inspection, county: County, villages: int, households: int,
@@ -57,7 +57,7 @@ def draw_sample(session: Session, *, inspection: Inspection, county: County, vil
                                        InspectionSample.county_id == county.id).order_by(InspectionSample.id)
     ).all()
     if existing:
-        return _as_sample(county, existing)
+        return _as_sample(county, list(existing))
 
     rng = random.Random(f"{seed}/{county.name}")
     covered = set().union(*_visited(session, _inspection_scope(campaign=inspection.campaign, exclude=inspection)))

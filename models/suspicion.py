@@ -124,7 +124,7 @@ def _similar_measures(session: Session, issues: list[Issue], threshold: float):
             others[row.check_item_id].append((row, normalise_measures(row.measures)))
     # The length bound: ratio = 2M / (la + lb) <= 2 min / (la + lb).
     for issue in wanted:
-        mine = normalise_measures(issue.measures)
+        mine = normalise_measures(issue.measures or "")
         if not mine:
             continue
         place = _place(issue)

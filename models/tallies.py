@@ -173,6 +173,6 @@ def unmeasured(connection: Connection) -> bool:
     t = IssueTally
 
     def problems(*where) -> int:
-        return connection.scalar(select(func.coalesce(func.sum(t.n), 0)).where(t.dimension == "county", *where))
+        return connection.scalar(select(func.coalesce(func.sum(t.n), 0)).where(t.dimension == "county", *where)) or 0
 
     return problems(t.kind == "state", t.status == Status.CLOSED.value) != problems(t.kind == "days")

@@ -72,9 +72,8 @@ def load(name: str) -> click.Command:
     module = importlib.import_module(f"rectify.flows.cli.{entry.module}")
     group = getattr(module, entry.attr)
     group._add_completion = False
-    command = typer.main.get_group(group)
-    if entry.attr == "app":
-        command = command.commands[name]
+    found = typer.main.get_group(group)
+    command = found.commands[name] if entry.attr == "app" else found
     command.name = name
     return command
 

@@ -65,6 +65,7 @@ def coverage(
         wanted = get_county(ctx.session, county) if county else None
         year = year or ctx.today.year
         villages = village_coverage(ctx.session, year=year, county=wanted, campaign=campaign)
+    rows: list[dict[str, object]]
     if wanted is not None:
         rows = [{"county": v.county, "township": v.township, "village": v.village, "sampled": "是" if v.sampled else "否",
                  "inspected": v.inspected} for v in villages if not v.inspected]

@@ -27,7 +27,7 @@ UserOpt = Annotated[str | None, typer.Option("--user", help="用户名(领导、
 def _owner(ctx, unit: str | None, user: str | None) -> dict:
     if (unit is None) == (user is None):
         raise InvalidInput("请指定 --unit 或 --user 之一")
-    return {"unit": get_unit(ctx.session, unit)} if unit else {"user": get_user(ctx.session, user)}
+    return {"unit": get_unit(ctx.session, unit)} if unit else {"user": get_user(ctx.session, user or "")}
 
 
 def _channel_row(channel: Channel) -> dict:

@@ -192,12 +192,12 @@ def _mend_click() -> None:
     def write_usage_zh(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         write_usage(self, prog, args, "用法: " if prefix is None else prefix)
 
-    formatting.HelpFormatter.write_usage = write_usage_zh
+    formatting.HelpFormatter.write_usage = write_usage_zh  # type: ignore[method-assign]  # the mend itself
 
     help_option = decorators.help_option
 
-    def help_option_zh(*param_decls: str):
-        decorate = help_option(*param_decls)
+    def help_option_zh(param_decls: list[str]):
+        decorate = help_option(param_decls)
 
         def apply(command):
             command = decorate(command)
@@ -217,7 +217,7 @@ def _mend_click() -> None:
         shown = show_type(self, ctx)
         return _TYPES.get(shown, shown) if shown else shown
 
-    core.TyperOption.display_type_rich = display_type_rich
+    core.TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]  # the mend itself
 
 
 def _mend_rich_utils(rich_utils) -> None:

@@ -52,7 +52,7 @@ def import_findings_flow(path: Path, inspection: str, now: datetime, actor: str 
 
 def _publish(report: ImportReport, *, dry_run: bool) -> None:
     outcome = "仅校验" if dry_run else ("已写入" if report.written else "被拒绝,未写入")
-    rows = [
+    rows: list[dict[str, object]] = [
         {"项目": "文件", "值": report.file}, {"项目": "督导", "值": report.inspection},
         {"项目": "结果", "值": report.fatal or outcome}, {"项目": "读取行数", "值": report.rows_read},
         {"项目": "新建问题", "值": len(report.created)}, {"项目": "检查符合", "值": report.passed},

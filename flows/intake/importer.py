@@ -139,7 +139,7 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
                 issue = _record(ctx, inspection, candidate, next(codes))
                 report.created.append(issue.code)
                 report.by_county_status[(candidate.place.county.name, issue.status)] += 1
-                if issue.status is Status.ASSIGNED:
+                if issue.status is Status.ASSIGNED and issue.unit is not None:
                     assigned[issue.unit.id].append(issue)
             elif candidate.result is Result.PASS:
                 report.passed += 1

@@ -93,7 +93,7 @@ def a_date(value: object, *, year: int | None) -> date:
     try:
         if match := _FULL.match(raw) or _COMPACT.match(raw):
             return date(int(match[1]), int(match[2]), int(match[3]))
-        if match := _MONTH_DAY.match(raw):
+        if (match := _MONTH_DAY.match(raw)) and year is not None:
             return date(year, int(match[1]), int(match[2]))
         if _SERIAL.match(raw) and 20000 <= float(raw) < 80000:
             return _EXCEL_EPOCH + timedelta(days=int(float(raw)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def get_or_create_inspection(ctx: Context, name: str, *, county: str | None, cam
     if leader_row is not None and leader_row.role is not Role.TEAM_LEADER:
         raise InvalidInput(f"组长 {leader} 是{leader_row.role.label},不是督导组组长")
     if inspection is not None:
-        if county_row is not None and inspection.county_id not in (None, county_row.id):
+        if county_row is not None and inspection.county is not None and inspection.county_id != county_row.id:
             raise InvalidInput(f"督导「{name}」是 {inspection.county.name} 的,不能用于 {county_row.name}")
         if leader_row is not None:
             inspection.leader = leader_row
@@ -68,7 +69,7 @@ def write_plan(ctx: Context, inspection: Inspection, samples: list[CountySample]
     team = inspection.team or inspection.name
     rows: dict[str, list[list[object]]] = {"县": [], "村": [], "户": []}
 
-    def add(sheet: str, place: list[object], item: CheckItem) -> None:
+    def add(sheet: str, place: Sequence[object], item: CheckItem) -> None:
         ref = f"{'CVH'['县村户'.index(sheet)]}{len(rows[sheet]) + 1:04d}"
         rows[sheet].append([ref, team, None, None, *place, f"{item.code} {item.title}", item.standard])
 

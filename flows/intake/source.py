@@ -110,7 +110,7 @@ class FindingsFile:
 
     def _raw_sheets(self) -> Iterator[tuple[str, Iterator[tuple]]]:
         if self.is_csv:
-            yield self.path.name, iter(list(csv.reader(io.StringIO(decode_csv(self.path)))))
+            yield self.path.name, iter([tuple(r) for r in csv.reader(io.StringIO(decode_csv(self.path)))])
             return
         try:
             workbook = load_workbook(self.path, read_only=True, data_only=True)

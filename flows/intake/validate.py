@@ -223,9 +223,13 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
 
     result = parse("result", normalise.result)
     county_name = row.name("county")
-    county = attempt(registry.county, county_name) if county_name else fail("county", "必须填写县(市)")
+    county = attempt(registry.county, county_name) if county_name else None
+    if not county_name:
+        fail("county", "必须填写县(市)")
     item_text = row.text("item")
-    item = attempt(registry.item, item_text) if item_text else fail("item", "必须填写检查项目")
+    item = attempt(registry.item, item_text) if item_text else None
+    if not item_text:
+        fail("item", "必须填写检查项目")
 
     place = None
     if county is not None and item is not None:

@@ -68,7 +68,7 @@ def compile_bulletin(now: datetime) -> Bulletin:
                     "item": i.check_item.title, "unit": i.unit.name if i.unit else "未交办",
                     "deadline": i.deadline.isoformat(), "days": -days_to(i.deadline, today=today, calendar=ctx.calendar),
                     "supervision": None if i.supervision is Supervision.NORMAL else i.supervision.label}
-                   for i in worst_overdue(session, today=today)]
+                   for i in worst_overdue(session, today=today) if i.deadline is not None]
         units = [{"name": n, "yellow": y, "red": r, "listed": listed} for n, y, r, listed in carded_units(session)]
         week = f"{today.isocalendar().year} 年第 {today.isocalendar().week} 周"
     return Bulletin(week=week, today=today.isoformat(), totals=totals, ranking=ranking, overdue=overdue, units=units)
@@ -115,6 +115,7 @@ def leadership(session) -> list[str]:
 
 def send_bulletin(bulletin: Bulletin, now: datetime) -> None:
     title = f"甘孜州脱贫攻坚督查问题整改周通报({bulletin.week})"
+    assert bulletin.markdown is not None  # written before it is sent
     body = bulletin.markdown.read_text(encoding="utf-8")
     short = render_page("bulletin_short.md.j2", **_values(bulletin))
     with unit_of_work(now) as ctx:
@@ -149,6 +150,7 @@ def weekly_bulletin(now: datetime | None = None) -> Bulletin:
                                                              "per_hundred")}}
                            for i, r in enumerate(bulletin.ranking, start=1)],
                           key="weekly-bulletin-ranking", description=f"县(市)排名 {bulletin.week}")
+    assert bulletin.markdown is not None  # written before it is published
     create_markdown_artifact(bulletin.markdown.read_text(encoding="utf-8"), key="weekly-bulletin",
                              description=f"整改周通报 {bulletin.week}")
     _send_task(bulletin, now)

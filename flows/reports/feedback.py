@@ -4,7 +4,7 @@ the problems by category with examples, the good practices, and who must rectify
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -45,12 +45,11 @@ def feedback_report(session: Session, inspection: Inspection, *, now: datetime, 
         select(Finding).options(selectinload(Finding.county), selectinload(Finding.township),
                                 selectinload(Finding.village))
         .where(Finding.inspection_id == inspection.id, Finding.result == Result.GOOD).order_by(Finding.id))]
-    units: dict[str, list[Issue]] = defaultdict(list)
+    units: dict[str, list[date]] = defaultdict(list)
     for issue in issues:
         if issue.unit is not None and issue.deadline is not None:
-            units[issue.unit.name].append(issue)
-    unit_rows = [{"name": name, "count": len(items), "first": min(i.deadline for i in items).isoformat(),
-                  "last": max(i.deadline for i in items).isoformat()}
+            units[issue.unit.name].append(issue.deadline)
+    unit_rows = [{"name": name, "count": len(items), "first": min(items).isoformat(), "last": max(items).isoformat()}
                  for name, items in sorted(units.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
     dates = [d for d in (inspection.start_date, inspection.end_date) if d]
     period = dates[0].isoformat() if dates else local_date(now).isoformat()
