@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rectify.flows.context import Context
 from rectify.flows.evidence_store import check_upload, keep
-from rectify.models import lifecycle
+from rectify.models import lifecycle, recording
 from rectify.models.enums import Severity, Supervision
 from rectify.models.errors import InvalidInput, NotFound
 from rectify.models.issues import Issue
@@ -70,7 +70,7 @@ def record(
             raise NotFound("督导", inspection)
     if cosign and on_site is None:
         raise InvalidInput("--cosign 只用于现场解决的问题,请同时填写 --on-site")
-    return lifecycle.record_issue(
+    return recording.record_issue(
         s,
         actor=user,
         now=ctx.now,

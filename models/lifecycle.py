@@ -22,8 +22,7 @@ from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.catalogue import CheckItem
 from rectify.models.enums import OPEN_STATUSES, Action, Level, Role, Severity, Status, Supervision
 from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from rectify.models.inspections import Inspection
-from rectify.models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
+from rectify.models.issues import Evidence, Issue, IssueEvent
 from rectify.models.lookup import find_county_unit
 from rectify.models.org import Unit, User
 from rectify.models.places import County, Household, Township, Village
@@ -172,7 +171,7 @@ def _flush(session: Session, code: str) -> None:
         raise
 
 
-def _require(text: str | None, what: str, issue: Issue | None = None) -> str:
+def required_text(text: str | None, what: str, issue: Issue | None = None) -> str:
     if text is None or not text.strip():
         where = f"问题 {issue.code}:" if issue is not None else ""
         raise InvalidInput(f"{where}必须填写{what}")
@@ -180,24 +179,6 @@ def _require(text: str | None, what: str, issue: Issue | None = None) -> str:
 
 
 # --- creation -------------------------------------------------------------------------
-
-
-def reserve_codes(session: Session, *, prefix: str, year: int, count: int = 1) -> list[str]:
-    """Hand out the next `count` GZ-2016-00042 style codes; safe under concurrent writers."""
-    last = session.execute(
-        update(IssueCodeCounter)
-        .where(IssueCodeCounter.prefix == prefix, IssueCodeCounter.year == year)
-        .values(last=IssueCodeCounter.last + count)
-        .returning(IssueCodeCounter.last)
-    ).scalar_one_or_none()
-    if last is None:
-        try:
-            with session.begin_nested():
-                session.execute(insert(IssueCodeCounter).values(prefix=prefix, year=year, last=count))
-            last = count
-        except IntegrityError:
-            return reserve_codes(session, prefix=prefix, year=year, count=count)
-    return [f"{prefix}-{year}-{n:05d}" for n in range(last - count + 1, last + 1)]
 
 
 @dataclass(frozen=True)
@@ -240,109 +221,6 @@ def due_date(issue_code: str, deadline: date | int | None, *, now: datetime, sev
     return deadline
 
 
-def record_issue(
-    session: Session,
-    *,
-    actor: User,
-    now: datetime,
-    policy: Policy,
-    calendar: WorkCalendar,
-    place: PlaceRef,
-    item: CheckItem,
-    description: str,
-    severity: Severity,
-    inspection: Inspection | None = None,
-    external_ref: str | None = None,
-    unit: Unit | None = None,
-    deadline: date | int | None = None,
-    on_site_note: str | None = None,
-    cosigner: User | None = None,
-    good_practice: bool = False,
-    code: str | None = None,
-    flush: bool = True,
-) -> Issue:
-    """Record a finding: resolved on site (co-signed), assigned (unit known) or in triage.
-
-    A batch (the workbook import) passes codes it reserved and flushes once per batch.
-    """
-    if actor.role not in RECORD_ROLES:
-        raise PermissionDenied(
-            f"用户 {actor.name}({actor.role.label})无权登记问题;需要:"
-            + "、".join(r.label for r in sorted(RECORD_ROLES))
-        )
-    description = _require(description, "问题描述")
-    place.check_level(item)
-    if on_site_note is not None:
-        on_site_note = _require(on_site_note, "现场解决情况")
-        if cosigner is None:
-            raise InvalidInput("现场解决必须由督导组组长会签", field="cosign")
-        if cosigner.role is not Role.TEAM_LEADER:
-            raise PermissionDenied(f"会签人 {cosigner.name} 不是督导组组长({cosigner.role.label})")
-        status = Status.RESOLVED_ON_SITE
-    elif unit is not None:
-        status = Status.ASSIGNED
-    else:
-        status = Status.TRIAGE
-    if code is None:
-        code = reserve_codes(session, prefix=policy.code_prefix, year=local_date(now).year)[0]
-    if status is Status.ASSIGNED:
-        deadline = due_date(code, deadline, now=now, severity=severity, calendar=calendar, policy=policy)
-    issue = Issue(
-        code=code,
-        inspection=inspection,
-        external_ref=external_ref,
-        county=place.county,
-        township=place.township,
-        village=place.village,
-        household=place.household,
-        check_item=item,
-        description=description,
-        severity=severity,
-        good_practice=good_practice,
-        status=status,
-        unit=unit if status is Status.ASSIGNED else None,
-        original_deadline=deadline if status is Status.ASSIGNED else None,
-        deadline=deadline if status is Status.ASSIGNED else None,
-        supervision=Supervision.NORMAL,
-        on_site_note=on_site_note,
-        cosigned_by=cosigner,
-        created_by=actor,
-        created_at=now,
-        reopen_count=0,
-        sign_count=0,
-        late_sign_count=0,
-        extension_count=0,
-        submit_count=0,
-        return_count=0,
-        version=1,
-    )
-    setattr(issue, f"{status.value}_at", now)
-    session.add(issue)
-    payload: dict[str, Any] = {}
-    if status is Status.ASSIGNED:
-        assert unit is not None and isinstance(deadline, date)  # record_issue resolved both for an assignment
-        payload = {"unit": unit.name, "deadline": deadline.isoformat()}
-    if cosigner is not None:
-        payload["cosigned_by"] = cosigner.name
-    if inspection is not None:
-        payload["inspection"] = inspection.name
-    event = IssueEvent(
-        issue=issue,
-        seq=issue.version,
-        action=Action.RECORD.value,
-        actor=actor,
-        at=now,
-        from_status=None,
-        to_status=status,
-        note=on_site_note,
-        payload=payload,
-    )
-    session.add(event)
-    if flush:
-        session.flush()
-    return issue
-
-
 # --- the moves ------------------------------------------------------------------------
 
 
@@ -375,7 +253,7 @@ def sign(session, issue, *, actor, now, policy, calendar, expected_version=None)
 
 
 def send_back(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
-    reason = _require(reason, "退回理由", issue)
+    reason = required_text(reason, "退回理由", issue)
     previous = {"unit": issue.unit.name if issue.unit else None,
                 "deadline": issue.deadline.isoformat() if issue.deadline else None}
 
@@ -391,7 +269,7 @@ def send_back(session, issue, *, actor, now, reason: str, expected_version=None)
 
 def progress(session, issue, *, actor, now, note: str, evidence: Sequence[Evidence] = (),
              expected_version=None) -> IssueEvent:
-    note = _require(note, "整改进展", issue)
+    note = required_text(note, "整改进展", issue)
     event = transition(session, issue, Action.PROGRESS, actor=actor, now=now, note=note,
                        expected_version=expected_version)
     _attach(session, issue, event, evidence)
@@ -400,7 +278,7 @@ def progress(session, issue, *, actor, now, note: str, evidence: Sequence[Eviden
 
 def request_extension(session, issue, *, actor, now, until: date, reason: str,
                       expected_version=None) -> IssueEvent:
-    reason = _require(reason, "延期理由", issue)
+    reason = required_text(reason, "延期理由", issue)
     check_allowed(issue, Action.REQUEST_EXTENSION, actor)
     if issue.extension_requested_until is not None:
         raise InvalidTransition(
@@ -429,7 +307,7 @@ def decide_extension(session, issue, *, actor, now, approve: bool, note: str | N
     if requested is None:
         raise InvalidTransition(f"问题 {issue.code} 没有待审批的延期申请")
     if not approve:
-        note = _require(note, "驳回理由", issue)
+        note = required_text(note, "驳回理由", issue)
     previous = issue.deadline
 
     def apply(i: Issue) -> None:
@@ -445,7 +323,7 @@ def decide_extension(session, issue, *, actor, now, approve: bool, note: str | N
 
 def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence], policy: Policy,
            expected_version=None) -> IssueEvent:
-    measures = _require(measures, "整改措施", issue)
+    measures = required_text(measures, "整改措施", issue)
     check_allowed(issue, Action.SUBMIT, actor)
     if not evidence:
         raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料", field="evidence")
@@ -474,7 +352,7 @@ def _judged(session, issue, action: Action, actor, policy: Policy) -> dict[str, 
 
 def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, policy: Policy,
            expected_version=None) -> IssueEvent:
-    note = _require(note, "核验意见", issue)
+    note = required_text(note, "核验意见", issue)
     closed_on = local_date(now)
     payload = _judged(session, issue, Action.VERIFY, actor, policy)
 
@@ -488,7 +366,7 @@ def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, pol
 
 def return_submission(session, issue, *, actor, now, reason: str, policy: Policy,
                       expected_version=None) -> IssueEvent:
-    reason = _require(reason, "退回理由", issue)
+    reason = required_text(reason, "退回理由", issue)
     payload = _judged(session, issue, Action.RETURN, actor, policy)
 
     def apply(i: Issue) -> None:
@@ -501,7 +379,7 @@ def return_submission(session, issue, *, actor, now, reason: str, policy: Policy
 def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
            unit: Unit | None, deadline: date | None, policy, calendar,
            expected_version=None) -> IssueEvent:
-    reason = _require(reason, "反弹情况说明", issue)
+    reason = required_text(reason, "反弹情况说明", issue)
     check_allowed(issue, Action.REOPEN, actor)
     if not evidence:
         raise InvalidInput(f"问题 {issue.code}:反弹重开须附佐证材料", field="evidence")
@@ -531,7 +409,7 @@ def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
 
 
 def void(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
-    reason = _require(reason, "撤销理由", issue)
+    reason = required_text(reason, "撤销理由", issue)
     return transition(session, issue, Action.VOID, actor=actor, now=now, note=reason,
                       expected_version=expected_version)
 

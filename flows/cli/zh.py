@@ -14,61 +14,17 @@ import importlib.util
 import re
 import sys
 
+# The words Typer looks up through gettext (typer/core.py, typer/rich_utils.py).
 CATALOGUE: dict[str, str] = {
-    "Usage:": "用法:",
     "Options": "选项",
     "Arguments": "参数",
     "Commands": "命令",
     "Error": "错误",
-    "Positional arguments": "位置参数",
-    "Show this message and exit.": "显示本帮助并退出。",
-    "Show the version and exit.": "显示版本并退出。",
     "Aborted!": "已中止。",
     "Aborted.": "已中止。",
     "Missing command.": "缺少命令。",
-    "Missing argument": "缺少参数",
-    "Missing option": "缺少选项",
-    "Missing parameter": "缺少参数",
-    "Missing parameter: {param_name}": "缺少参数:{param_name}",
-    "Missing {param_type}": "缺少{param_type}",
     "No such command {name!r}.": "没有命令 {name!r}。",
-    "No such option {name!r}.": "没有选项 {name!r}。",
-    "No such option: {name}": "没有选项:{name}",
-    "Option {name!r} does not take a value.": "选项 {name!r} 不接受值。",
-    "Option {name!r} requires an argument.": "选项 {name!r} 需要一个值。",
-    "Option {name!r} requires {nargs} arguments.": "选项 {name!r} 需要 {nargs} 个值。",
-    "Got unexpected extra argument ({args})": "多余的参数({args})",
-    "Got unexpected extra arguments ({args})": "多余的参数({args})",
-    "Did you mean {possibility}?": "是不是 {possibility}?",
-    "(Did you mean one of: {possibilities}?)": "(是不是其中之一:{possibilities}?)",
-    "Invalid value for {param_hint}: {message}": "{param_hint} 的值无效:{message}",
-    "Invalid value: {message}": "值无效:{message}",
-    "Error: {message}": "错误:{message}",
-    "Error: invalid input": "错误:输入无效",
-    "Error: The two entered values do not match.": "错误:两次输入不一致。",
-    "Repeat for confirmation": "再输入一次确认",
-    "Do you want to continue?": "是否继续?",
-    "Confirm the action without prompting.": "不提示,直接确认。",
-    "Try '{command} {option}' for help.": "运行 '{command} {option}' 查看帮助。",
     "Try [blue]'{command_path} {help_option}'[/] for help.": "运行 [blue]'{command_path} {help_option}'[/] 查看帮助。",
-    "{value!r} is not {choice}.": "{value!r} 不是 {choice}。",
-    "{value!r} is not one of {choices}.": "{value!r} 不在可选值 {choices} 之中。",
-    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
-    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值,可用:{states}",
-    "{value} is not in the range {range}.": "{value} 不在范围 {range} 之内。",
-    "{value!r} does not match the format {format}.": "{value!r} 不符合格式 {format}。",
-    "{value!r} does not match the formats {formats}.": "{value!r} 不符合格式 {formats}。",
-    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
-    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹。",
-    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件。",
-    "{name} {filename!r} is not readable.": "{name} {filename!r} 不可读。",
-    "{name} {filename!r} is not writable.": "{name} {filename!r} 不可写。",
-    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}:{message}",
-    "file": "文件",
-    "directory": "文件夹",
-    "path": "路径",
-    "integer": "整数",
-    "float": "小数",
     "default: {default}": "默认:{default}",
     "required": "必填",
     "env var: {var}": "环境变量:{var}",
@@ -76,7 +32,6 @@ CATALOGUE: dict[str, str] = {
     "[env var: {}]": "[环境变量:{}]",
     "[required]": "[必填]",
     "(deprecated) ": "(已弃用) ",
-    "deprecated": "已弃用",
     "(dynamic)": "(动态)",
 }
 
@@ -134,15 +89,6 @@ def _translate(original):
     return dgettext
 
 
-def _translate_plural(original):
-    def dngettext(domain: str, singular: str, plural: str, n: int) -> str:
-        if domain == "messages" and singular in CATALOGUE:
-            return CATALOGUE[singular if n == 1 else plural] if plural in CATALOGUE else CATALOGUE[singular]
-        return original(domain, singular, plural, n)
-
-    return dngettext
-
-
 def install() -> None:
     """Install the catalogue and the help-page mends (once per process)."""
     global _installed
@@ -150,7 +96,6 @@ def install() -> None:
         return
     _installed = True
     gettext.dgettext = _translate(gettext.dgettext)
-    gettext.dngettext = _translate_plural(gettext.dngettext)
     _mend_click()
     # Typer imports its help and error printer only to print help or an error: mend it then,
     # so a command that prints neither does not pay for importing it.

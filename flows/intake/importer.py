@@ -20,8 +20,8 @@ from rectify.models.enums import MessageKind, Result, Status
 from rectify.models.errors import DomainError, ImportRejected, RegistrarUnknown
 from rectify.models.inspections import Finding, Inspection
 from rectify.models.issues import Issue
-from rectify.models.lifecycle import record_issue, reserve_codes
 from rectify.models.org import User
+from rectify.models.recording import record_issue, reserve_codes
 from rectify.notifications.ledger import Notice, notice_item, queue
 
 BATCH = 500
