@@ -154,7 +154,8 @@ def main() -> None:
     print(f"building their message items      {items_s:8.2f} s")
     print(f"send-reminders flow, end to end   {big_s:8.2f} s   {queued} ledger rows, {delivered} delivered, "
           f"{recipients} digests ({outbox} outbox files), {failed} failed")
-    print(f"  the next working day          {next_s:8.2f} s   {next_queued} ledger rows (daily notices, few escalations)")
+    print(f"  the next working day          {next_s:8.2f} s   {next_queued} ledger rows"
+          " (daily notices, few escalations)")
     print(f"  same flow at 1,000 problems     {small_s:8.2f} s   (process and Prefect start-up dominate)")
     print(f"Prefect task runs                 {small_tasks:>8} at 1,000 · {big_tasks} at {args.issues:,}")
     print(f"peak memory of the 100k run       {peak_mb:8.0f} MB")

@@ -164,7 +164,8 @@ def main() -> None:
     if not args.skip_sqlite:
         measure("SQLite", f"sqlite:///{WORK / 'web.db'}", args.issues, args.clients, args.seconds, args.workers)
     try:
-        on_postgres(args.pg, lambda url: measure("PostgreSQL", url, args.issues, args.clients, args.seconds, args.workers))
+        on_postgres(args.pg, lambda url: measure("PostgreSQL", url, args.issues, args.clients, args.seconds,
+                                                 args.workers))
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
 

@@ -149,7 +149,8 @@ def run_demo(console: Console) -> list[str]:
     step(1, act.send_back, economy, actor=f"{COUNTY}教育局经办人", reason="集体经济不属本局职责,应由帮扶单位牵头")
     step(1, act.assign, economy, actor=coordinator, unit=unit2)
     step(2, act.sign, economy, actor=h2)
-    step(4, act.request_extension, economy, actor=h2, until=date(2016, 9, 30), reason="合作社需召开成员大会,预计9月底完成")
+    step(4, act.request_extension, economy, actor=h2, until=date(2016, 9, 30),
+         reason="合作社需召开成员大会,预计9月底完成")
     step(5, act.decide_extension, economy, actor=coordinator, approve=True, note="同意延期")
 
     # 5. Clinic (五有): closed, then found again in 回头看 and reopened.
@@ -245,12 +246,36 @@ def run_recheck(console: Console, verifier: str, coordinator: str) -> None:
 CAMPAIGN = (date(2016, 8, 23), date(2016, 9, 30))
 # What units write when they submit, in three parts drawn at random (synthetic, like the rest).
 MEASURES = (
-    ("单位主要负责人带队入村核实", "驻村工作队逐户走访", "会同乡镇干部现场查看", "组织村两委专题研究", "包村干部逐项对照标准自查",
-     "请县级主管部门派员指导", "召开院坝会听取群众意见", "对照反馈问题清单逐条梳理"),
-    ("落实整改资金并完成施工", "补齐缺失资料并归档", "更换损坏设施并试运行", "完善制度并张贴上墙", "建立台账并明确专人负责",
-     "协调供货并完成安装", "开展专题培训并签到留痕", "落实帮扶措施并签字确认"),
-    ("经乡镇复核达到标准", "群众签字认可", "已拍照留存备查", "纳入月度督查回访", "整改前后对比照片已上传", "相关票据已归档",
-     "村民代表现场见证", "已在村务公开栏公示"),
+    (
+        "单位主要负责人带队入村核实",
+        "驻村工作队逐户走访",
+        "会同乡镇干部现场查看",
+        "组织村两委专题研究",
+        "包村干部逐项对照标准自查",
+        "请县级主管部门派员指导",
+        "召开院坝会听取群众意见",
+        "对照反馈问题清单逐条梳理",
+    ),
+    (
+        "落实整改资金并完成施工",
+        "补齐缺失资料并归档",
+        "更换损坏设施并试运行",
+        "完善制度并张贴上墙",
+        "建立台账并明确专人负责",
+        "协调供货并完成安装",
+        "开展专题培训并签到留痕",
+        "落实帮扶措施并签字确认",
+    ),
+    (
+        "经乡镇复核达到标准",
+        "群众签字认可",
+        "已拍照留存备查",
+        "纳入月度督查回访",
+        "整改前后对比照片已上传",
+        "相关票据已归档",
+        "村民代表现场见证",
+        "已在村务公开栏公示",
+    ),
 )
 
 

@@ -180,7 +180,9 @@ def import_recheck(path: Path, now: datetime, actor: str) -> RecheckImport:
         user = get_user(s, actor)
         batch = s.scalars(select(Recheck).where(Recheck.name == name)).one_or_none()
         if batch is None:
-            raise NotFound("回头看批次", name or "(空)", hint="「填写说明」表的批次名称须与 rectify recheck plan 的一致")
+            raise NotFound(
+                "回头看批次", name or "(空)", hint="「填写说明」表的批次名称须与 rectify recheck plan 的一致"
+            )
         items = {item.issue.code: item for item in batch.items}
         result = RecheckImport(name)
         errors: list[str] = []

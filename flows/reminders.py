@@ -79,7 +79,9 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                 for user_id in recipients[level].get(county_id, []):
                     notices.append(Notice(f"user:{user_id}", MessageKind(level.value), "升级", today, items))
             if level is Supervision.LISTED and raised:
-                summary.referrals += refer(session, raised, reason="listed", now=now, note="逾期升级为挂牌督办,移交问责线索")
+                summary.referrals += refer(
+                    session, raised, reason="listed", now=now, note="逾期升级为挂牌督办,移交问责线索"
+                )
         grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
         for due in reminders:
             if due.issue_id in raised_to:
@@ -160,7 +162,9 @@ def send_reminders(now: datetime | None = None, force: bool = False) -> RunSumma
     if summary.skipped:
         logger.info(summary.skipped)
     else:
-        logger.info("提醒:排队 %s 条,送达 %s 条,失败 %s 个收件人", summary.queued, summary.delivered, len(summary.failed))
+        logger.info(
+            "提醒:排队 %s 条,送达 %s 条,失败 %s 个收件人", summary.queued, summary.delivered, len(summary.failed)
+        )
     _publish(summary)
     return summary
 

@@ -264,15 +264,21 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
     last = aliased(IssueEvent)
     action = IssueEvent.action
 
-    steps = (select(IssueEvent.issue_id,
-                    _count(action == "sign").label("signs"),
-                    _count(and_(action == "sign", IssueEvent.payload["late"].as_boolean().is_(False))).label("signed_on_time"),
-                    _count(action == "approve_extension").label("extensions"),
-                    _count(action == "submit").label("submits"),
-                    _count(action == "return").label("returns"),
-                    _count(action == "reopen").label("reopens"),
-                    _count(IssueEvent.to_status.in_([Status.CLOSED, Status.RESOLVED_ON_SITE])).label("finishes"))
-             .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
+    steps = (
+        select(
+            IssueEvent.issue_id,
+            _count(action == "sign").label("signs"),
+            _count(and_(action == "sign", IssueEvent.payload["late"].as_boolean().is_(False))).label("signed_on_time"),
+            _count(action == "approve_extension").label("extensions"),
+            _count(action == "submit").label("submits"),
+            _count(action == "return").label("returns"),
+            _count(action == "reopen").label("reopens"),
+            _count(IssueEvent.to_status.in_([Status.CLOSED, Status.RESOLVED_ON_SITE])).label("finishes"),
+        )
+        .where(IssueEvent.at <= as_of)
+        .group_by(IssueEvent.issue_id)
+        .subquery()
+    )
     status = last.to_status
     today = local_date(as_of)
     base = (select(key.label("key"),

@@ -1,4 +1,5 @@
-"""Accountability referrals (问责线索): problems that reached 挂牌督办 or kept coming back go to the discipline office."""
+"""Accountability referrals (问责线索): problems that reached 挂牌督办 or kept coming back go to the
+discipline office."""
 
 from __future__ import annotations
 

@@ -144,7 +144,9 @@ def to_dues(rows: list, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[
     return reminders, dict(raise_to)
 
 
-def select_due(session: Session, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[Due], dict[Supervision, list[Due]]]:
+def select_due(
+    session: Session, t: Thresholds, *, calendar: WorkCalendar
+) -> tuple[list[Due], dict[Supervision, list[Due]]]:
     return to_dues(due_rows(session, t), t, calendar=calendar)
 
 
@@ -181,7 +183,9 @@ _EVENT_KINDS = {
 _EVENT_NOTES = {"reopen": "回头看发现反弹,重新整改", "approve_extension": "同意延期", "deny_extension": "不同意延期"}
 
 
-def event_notices(session: Session, *, since: datetime, until: datetime, today: date, calendar: WorkCalendar) -> list[tuple[Due, int, date]]:
+def event_notices(
+    session: Session, *, since: datetime, until: datetime, today: date, calendar: WorkCalendar
+) -> list[tuple[Due, int, date]]:
     """Steps between `since` and `until` that the unit must hear of: (due, event id, event day).
 
     A problem recorded straight into 已交办 by hand is an assignment too; one imported from a
@@ -189,10 +193,18 @@ def event_notices(session: Session, *, since: datetime, until: datetime, today: 
     """
     event = IssueEvent
     rows = session.execute(
-        _joined(select(*_columns(), event.id.label("event_id"), event.action, event.at, event.note, event.payload)
-                .join(event, event.issue_id == Issue.id))
-        .where(event.action.in_([*_EVENT_KINDS, "record"]), event.at >= since, event.at <= until, Issue.unit_id.is_not(None),
-               (event.action != "record") | ((event.to_status == Status.ASSIGNED) & Issue.inspection_id.is_(None)))
+        _joined(
+            select(*_columns(), event.id.label("event_id"), event.action, event.at, event.note, event.payload).join(
+                event, event.issue_id == Issue.id
+            )
+        )
+        .where(
+            event.action.in_([*_EVENT_KINDS, "record"]),
+            event.at >= since,
+            event.at <= until,
+            Issue.unit_id.is_not(None),
+            (event.action != "record") | ((event.to_status == Status.ASSIGNED) & Issue.inspection_id.is_(None)),
+        )
         .order_by(event.id)
     ).all()
     notices = []

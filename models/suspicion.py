@@ -76,7 +76,9 @@ def find_suspicions(session: Session, issues: list[Issue], policy: Policy) -> di
     return dict(found)
 
 
-def current_suspicions(session: Session, policy: Policy, *, county_id: int | None = None) -> list[tuple[Issue, list[Suspicion]]]:
+def current_suspicions(
+    session: Session, policy: Policy, *, county_id: int | None = None
+) -> list[tuple[Issue, list[Suspicion]]]:
     """Submitted and closed problems (optionally of one county) with at least one warning."""
     query = select(Issue).where(Issue.status.in_(SUBMITTED_OR_CLOSED)).order_by(Issue.code)
     if county_id is not None:

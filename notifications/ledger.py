@@ -126,7 +126,9 @@ class Directory:
     @classmethod
     def load(cls, session: Session) -> Directory:
         names = {f"unit:{i}": n for i, n in session.execute(select(Unit.id, Unit.name))}
-        names.update({f"user:{i}": d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))})
+        names.update(
+            {f"user:{i}": d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))}
+        )
         channels: dict[str, list[str]] = {}
         for channel in session.scalars(select(Channel).where(Channel.active.is_(True))
                                        .order_by(Channel.priority, Channel.id)):

@@ -69,7 +69,9 @@ def check(url: str) -> ChannelKind:
     if not name:
         raise InvalidInput("通知地址格式应为 协议://…,例如 rdingtalk://令牌/加签密钥 或 mailto://…")
     if name in _REPLACED:
-        raise InvalidInput(f"请使用 {_REPLACED[name]}:apprise 自带的 {name}:// 不检查机器人返回的错误码,消息被拒也会报成功")
+        raise InvalidInput(
+            f"请使用 {_REPLACED[name]}:apprise 自带的 {name}:// 不检查机器人返回的错误码,消息被拒也会报成功"
+        )
     if apprise.Apprise.instantiate(url) is None:
         raise InvalidInput(f"无法识别的通知地址(协议 {name}://),请检查格式")
     return kind_of(url)

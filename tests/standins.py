@@ -95,7 +95,9 @@ class Robots:
                 problem = WECOM_TOO_LONG
             return self._record("wecombot", query, body, problem, OK_WECOM)
         if path == "/cgi-bin/message/send":
-            problem = None if query.get("access_token") == "AT-1" else {"errcode": 40014, "errmsg": "invalid access_token"}
+            problem = (
+                None if query.get("access_token") == "AT-1" else {"errcode": 40014, "errmsg": "invalid access_token"}
+            )
             return self._record("wecomapp", query, body, problem, OK_WECOM)
         if path.startswith("/open-apis/bot/v2/hook/"):
             token = path.rsplit("/", 1)[1]
@@ -125,7 +127,9 @@ class Robots:
         secret = self.secrets.get(token)
         if secret:
             timestamp = body.get("timestamp", "")
-            expected = base64.b64encode(hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()).decode()
+            expected = base64.b64encode(
+                hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256).digest()
+            ).decode()
             if body.get("sign") != expected:
                 return FEISHU_BAD_SIGN
         return None
@@ -141,10 +145,15 @@ class Mailbox:
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802 - the aiosmtpd API
                 message = message_from_bytes(envelope.content, policy=policy.default)
-                mailbox.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
-                                         "subject": str(message["subject"]),
-                                         "body": message.get_body(("plain", "html")).get_content(),
-                                 "attachments": {a.get_filename(): a.get_content() for a in message.iter_attachments()}})
+                mailbox.messages.append(
+                    {
+                        "from": envelope.mail_from,
+                        "to": list(envelope.rcpt_tos),
+                        "subject": str(message["subject"]),
+                        "body": message.get_body(("plain", "html")).get_content(),
+                        "attachments": {a.get_filename(): a.get_content() for a in message.iter_attachments()},
+                    }
+                )
                 return "250 Message accepted for delivery"
 
         with socket.socket() as probe:

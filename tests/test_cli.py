@@ -179,8 +179,10 @@ def test_user_add_and_calendar_add(fresh_db):
             stdin="kangding-2016\n")
     users = as_json("user", "list", "--role", "unit")
     assert any(u["name"] == "新经办人" and u["unit"] == "康定市教育局" for u in users)
-    assert "必须用 --unit" in rectify("user", "add", "无单位", "--role", "unit", "--password-stdin", stdin="whatever-1\n",
-                                   ok=False).stderr
+    assert (
+        "必须用 --unit"
+        in rectify("user", "add", "无单位", "--role", "unit", "--password-stdin", stdin="whatever-1\n", ok=False).stderr
+    )
     rectify("calendar", "add", "2027-01-01", "休", "--name", "元旦")
     assert as_json("calendar", "list", "--year", "2027") == [
         {"date": "2027-01-01", "kind": "off", "kind_label": "休", "name": "元旦"}]

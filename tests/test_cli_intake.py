@@ -48,7 +48,9 @@ def test_plan_fill_import_reimport_and_coverage(fresh_db, prefect_harness, tmp_p
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["import-findings-summary"])))
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["inspection:理塘县第一批"])))
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["inspection:理塘县第一批"]))
+        )
     tables = [{r["项目"]: r["值"] for r in json.loads(a.data)} for a in artifacts]
     assert any(t["督导"] == "理塘县第一批" and t["新建问题"] == len(report["created"]) for t in tables)
     assert runs and all(r.state.is_completed() for r in runs)

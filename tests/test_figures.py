@@ -151,8 +151,14 @@ def test_the_ledger_workbook_reads_back_with_the_report_numbers(campaign, tmp_pa
     assert len(rows) == 6 and [r["序号"] for r in rows] == [1, 2, 3, 4, 5, 6]
     by_text = {r["问题描述"]: r for r in rows}
     assert "P6" not in by_text  # void
-    assert by_text["P1"]["状态"] == "已销号" and by_text["P1"]["核验人"] == VERIFIER and by_text["P1"]["销号时间"] == "2016-08-25"
-    assert by_text["P3"]["原整改时限"].date() == date(2016, 8, 26) and by_text["P3"]["现整改时限"].date() == date(2016, 9, 2)
+    assert (
+        by_text["P1"]["状态"] == "已销号"
+        and by_text["P1"]["核验人"] == VERIFIER
+        and by_text["P1"]["销号时间"] == "2016-08-25"
+    )
+    assert by_text["P3"]["原整改时限"].date() == date(2016, 8, 26) and by_text["P3"]["现整改时限"].date() == date(
+        2016, 9, 2
+    )
     assert by_text["P4"]["灯"] == "红" and by_text["P7"]["灯"] in ("绿", "黄") and by_text["P2"]["灯"] is None
     light_column = headers.index("灯") + 1
     red_row = next(i for i, r in enumerate(rows, start=3) if r["灯"] == "红")

@@ -59,7 +59,9 @@ def place(session):
 
 @pytest.fixture()
 def inspection(ctx):
-    found, _ = get_or_create_inspection(ctx, "色达县专项督导", county=COUNTY, campaign="测试批次", leader=LEADER, team=None)
+    found, _ = get_or_create_inspection(
+        ctx, "色达县专项督导", county=COUNTY, campaign="测试批次", leader=LEADER, team=None
+    )
     return found
 
 
@@ -224,11 +226,27 @@ def test_every_bad_row_is_named_with_row_column_value_and_nothing_is_written(ctx
         row(village, h1, 检查项目="安全住宅"),
         row(village, h1, 结果="不符合", 问题描述="缺衣被", 严重程度="很严重", 检查项目="不愁穿"),
         row(village, h2, 结果="不符合", 问题描述="漏水", 严重程度="一般", 检查项目="安全饮水", 责任单位="色达县水利局"),
-        row(village, h2, 结果="不符合", 问题描述="停电", 严重程度="一般", 检查项目="生活用电", 是否现场解决="是",
-            现场解决情况="已修复"),
+        row(
+            village,
+            h2,
+            结果="不符合",
+            问题描述="停电",
+            严重程度="一般",
+            检查项目="生活用电",
+            是否现场解决="是",
+            现场解决情况="已修复",
+        ),
         row(village, h2, 检查日期="下周一", 检查项目="广播电视"),
         row(village, h2, 结果="不符合", 严重程度="一般", 检查项目="明白卡"),
-        row(village, h2, 结果="不符合", 问题描述="未落实", 严重程度="一般", 检查项目="帮扶责任落实", 整改时限="2016-08-01"),
+        row(
+            village,
+            h2,
+            结果="不符合",
+            问题描述="未落实",
+            严重程度="一般",
+            检查项目="帮扶责任落实",
+            整改时限="2016-08-01",
+        ),
     ]
     path = write_xlsx(tmp_path / "bad.xlsx", rows)
     before = counts(ctx.session)

@@ -153,8 +153,13 @@ def test_rate_limiter_keeps_each_webhook_under_its_limit():
 
 
 def test_a_digest_lists_each_kind_once_and_masks_names():
-    message = render_digest(recipient="色达县水务局", day="2016-08-29", policy=POLICY, where="rectify issue list",
-                            sections=[Section(MessageKind.OVERDUE, items(2)), Section(MessageKind.ASSIGNMENT, items(1))])
+    message = render_digest(
+        recipient="色达县水务局",
+        day="2016-08-29",
+        policy=POLICY,
+        where="rectify issue list",
+        sections=[Section(MessageKind.OVERDUE, items(2)), Section(MessageKind.ASSIGNMENT, items(1))],
+    )
     assert message.title == "色达县水务局:交办通知、逾期通报(2016-08-29)"
     assert message.body.index("交办通知") < message.body.index("逾期通报")
     assert "已逾期 2 个工作日" in message.body and "扎***" in message.body
@@ -162,8 +167,14 @@ def test_a_digest_lists_each_kind_once_and_masks_names():
 
 
 def test_a_long_digest_is_cut_in_bytes_and_says_what_was_left_out():
-    message = render_digest(recipient="色达县水务局", day="2016-08-29", policy=POLICY, where="rectify issue list --unit 色达县水务局",
-                            sections=[Section(MessageKind.OVERDUE, items(60))], limit_bytes=2048)
+    message = render_digest(
+        recipient="色达县水务局",
+        day="2016-08-29",
+        policy=POLICY,
+        where="rectify issue list --unit 色达县水务局",
+        sections=[Section(MessageKind.OVERDUE, items(60))],
+        limit_bytes=2048,
+    )
     assert len(message.body.encode()) <= 2048 < len(message.body) * 3
     assert message.omitted == 60 - message.shown > 0
     assert f"另有 {message.omitted} 项" in message.body and "rectify issue list --unit 色达县水务局" in message.body

@@ -191,7 +191,9 @@ def test_a_long_digest_is_cut_for_wecom(fresh_db):
         add_channel("色达县水务局", f"rwecombot://key-2?api={robots.api}", 1)
         run_reminders(at(date(2016, 8, 23)), with_tasks=False)
         content = robots.of("wecombot")[0]["body"]["markdown"]["content"]
-        assert len(content.encode()) <= 2048 and "另有" in content and "rectify issue list --unit 色达县水务局" in content
+        assert (
+            len(content.encode()) <= 2048 and "另有" in content and "rectify issue list --unit 色达县水务局" in content
+        )
 
 
 def test_events_reach_the_unit_once(problem, tmp_path):

@@ -48,8 +48,21 @@ def test_serve_starts_everything_and_sigterm_leaves_no_process(fresh_db, tmp_pat
     web, prefect = free_port(), free_port()
     env = {**os.environ, "RECTIFY_HOME": str(tmp_path / "home")}
     env.pop("PREFECT_API_URL", None)
-    serve = subprocess.Popen([sys.executable, "-c", "from flows.cli import app; app()", "serve", "--web-port", str(web),
-                              "--prefect-port", str(prefect)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from flows.cli import app; app()",
+            "serve",
+            "--web-port",
+            str(web),
+            "--prefect-port",
+            str(prefect),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:

@@ -151,10 +151,20 @@ def test_reused_evidence_fires_only_for_the_same_file(ctx, world, tmp_path, poli
 def test_similar_measures_from_another_place_fire_and_are_recorded(ctx, world, tmp_path, policy):
     place = other_place(ctx.session, world)
     theirs, mine = rectifying_at(ctx, world, place), rectifying(ctx, world)
-    act.submit(at(ctx, 5), theirs.code, actor=f"{place['unit']}经办人",
-               measures="已完成危房改造,墙体加固到位,经住建局验收合格。", evidence=[photo(tmp_path, "x.png", b"\x89PNG 1")])
-    act.submit(at(ctx, 5), mine.code, actor=world.handler,
-               measures="已完成危房改造 墙体加固到位 经住建局验收合格", evidence=[photo(tmp_path, "y.png", b"\x89PNG 2")])
+    act.submit(
+        at(ctx, 5),
+        theirs.code,
+        actor=f"{place['unit']}经办人",
+        measures="已完成危房改造,墙体加固到位,经住建局验收合格。",
+        evidence=[photo(tmp_path, "x.png", b"\x89PNG 1")],
+    )
+    act.submit(
+        at(ctx, 5),
+        mine.code,
+        actor=world.handler,
+        measures="已完成危房改造 墙体加固到位 经住建局验收合格",
+        evidence=[photo(tmp_path, "y.png", b"\x89PNG 2")],
+    )
     assert kinds(ctx.session, mine, policy) == ["similar_measures"]
     act.verify(at(ctx, 6), mine.code, actor=world.verifier, note="已核实")
     recorded = mine.events[-1].payload["warnings"]
@@ -165,8 +175,13 @@ def test_similar_measures_from_another_place_fire_and_are_recorded(ctx, world, t
 def test_different_measures_or_the_same_place_do_not_fire(ctx, world, tmp_path, policy):
     place = other_place(ctx.session, world)
     theirs, mine = rectifying_at(ctx, world, place), rectifying(ctx, world)
-    act.submit(at(ctx, 5), theirs.code, actor=f"{place['unit']}经办人",
-               measures="已完成危房改造,墙体加固到位,经住建局验收合格。", evidence=[photo(tmp_path, "x.png", b"\x89PNG 1")])
+    act.submit(
+        at(ctx, 5),
+        theirs.code,
+        actor=f"{place['unit']}经办人",
+        measures="已完成危房改造,墙体加固到位,经住建局验收合格。",
+        evidence=[photo(tmp_path, "x.png", b"\x89PNG 1")],
+    )
     act.submit(at(ctx, 5), mine.code, actor=world.handler, measures="拆除旧房,在原址新建砖混结构住房两间,已入住",
                evidence=[photo(tmp_path, "y.png", b"\x89PNG 2")])
     same_place = rectifying(at(ctx, 0), world)
@@ -189,7 +204,13 @@ def test_too_fast_fires_for_slow_items_only(ctx, world, tmp_path, policy):
     assert [w.kind for w in found] == ["too_fast"]
     assert "12 分钟" in found[0].message and "3 天" in found[0].message
     slow = rectifying(ctx, world)
-    act.submit(at(ctx, 4), slow.code, actor=world.handler, measures="已拆除重建", evidence=[photo(tmp_path, "s.png", b"\x89PNG s")])
+    act.submit(
+        at(ctx, 4),
+        slow.code,
+        actor=world.handler,
+        measures="已拆除重建",
+        evidence=[photo(tmp_path, "s.png", b"\x89PNG s")],
+    )
     assert kinds(ctx.session, slow, policy) == []
     paper = rectifying_at(ctx, world, home(world), item="H10", description="明白卡未填写")  # no minimum for 明白卡
     act.submit(ctx.__class__(ctx.session, T0 + timedelta(minutes=5)), paper.code, actor=world.handler,
@@ -216,9 +237,21 @@ def test_a_problem_reopened_twice_is_referred_once(ctx, world, tmp_path):
     act.reopen(at(ctx, 20), issue.code, actor=world.verifier, reason="反弹", evidence=[photo(tmp_path)])
     referred = select(Referral).where(Referral.issue_id == issue.id)
     assert ctx.session.scalars(referred).all() == []
-    act.submit(at(ctx, 25), issue.code, actor=world.handler, measures="再次加固", evidence=[photo(tmp_path, "2.png", b"\x89PNG 2")])
+    act.submit(
+        at(ctx, 25),
+        issue.code,
+        actor=world.handler,
+        measures="再次加固",
+        evidence=[photo(tmp_path, "2.png", b"\x89PNG 2")],
+    )
     act.verify(at(ctx, 26), issue.code, actor=world.verifier, note="ok")
-    act.reopen(at(ctx, 40), issue.code, actor=world.verifier, reason="再次反弹", evidence=[photo(tmp_path, "3.png", b"\x89PNG 3")])
+    act.reopen(
+        at(ctx, 40),
+        issue.code,
+        actor=world.verifier,
+        reason="再次反弹",
+        evidence=[photo(tmp_path, "3.png", b"\x89PNG 3")],
+    )
     rows = ctx.session.scalars(referred).all()
     assert [(r.reason, issue.reopen_count) for r in rows] == [("reopened", 2)]
 
@@ -249,8 +282,13 @@ def closed_problems(n: int, tmp_path: Path) -> list[str]:
         with unit_of_work(T0 + timedelta(days=1)) as ctx:
             act.sign(ctx, code, actor=f"{unit}经办人")
         with unit_of_work(T0 + timedelta(days=3)) as ctx:
-            act.submit(ctx, code, actor=f"{unit}经办人", measures=f"第{i}号村医已到岗,排班表上墙,群众知晓电话{i * 7919}",
-                       evidence=[photo(tmp_path, f"{i}.png", b"\x89PNG" + bytes([i]))])
+            act.submit(
+                ctx,
+                code,
+                actor=f"{unit}经办人",
+                measures=f"第{i}号村医已到岗,排班表上墙,群众知晓电话{i * 7919}",
+                evidence=[photo(tmp_path, f"{i}.png", b"\x89PNG" + bytes([i]))],
+            )
         with unit_of_work(T0 + timedelta(days=4)) as ctx:
             act.verify(ctx, code, actor="核验员01", note="ok")
     return [c for c, _ in codes]

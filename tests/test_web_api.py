@@ -136,8 +136,15 @@ def test_a_disallowed_upload_stores_nothing(client, world):
     # The page's own hint, not the command line's option.
     assert bare.status_code == 400 and "请在「佐证材料」处选择文件上传" in bare.json()["error"]
     assert "--" not in bare.json()["error"]
-    refused = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "已整改"},
-                   files=[("files", ("ok.png", PNG, "image/png")), ("files", ("run.exe", b"MZ", "application/x-msdownload"))])
+    refused = call(
+        client,
+        world,
+        world.handler,
+        "POST",
+        f"/issues/{code}/submit",
+        data={"measures": "已整改"},
+        files=[("files", ("ok.png", PNG, "image/png")), ("files", ("run.exe", b"MZ", "application/x-msdownload"))],
+    )
     assert refused.status_code == 400 and "run.exe" in refused.json()["error"]
     with unit_of_work(DAY0, url=world.url) as ctx:
         assert ctx.session.scalar(select(func.count()).select_from(Evidence)) == 0

@@ -110,8 +110,10 @@ def issues(ctx: Ctx, user: Caller,
                          light=light, supervision=supervision, overdue=overdue, sort=sort)
     found, total = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
                                  policy=ctx.policy, offset=(page - 1) * page_size, limit=page_size)
-    items = [_shown(issue_to_dict(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False), user)
-             for i in found]
+    items = [
+        _shown(issue_to_dict(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False), user)
+        for i in found
+    ]
     return IssuePage(total=total, page=page, page_size=page_size, items=items)
 
 
@@ -143,4 +145,6 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
     _clean(code, "code")
     with received(files, ctx.policy) as uploads:
         done = perform(ctx, user, code, step, fields, uploads, expected_version=expected_version)
-    return _shown(issue_to_dict(done, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False), user)
+    return _shown(
+        issue_to_dict(done, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False), user
+    )

@@ -38,9 +38,15 @@ def status_of(exc: DomainError) -> int:
 def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
     """`url`: rectify's database (default: RECTIFY_DATABASE_URL or the embedded one).
     `as_of`: a fixed clock (a training copy or the 2016 demo); default: the real time."""
-    app = FastAPI(title="rectify 整改跟踪 API", version="1", docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json",
-                  description="问题、操作与统计数据。用 `rectify user token 用户名` 生成令牌,以 `Authorization: Bearer 令牌` 调用。")
+    app = FastAPI(
+        title="rectify 整改跟踪 API",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        description="问题、操作与统计数据。用 `rectify user token 用户名` 生成令牌,"
+        "以 `Authorization: Bearer 令牌` 调用。",
+    )
     app.state.url = url or database_url()
     app.state.reference = Reference()
     fixed: datetime | None = parse_instant(as_of) if as_of else None

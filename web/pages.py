@@ -196,10 +196,14 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
         township_id=township if township is not None else (-1 if chosen["township"] and county else None),
         village_id=village if village is not None else (-1 if chosen["village"] and township else None),
         unit_id=unit if unit is not None else (-1 if chosen["unit"] else None),
-        category=chosen["category"] or None, status=parse(Status, chosen["status"]), light=parse(Light, chosen["light"]),
-        supervision=parse(Supervision, chosen["supervision"]), overdue=chosen["overdue"] in ("1", "on", "true"),
+        category=chosen["category"] or None,
+        status=parse(Status, chosen["status"]),
+        light=parse(Light, chosen["light"]),
+        supervision=parse(Supervision, chosen["supervision"]),
+        overdue=chosen["overdue"] in ("1", "on", "true"),
         counted=chosen["counted"] in ("1", "on", "true"),
-        sort=chosen["sort"] if chosen["sort"] in SORTS else "deadline")
+        sort=chosen["sort"] if chosen["sort"] in SORTS else "deadline",
+    )
     return wanted, chosen
 
 
@@ -240,8 +244,21 @@ async def issue_list(request: Request, page: int = 1):
                       households=households, **_choices(request, ctx, user, wanted))
 
 
-EXPORT_HEADERS = ["问题编号", "状态", "县(市)", "乡(镇)", "村", "户(建档立卡号)", "检查项目", "类别", "问题描述", "责任单位",
-                  "整改时限", "灯", "督办级别"]
+EXPORT_HEADERS = [
+    "问题编号",
+    "状态",
+    "县(市)",
+    "乡(镇)",
+    "村",
+    "户(建档立卡号)",
+    "检查项目",
+    "类别",
+    "问题描述",
+    "责任单位",
+    "整改时限",
+    "灯",
+    "督办级别",
+]
 
 
 @router.get("/issues.xlsx")
@@ -379,7 +396,16 @@ def verifier(request: Request):
         found, total = search_issues(ctx.session, scoped(user, IssueFilter(status=Status.SUBMITTED, sort="created")),
                                      today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=200)
         warned = find_suspicions(ctx.session, found, ctx.policy)
-        queue = [{"code": i.code, "place": place_of(i), "item": i.check_item.title, "unit": i.unit.name if i.unit else "",
-                  "measures": i.measures, "warnings": warned.get(i.id, []), "own": i.unit_id == user.unit_id}
-                 for i in found]
+        queue = [
+            {
+                "code": i.code,
+                "place": place_of(i),
+                "item": i.check_item.title,
+                "unit": i.unit.name if i.unit else "",
+                "measures": i.measures,
+                "warnings": warned.get(i.id, []),
+                "own": i.unit_id == user.unit_id,
+            }
+            for i in found
+        ]
         return render(request, "verifier.html", ctx, user, queue=queue, total=total)

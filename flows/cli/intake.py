@@ -26,7 +26,9 @@ def plan(
     villages: Annotated[int, typer.Option("--villages", help="每县抽取的贫困村数")] = 10,
     households: Annotated[int, typer.Option("--households", help="每村抽取的贫困户数")] = 10,
     seed: Annotated[int, typer.Option("--seed", help="随机种子(相同种子得到相同抽样)")] = 2016,
-    campaign: Annotated[str | None, typer.Option("--campaign", help="督导批次(同批次内不重复抽户);默认「当年脱贫攻坚督导」")] = None,
+    campaign: Annotated[
+        str | None, typer.Option("--campaign", help="督导批次(同批次内不重复抽户);默认「当年脱贫攻坚督导」")
+    ] = None,
     leader: Annotated[str | None, typer.Option("--leader", help="督导组组长(用户名)")] = None,
     as_of: AsOf = None,
 ) -> None:
@@ -45,7 +47,8 @@ def plan(
         console.print(table)
         if any(s.reused for s in result.samples):
             console.print("[yellow]此督导已有抽样,沿用原抽样名单[/]")
-        console.print(f"检查表已写出:{out}(县 {result.rows['县']} 行、村 {result.rows['村']} 行、户 {result.rows['户']} 行)")
+        counts = "、".join(f"{level} {result.rows[level]} 行" for level in ("县", "村", "户"))
+        console.print(f"检查表已写出:{out}({counts})")
 
 
 @app.command()
@@ -67,7 +70,8 @@ def coverage(
         villages = village_coverage(ctx.session, year=year, county=wanted, campaign=campaign)
     rows: list[dict[str, object]]
     if wanted is not None:
-        rows = [{"county": v.county, "township": v.township, "village": v.village, "sampled": "是" if v.sampled else "否",
+        rows = [{"county": v.county, "township": v.township, "village": v.village,
+                 "sampled": "是" if v.sampled else "否",
                  "inspected": v.inspected} for v in villages if not v.inspected]
         print_rows(rows, [("township", "乡(镇)"), ("village", "村"), ("sampled", "已抽样待检查")], fmt=fmt.value,
                    title=f"{wanted.name} {year} 年拟退出村中尚未检查的村")
@@ -88,7 +92,9 @@ def coverage(
 
 @app.command()
 @edge
-def template(out: Annotated[Path, typer.Option("--out", help="写出的空白模板 .xlsx")] = Path("督导发现问题清单.xlsx")) -> None:
+def template(
+    out: Annotated[Path, typer.Option("--out", help="写出的空白模板 .xlsx")] = Path("督导发现问题清单.xlsx"),
+) -> None:
     """写出空白的发现问题清单模板(含填写说明)。"""
     from rectify.flows.intake.workbooks import write_template
 
@@ -146,7 +152,8 @@ def _print_report(report, *, dry_run: bool) -> None:
     for error in report.errors:
         err_console.print(f"[red]✗[/] {error}")
     if report.errors and not report.written:
-        err_console.print(f"[bold red]导入被拒绝:[/]{report.rejected_rows or len(report.errors)} 处错误,未写入任何数据。"
+        count = report.rejected_rows or len(report.errors)
+        err_console.print(f"[bold red]导入被拒绝:[/]{count} 处错误,未写入任何数据。"
                           + (f"错误已标注在 {report.errors_file}" if report.errors_file else ""))
         return
     if report.by_county_status:

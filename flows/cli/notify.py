@@ -48,7 +48,10 @@ def _get_channel(ctx, channel_id: int) -> Channel:
 @channel_app.command("add")
 @edge
 def channel_add(
-    url: Annotated[str, typer.Option("--url", help="通知地址(rdingtalk:// rwecombot:// rwecomapp:// rfeishu:// mailto:// json:// 等)")],
+    url: Annotated[
+        str,
+        typer.Option("--url", help="通知地址(rdingtalk:// rwecombot:// rwecomapp:// rfeishu:// mailto:// json:// 等)"),
+    ],
     unit: UnitOpt = None,
     user: UserOpt = None,
     priority: Annotated[int, typer.Option("--priority", help="优先级,数字小的先用;失败时依次改用下一个")] = 10,
@@ -142,11 +145,24 @@ def deliveries(
         directory = Directory.load(ctx.session)
         rows = []
         for d in ctx.session.scalars(query):
-            rows.append({"id": d.id, "day": d.day.isoformat(), "recipient": directory.name(d.recipient), "kind": d.kind.value,
-                         "kind_label": d.kind.label, "reason": d.reason, "items": len(d.issue_codes),
-                         "status": d.status.value, "status_label": d.status.label, "attempts": d.attempts,
-                         "channel": d.channel, "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at
-                         else None, "error": d.error, "result": d.result})
+            rows.append(
+                {
+                    "id": d.id,
+                    "day": d.day.isoformat(),
+                    "recipient": directory.name(d.recipient),
+                    "kind": d.kind.value,
+                    "kind_label": d.kind.label,
+                    "reason": d.reason,
+                    "items": len(d.issue_codes),
+                    "status": d.status.value,
+                    "status_label": d.status.label,
+                    "attempts": d.attempts,
+                    "channel": d.channel,
+                    "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
+                    "error": d.error,
+                    "result": d.result,
+                }
+            )
     print_rows(rows, [("id", "编号"), ("day", "日期"), ("recipient", "收件人"), ("kind_label", "类型"),
                       ("items", "问题数"), ("status_label", "状态"), ("attempts", "尝试"), ("error", "失败原因")],
                fmt=fmt.value, title="发送台账" + (":失败待重试" if failed else ""), total=total,

@@ -97,7 +97,8 @@ def edge(func: Callable) -> Callable:
             except (OperationalError, ProgrammingError) as exc:
                 text = str(exc.orig)
                 if "no such table" in text or "no such column" in text or "does not exist" in text:
-                    err_console.print("[bold red]错误:[/]数据库尚未初始化或结构不是最新版本,请先运行 rectify db upgrade")
+                    err_console.print("[bold red]错误:[/]数据库尚未初始化或结构不是最新版本,"
+                                      "请先运行 rectify db upgrade")
                     raise typer.Exit(1) from None
                 raise
             finally:

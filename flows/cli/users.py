@@ -45,7 +45,9 @@ def user_add(
     display_name: Annotated[str | None, typer.Option("--display-name", help="显示名")] = None,
     linked_county: Annotated[str | None, typer.Option("--linked-county", help="州领导的联系县")] = None,
     password_stdin: PasswordStdin = False,
-    no_login: Annotated[bool, typer.Option("--no-login", help="不设网页登录密码(只在命令行以 --as 代为操作的用户)")] = False,
+    no_login: Annotated[
+        bool, typer.Option("--no-login", help="不设网页登录密码(只在命令行以 --as 代为操作的用户)")
+    ] = False,
     as_of: AsOf = None,
 ) -> None:
     """添加用户,并设置网页登录密码:在终端上提示输入两次;脚本用 --password-stdin 从标准输入提供。"""

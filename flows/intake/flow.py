@@ -44,7 +44,9 @@ def import_findings_flow(path: Path, inspection: str, now: datetime, actor: str 
         report = ImportReport(file=path.name, inspection=inspection, fatal=str(exc), fatal_error=exc)
     _publish(report, dry_run=dry_run)
     if report.errors or report.fatal:
-        logger.warning("导入 %s:%s 个错误,%s", path.name, len(report.errors), "已写入有效行" if report.written else "未写入")
+        logger.warning(
+            "导入 %s:%s 个错误,%s", path.name, len(report.errors), "已写入有效行" if report.written else "未写入"
+        )
     else:
         logger.info("导入 %s:新建问题 %s 个", path.name, len(report.created))
     return report
@@ -60,7 +62,9 @@ def _publish(report: ImportReport, *, dry_run: bool) -> None:
         {"项目": "未填结果", "值": report.unfilled}, {"项目": "被拒绝的行", "值": report.rejected_rows},
         {"项目": "交办通知", "值": report.notices},
     ]
-    rows += [{"项目": f"{county} {status.label}", "值": n} for (county, status), n in sorted(report.by_county_status.items())]
+    rows += [
+        {"项目": f"{county} {status.label}", "值": n} for (county, status), n in sorted(report.by_county_status.items())
+    ]
     rows += [{"项目": "错误", "值": str(e)} for e in report.errors[:200]]
     create_table_artifact(rows, key="import-findings-summary", description=f"导入 {report.file} 到 {report.inspection}")
 

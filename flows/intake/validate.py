@@ -252,8 +252,16 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
     digest = content_hash(row)
     if result is not None and county is not None and item is not None and place is not None and creator:
         candidate = Candidate(
-            key=row_key(row, digest), ref=row.name("ref") or None, content_hash=digest, source=f"{row.sheet}!{row.row}", result=result,
-            place=place, item=item, creator=creator, checked_on=checked_on, inspector=inspector,
+            key=row_key(row, digest),
+            ref=row.name("ref") or None,
+            content_hash=digest,
+            source=f"{row.sheet}!{row.row}",
+            result=result,
+            place=place,
+            item=item,
+            creator=creator,
+            checked_on=checked_on,
+            inspector=inspector,
             team=row.text("team") or None,
         )
     if result in (Result.FAIL, Result.GOOD):

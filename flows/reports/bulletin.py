@@ -64,11 +64,19 @@ def compile_bulletin(now: datetime) -> Bulletin:
         on_site = sum(r.resolved_on_site for r in current)
         totals = {"total": total, "closed": closed, "on_site": on_site, "overdue": sum(r.overdue for r in current),
                   "closure": shown("closure_rate", rate(closed + on_site, total))}
-        overdue = [{"code": i.code, "place": place_of(i),
-                    "item": i.check_item.title, "unit": i.unit.name if i.unit else "未交办",
-                    "deadline": i.deadline.isoformat(), "days": -days_to(i.deadline, today=today, calendar=ctx.calendar),
-                    "supervision": None if i.supervision is Supervision.NORMAL else i.supervision.label}
-                   for i in worst_overdue(session, today=today) if i.deadline is not None]
+        overdue = [
+            {
+                "code": i.code,
+                "place": place_of(i),
+                "item": i.check_item.title,
+                "unit": i.unit.name if i.unit else "未交办",
+                "deadline": i.deadline.isoformat(),
+                "days": -days_to(i.deadline, today=today, calendar=ctx.calendar),
+                "supervision": None if i.supervision is Supervision.NORMAL else i.supervision.label,
+            }
+            for i in worst_overdue(session, today=today)
+            if i.deadline is not None
+        ]
         units = [{"name": n, "yellow": y, "red": r, "listed": listed} for n, y, r, listed in carded_units(session)]
         week = f"{today.isocalendar().year} 年第 {today.isocalendar().week} 周"
     return Bulletin(week=week, today=today.isoformat(), totals=totals, ranking=ranking, overdue=overdue, units=units)

@@ -78,19 +78,40 @@ def write_dossier(session: Session, issue: Issue, out: Path, *, policy: Policy, 
            ([e.seq, _time(e.at), Action(e.action).label, e.actor.name if e.actor else "系统",
              e.from_status.label if e.from_status else "", e.to_status.label, e.note or "", len(e.evidence)]
             for e in events))
-    _sheet(workbook, "佐证材料", ["环节#", "操作", "文件名", "类型", "大小(字节)", "SHA-256", "上传人", "上传时间", "存放位置"],
-           [7, 10, 28, 22, 12, 66, 18, 17, 60],
-           ([e.seq, Action(e.action).label, x.name, x.media_type, x.size, x.sha256,
-             x.uploaded_by.name if x.uploaded_by else "", _time(x.uploaded_at), str(blob_path(x.sha256))]
-            for e in events for x in e.evidence))
+    _sheet(
+        workbook,
+        "佐证材料",
+        ["环节#", "操作", "文件名", "类型", "大小(字节)", "SHA-256", "上传人", "上传时间", "存放位置"],
+        [7, 10, 28, 22, 12, 66, 18, 17, 60],
+        (
+            [
+                e.seq,
+                Action(e.action).label,
+                x.name,
+                x.media_type,
+                x.size,
+                x.sha256,
+                x.uploaded_by.name if x.uploaded_by else "",
+                _time(x.uploaded_at),
+                str(blob_path(x.sha256)),
+            ]
+            for e in events
+            for x in e.evidence
+        ),
+    )
     recorded = [(e.seq, Action(e.action).label, w) for e in events for w in (e.payload or {}).get("warnings", [])]
     current = [("当前", "—", w.to_dict()) for w in suspicions(session, issue, policy)]
     _sheet(workbook, "核验预警", ["环节#", "核验决定", "预警类别", "说明", "相关问题"], [7, 10, 14, 70, 16],
            ([seq, decision, KIND_LABELS.get(w["kind"], w["kind"]), w["message"], w.get("other") or ""]
             for seq, decision, w in recorded + current))
     referrals = session.scalars(select(Referral).where(Referral.issue_id == issue.id).order_by(Referral.id))
-    _sheet(workbook, "问责线索", ["原因", "说明", "移交时间", "办结时间"], [12, 60, 17, 17],
-           ([REASONS.get(r.reason, r.reason), r.note or "", _time(r.created_at), _time(r.closed_at)] for r in referrals))
+    _sheet(
+        workbook,
+        "问责线索",
+        ["原因", "说明", "移交时间", "办结时间"],
+        [12, 60, 17, 17],
+        ([REASONS.get(r.reason, r.reason), r.note or "", _time(r.created_at), _time(r.closed_at)] for r in referrals),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(out)
     return out

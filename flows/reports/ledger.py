@@ -25,8 +25,26 @@ from rectify.models.org import Unit, User
 from rectify.models.places import County, Household, Township, Village, mask_name
 from rectify.models.policy import Policy
 
-HEADERS = ["序号", "问题编号", "县(市)", "乡(镇)", "村", "户", "检查项目", "问题描述", "严重程度", "责任单位", "整改措施",
-           "原整改时限", "现整改时限", "整改进展", "状态", "灯", "销号时间", "核验人"]
+HEADERS = [
+    "序号",
+    "问题编号",
+    "县(市)",
+    "乡(镇)",
+    "村",
+    "户",
+    "检查项目",
+    "问题描述",
+    "严重程度",
+    "责任单位",
+    "整改措施",
+    "原整改时限",
+    "现整改时限",
+    "整改进展",
+    "状态",
+    "灯",
+    "销号时间",
+    "核验人",
+]
 WIDTHS = [6, 15, 9, 10, 10, 8, 14, 36, 8, 20, 30, 11, 11, 30, 8, 5, 17, 10]
 LIGHTS = {"红": PatternFill("solid", fgColor="F4B6B6"), "黄": PatternFill("solid", fgColor="FFE699"),
           "绿": PatternFill("solid", fgColor="C6EFCE")}
