@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from rectify.flows.context import engine_for, unit_of_work
 from rectify.flows.events import announce
 from rectify.models.db import rectify_home, session_factory
+from rectify.models.deliveries import unit_key, user_key
 from rectify.models.enums import MessageKind, Supervision
 from rectify.models.lifecycle import escalate_many
 from rectify.models.lookup import get_user
@@ -77,7 +78,7 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                     by_county[due.county_id].append(due.item)
             for county_id, items in by_county.items():
                 for user_id in recipients[level].get(county_id, []):
-                    notices.append(Notice(f"user:{user_id}", MessageKind(level.value), "升级", today, items))
+                    notices.append(Notice(user_key(user_id), MessageKind(level.value), "升级", today, items))
             if level is Supervision.LISTED and raised:
                 summary.referrals += refer(
                     session, raised, reason="listed", now=now, note="逾期升级为挂牌督办,移交问责线索"
@@ -90,11 +91,11 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
             summary.due[due.kind.label] += 1
             if due.kind is MessageKind.OVERDUE:
                 announce(session, due.code, "overdue", now, days=due.item.get("days"))
-        notices += [Notice(f"unit:{unit_id}", kind, REASONS[kind], today, items)
+        notices += [Notice(unit_key(unit_id), kind, REASONS[kind], today, items)
                     for (unit_id, kind), items in grouped.items()]
         for due, event_id, day in event_notices(session, since=now - EVENT_WINDOW, until=now, today=today,
                                                     calendar=ctx.calendar):
-            notices.append(Notice(f"unit:{due.unit_id}", due.kind, f"event:{event_id}", day, [due.item]))
+            notices.append(Notice(unit_key(due.unit_id), due.kind, f"event:{event_id}", day, [due.item]))
         summary.queued = queue(session, notices, now=now)
 
 

@@ -9,7 +9,7 @@ what was last delivered; it moves only when that delivery succeeded.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -35,12 +35,30 @@ _status_type, _status_check = enum_column(DeliveryStatus, "status")
 _cursor_kind_type, _cursor_kind_check = enum_column(MessageKind, "kind")
 
 
-def recipient_key(*, unit: Unit | None = None, user: User | None = None) -> str:
-    if unit is not None:
-        return f"unit:{unit.id}"
-    if user is None:
-        raise ValueError("a recipient is a unit or a user")
-    return f"user:{user.id}"
+class Recipient(NamedTuple):
+    """Who a message is for: a unit (its channels) or a person. The ledger stores `key`."""
+
+    kind: Literal["unit", "user"]
+    id: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def parse(cls, key: str) -> Recipient:
+        kind, _, number = key.partition(":")
+        if kind not in ("unit", "user") or not number.isdigit():
+            raise ValueError(f"not a recipient key: {key!r}")
+        return cls(kind, int(number))  # type: ignore[arg-type]  # checked just above
+
+
+def unit_key(unit_id: int) -> str:
+    return Recipient("unit", unit_id).key
+
+
+def user_key(user_id: int) -> str:
+    return Recipient("user", user_id).key
 
 
 class Channel(Base):
@@ -66,7 +84,7 @@ class Channel(Base):
 
     @property
     def recipient(self) -> str:
-        return f"unit:{self.unit_id}" if self.unit_id is not None else f"user:{self.user_id}"
+        return unit_key(self.unit_id) if self.unit_id is not None else user_key(self.user_id or 0)
 
 
 class Delivery(Base):

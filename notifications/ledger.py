@@ -18,7 +18,7 @@ from sqlalchemy import false, or_, select, update
 from sqlalchemy.orm import Session
 
 from rectify.models.calendar import WorkCalendar, local_date
-from rectify.models.deliveries import Channel, Delivery, ReminderCursor
+from rectify.models.deliveries import Channel, Delivery, Recipient, ReminderCursor, unit_key, user_key
 from rectify.models.enums import DeliveryStatus, MessageKind
 from rectify.models.issues import Issue
 from rectify.models.org import Unit, User
@@ -125,9 +125,9 @@ class Directory:
 
     @classmethod
     def load(cls, session: Session) -> Directory:
-        names = {f"unit:{i}": n for i, n in session.execute(select(Unit.id, Unit.name))}
+        names = {unit_key(i): n for i, n in session.execute(select(Unit.id, Unit.name))}
         names.update(
-            {f"user:{i}": d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))}
+            {user_key(i): d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))}
         )
         channels: dict[str, list[str]] = {}
         for channel in session.scalars(select(Channel).where(Channel.active.is_(True))
@@ -154,7 +154,7 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
         merged.setdefault(row.kind, []).extend(_items(row))
     sections = [Section(kind, items) for kind, items in merged.items()]
     day = local_date(now).isoformat()
-    where = f"rectify issue list --unit {name}" if recipient.startswith("unit:") else "rectify issue list"
+    where = f"rectify issue list --unit {name}" if Recipient.parse(recipient).kind == "unit" else "rectify issue list"
 
     def text_for(url: str | None) -> tuple[str, str]:
         message = render_digest(recipient=name, day=day, sections=sections, policy=policy, where=where,

@@ -184,3 +184,14 @@ def test_templates_refuse_missing_values():
     broken = [{"code": "GZ-1"}]
     with pytest.raises(UndefinedError):
         render_digest(recipient="x", day="d", policy=POLICY, where="w", sections=[Section(MessageKind.OVERDUE, broken)])
+
+
+def test_a_recipient_key_is_built_and_read_one_way():
+    from rectify.models.deliveries import Recipient, unit_key, user_key
+
+    assert unit_key(7) == "unit:7" and user_key(12) == "user:12"
+    assert Recipient.parse(unit_key(7)) == Recipient("unit", 7)
+    assert Recipient.parse(user_key(12)).kind == "user"
+    for bad in ("unit:", "team:3", "user:x", "7"):
+        with pytest.raises(ValueError):
+            Recipient.parse(bad)

@@ -15,7 +15,7 @@ from rectify.flows.intake.columns import RESULT_COLUMNS
 from rectify.flows.intake.source import FindingsFile, RowError
 from rectify.flows.intake.validate import Candidate, Registry, validate_row
 from rectify.flows.intake.workbooks import write_marked_copy
-from rectify.models.deliveries import recipient_key
+from rectify.models.deliveries import unit_key
 from rectify.models.enums import MessageKind, Result, Status
 from rectify.models.errors import DomainError, ImportRejected, RegistrarUnknown
 from rectify.models.inspections import Finding, Inspection
@@ -150,10 +150,10 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
         # Findings are plain rows: one Core insert per batch, not 10,000 ORM objects.
         session.execute(insert(Finding), [{**row, "issue_id": issue.id if issue else None} for row, issue in findings])
     notices = []
-    for issues in assigned.values():
+    for unit_id, issues in assigned.items():
         codes_sent = sorted(i.code for i in issues)
         reason = f"导入交办 {inspection.name} {hashlib.sha1(' '.join(codes_sent).encode()).hexdigest()[:10]}"
-        notices.append(Notice(recipient_key(unit=issues[0].unit), MessageKind.ASSIGNMENT, reason[:120], ctx.today,
+        notices.append(Notice(unit_key(unit_id), MessageKind.ASSIGNMENT, reason[:120], ctx.today,
                               [notice_item(i, today=ctx.today, calendar=ctx.calendar) for i in issues]))
     report.notices = queue(session, notices, now=ctx.now)
 

@@ -18,6 +18,7 @@ from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import shown
 from rectify.models.calendar import local_date
 from rectify.models.db import rectify_home
+from rectify.models.deliveries import user_key
 from rectify.models.enums import MessageKind, Supervision
 from rectify.models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
 from rectify.models.org import leader_ids, prefecture_coordinator_ids
@@ -118,7 +119,7 @@ def _values(bulletin: Bulletin) -> dict:
 
 def leadership(session) -> list[str]:
     """Who receives the bulletin: every leader, and the prefecture coordinators."""
-    return [f"user:{i}" for i in sorted(set(leader_ids(session)) | set(prefecture_coordinator_ids(session)))]
+    return [user_key(i) for i in sorted(set(leader_ids(session)) | set(prefecture_coordinator_ids(session)))]
 
 
 def send_bulletin(bulletin: Bulletin, now: datetime) -> None:
