@@ -352,6 +352,15 @@ def _rows(counted, medians: dict, on_time: dict | None = None, *, names: dict | 
     return sorted(rows, key=_worst_first)
 
 
+def ranked(rows: list[FigureRow]) -> list[FigureRow]:
+    """The ranking (通报) order, the same on every surface: rank 1 is the best, the highest
+    closure rate, then the highest on-time rate, then the fewest overdue; no figure ranks last."""
+    def best_first(row: FigureRow):
+        return (row.closure_rate is None, -(row.closure_rate or 0), -(row.on_time_rate or 0), row.overdue, row.key)
+
+    return sorted(rows, key=best_first)
+
+
 def _worst_first(row: FigureRow):
     """Lowest closure rate first (no figure last), then the most overdue."""
     return (row.closure_rate is None, row.closure_rate if row.closure_rate is not None else 0, -row.overdue, row.key)

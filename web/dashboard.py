@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rectify.models.calendar import SHANGHAI, WorkCalendar, local_date
 from rectify.models.enums import OPEN_STATUSES, Supervision
-from rectify.models.figures import FigureRow, figures, worst_overdue
+from rectify.models.figures import FigureRow, figures, ranked, worst_overdue
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.places import County, place_of
 
@@ -55,7 +55,7 @@ def dashboard(session: Session, *, now: datetime, calendar: WorkCalendar, url: s
 
 def _build(session: Session, *, now: datetime, today: date, calendar: WorkCalendar) -> Dashboard:
     rows = figures(session, by="county", as_of=now, calendar=calendar)
-    ranking = sorted(rows, key=lambda r: (-(r.closure_rate or 0), -(r.on_time_rate or 0), r.key))
+    ranking = ranked(rows)
     total = {k: sum(getattr(r, k) for r in rows) for k in ("total", "closed", "resolved_on_site", "submitted",
                                                             "overdue")}
     first_week = today - timedelta(days=today.weekday() + 7 * (WEEKS - 1))

@@ -20,7 +20,7 @@ from rectify.models.calendar import local_date
 from rectify.models.db import rectify_home
 from rectify.models.deliveries import user_key
 from rectify.models.enums import MessageKind, Supervision
-from rectify.models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
+from rectify.models.figures import carded_units, checks_per_county, figures, ranked, rate, worst_overdue
 from rectify.models.org import leader_ids, prefecture_coordinator_ids
 from rectify.models.overlays import days_to
 from rectify.models.places import place_of
@@ -50,7 +50,7 @@ def compile_bulletin(now: datetime) -> Bulletin:
         before = {r.key: r for r in figures(session, by="county", as_of=now - timedelta(days=7), calendar=ctx.calendar)}
         checks = checks_per_county(session, as_of=now)
         ranking = []
-        for r in current:
+        for r in ranked(current):
             previous = before.get(r.key)
             change = None
             if previous is not None and r.closure_rate is not None and previous.closure_rate is not None:
