@@ -276,7 +276,8 @@ def test_rank_one_is_the_best_on_every_surface():
     from rectify.models.figures import FigureRow, ranked
 
     def row(key, closure, on_time, overdue):
-        return FigureRow(key, 10, 0, 10, 0, 5, closure, closure, closure, on_time, overdue, None, None, None, None, None)
+        return FigureRow(key, 10, 0, 10, 0, 5, closure, closure, closure, on_time, overdue,
+                         None, None, None, None, None)
 
     rows = [row("甲", 0.5, 0.9, 1), row("乙", 0.8, 0.5, 0), row("丙", None, None, 0), row("丁", 0.5, 0.9, 0),
             row("戊", 0.5, 0.2, 0)]
