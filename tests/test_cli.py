@@ -248,3 +248,51 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     again = rectify("demo")
     assert "不再重复登记" in again.stdout and "此前已导入 1497 行" in again.stdout
     assert len(json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)) == len(rows)
+
+
+ENGLISH = ("Show this message", "[required]", "[default:", "Usage:", "<bool>", "<str>", "Options", "Commands",
+           "Arguments", "…")
+
+
+def _all_help_pages():
+    from typer.core import TyperGroup
+
+    from rectify.flows.cli import COMMANDS, load
+
+    yield []
+    for name in COMMANDS:
+        command = load(name)
+        yield [name]
+        if isinstance(command, TyperGroup):
+            for sub in command.commands:
+                yield [name, sub]
+
+
+def test_every_help_page_is_chinese_and_whole(monkeypatch):
+    from rectify.flows.cli import support
+
+    monkeypatch.setattr(support.console, "width", 100)
+    pages = list(_all_help_pages())
+    assert len(pages) > 40
+    for path in pages:
+        page = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
+        assert page.exit_code == 0, (path, page.output)
+        found = [word for word in ENGLISH if word in page.stdout]
+        assert not found, (path, found, page.stdout)
+        assert "用法:" in page.stdout and "显示本帮助并退出" in page.stdout
+
+
+def test_the_root_lists_every_command_without_importing_heavy_libraries():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom rectify.flows.cli import main\nsys.argv = ['rectify', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('prefect', 'alembic', 'uvicorn', 'fastapi', 'openpyxl', 'sqlalchemy', 'apprise')"
+            " if m in sys.modules]\nprint('HEAVY', heavy)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "COLUMNS": "100"})
+    from rectify.flows.cli import COMMANDS
+
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+    assert all(name in done.stdout for name in COMMANDS)

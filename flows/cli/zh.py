@@ -74,8 +74,8 @@ def translate_error(message: str) -> str:
     return message
 
 
-_TYPES = {"<str>": "<文本>", "<int>": "<整数>", "<float>": "<数值>", "<path>": "<路径>", "<list[path]>": "<路径…>",
-          "<list[str]>": "<文本…>", "<datetime>": "<时间>"}
+_TYPES = {"<str>": "<文本>", "<int>": "<整数>", "<float>": "<数值>", "<path>": "<路径>", "<datetime>": "<时间>",
+          "<list[path]>": "<路径,可多个>", "<list[str]>": "<文本,可多个>"}
 
 _installed = False
 
@@ -153,16 +153,22 @@ def _mend_click() -> None:
 
     decorators.help_option = help_option_zh
 
-    # A plain flag takes no value: show no type tag after it.
-    show_type = core.TyperOption.display_type_rich
+    # A plain flag takes no value: show no type tag after it; other tags in Chinese.
+    show_option_type = core.TyperOption.display_type_rich
+    show_argument_type = core.TyperArgument.display_type_rich
 
-    def display_type_rich(self, ctx):
+    def option_type(self, ctx):
         if self.is_flag:
             return None
-        shown = show_type(self, ctx)
+        shown = show_option_type(self, ctx)
         return _TYPES.get(shown, shown) if shown else shown
 
-    core.TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]  # the mend itself
+    def argument_type(self, ctx):
+        shown = show_argument_type(self, ctx)
+        return _TYPES.get(shown, shown) if shown else shown
+
+    core.TyperOption.display_type_rich = option_type  # type: ignore[method-assign]  # the mend itself
+    core.TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign]
 
 
 def _mend_rich_utils(rich_utils) -> None:
