@@ -15,7 +15,6 @@ from rectify.models import lifecycle, recording
 from rectify.models.enums import Severity, Supervision
 from rectify.models.errors import InvalidInput, NotFound
 from rectify.models.issues import Issue
-from rectify.models.lifecycle import PlaceRef
 from rectify.models.lookup import (
     find_inspection,
     get_county,
@@ -27,6 +26,7 @@ from rectify.models.lookup import (
     get_user,
     get_village,
 )
+from rectify.models.responsibility import PlaceRef
 
 
 def _severity(text: str) -> Severity:

@@ -19,15 +19,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from rectify.models.calendar import WorkCalendar, local_date
-from rectify.models.catalogue import CheckItem
-from rectify.models.enums import OPEN_STATUSES, Action, Level, Role, Severity, Status, Supervision
+from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from rectify.models.issues import Evidence, Issue, IssueEvent
 from rectify.models.lookup import find_county_unit
 from rectify.models.org import Unit, User
-from rectify.models.places import County, Household, Township, Village
 from rectify.models.policy import Policy
 from rectify.models.referrals import refer
+from rectify.models.responsibility import PlaceRef, due_date
 from rectify.models.suspicion import suspicions
 
 
@@ -176,49 +175,6 @@ def required_text(text: str | None, what: str, issue: Issue | None = None) -> st
         where = f"问题 {issue.code}:" if issue is not None else ""
         raise InvalidInput(f"{where}必须填写{what}")
     return text.strip()
-
-
-# --- creation -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlaceRef:
-    county: County
-    township: Township | None = None
-    village: Village | None = None
-    household: Household | None = None
-
-    def check_level(self, item: CheckItem) -> None:
-        needs = {
-            Level.COUNTY: None,
-            Level.VILLAGE: ("村", self.village),
-            Level.HOUSEHOLD: ("户", self.household),
-        }[item.level]
-        if needs is not None and needs[1] is None:
-            raise InvalidInput(f"检查项目「{item.title}」是{item.level.label}级项目,必须指明{needs[0]}")
-
-    def default_unit(self, county_government: Unit | None) -> Unit | None:
-        """The village's 帮扶单位 for village/household problems, else the county government."""
-        if self.village is not None and self.village.assisting_unit is not None:
-            return self.village.assisting_unit
-        return county_government
-
-
-def default_deadline(calendar: WorkCalendar, policy: Policy, severity: Severity, now: datetime) -> date:
-    return calendar.add_workdays(local_date(now), policy.default_deadline_days(severity))
-
-
-def due_date(issue_code: str, deadline: date | int | None, *, now: datetime, severity: Severity,
-             calendar: WorkCalendar, policy: Policy) -> date:
-    """The deadline given (a date after today, or a number of working days from today), else
-    the policy's default for the severity."""
-    if deadline is None:
-        return default_deadline(calendar, policy, severity, now)
-    if isinstance(deadline, int):
-        return calendar.add_workdays(local_date(now), deadline)
-    if deadline <= local_date(now):
-        raise InvalidInput(f"问题 {issue_code}:整改时限 {deadline} 必须晚于今天({local_date(now)})")
-    return deadline
 
 
 # --- the moves ------------------------------------------------------------------------

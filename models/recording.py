@@ -18,9 +18,10 @@ from rectify.models.enums import Action, Role, Severity, Status, Supervision
 from rectify.models.errors import InvalidInput, PermissionDenied
 from rectify.models.inspections import Inspection
 from rectify.models.issues import Issue, IssueCodeCounter, IssueEvent
-from rectify.models.lifecycle import RECORD_ROLES, PlaceRef, due_date, required_text
+from rectify.models.lifecycle import RECORD_ROLES, required_text
 from rectify.models.org import Unit, User
 from rectify.models.policy import Policy
+from rectify.models.responsibility import PlaceRef, due_date
 
 
 def reserve_codes(session: Session, *, prefix: str, year: int, count: int = 1) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from rectify.models.calendar import SHANGHAI, CalendarCoverageWarning, HolidayOverride, WorkCalendar, deadline_end
 from rectify.models.enums import DayKind, Severity
 from rectify.models.errors import ImportRejected
-from rectify.models.lifecycle import default_deadline
+from rectify.models.responsibility import default_deadline
 from rectify.seeds.loader import read_holidays
 
 

@@ -20,10 +20,11 @@ from rectify.flows.intake.source import RowError, SourceRow
 from rectify.models.catalogue import CheckItem
 from rectify.models.enums import Level, Result, Role, Severity
 from rectify.models.inspections import Inspection, InspectionSample
-from rectify.models.lifecycle import RECORD_ROLES, PlaceRef
+from rectify.models.lifecycle import RECORD_ROLES
 from rectify.models.lookup import closest
 from rectify.models.org import Unit, User
 from rectify.models.places import County, Household, Township, Village
+from rectify.models.responsibility import PlaceRef
 
 
 @dataclass
