@@ -58,16 +58,16 @@ PasswordStdin = Annotated[
 ]
 
 
-def read_password(from_stdin: bool) -> str:
-    """The password from standard input, else typed twice at a terminal; never from the command line."""
+def read_password(from_stdin: bool, *, otherwise: str = "") -> str:
+    """The password from standard input, else typed twice at a terminal; never from the command line.
+    `otherwise`: the command's own way out when there is no terminal (said in the error)."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise InvalidInput("标准输入中没有密码(--password-stdin 需要一行密码)")
         return password
     if not sys.stdin.isatty():
-        raise InvalidInput("没有终端可以输入密码:请用 --password-stdin 从标准输入提供,"
-                           "或用 --no-login 添加不登录网页的用户")
+        raise InvalidInput(f"没有终端可以输入密码:请用 --password-stdin 从标准输入提供{otherwise}")
     import getpass
 
     password = getpass.getpass("登录密码:")

@@ -53,7 +53,7 @@ def user_add(
     """添加用户,并设置网页登录密码:在终端上提示输入两次;脚本用 --password-stdin 从标准输入提供。"""
     from rectify.models.accounts import set_password
 
-    password = None if no_login else read_password(password_stdin)
+    password = None if no_login else read_password(password_stdin, otherwise=",或用 --no-login 添加不登录网页的用户")
     with unit_of_work(parse_instant(as_of)) as ctx:
         the_role = _role(role)
         if the_role is Role.UNIT and not unit:
