@@ -78,8 +78,8 @@ def shots(tmp_path) -> Path:
     return folder
 
 
-def login(browser, base: str, name: str):
-    page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN").new_page()
+def login(browser, base: str, name: str, width: int = 1366, height: int = 768):
+    page = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN").new_page()
     page.goto(base + "/login")
     page.fill("#name", name)
     page.fill("#password", PASSWORD)
@@ -150,3 +150,15 @@ def test_a_form_without_its_csrf_token_is_refused(site, browser):
     assert answer.value.status == 403
     assert "CSRF" in unit.text_content("main")
     assert status_of(world, code) == "assigned"
+
+
+def test_no_page_is_wider_than_a_phone(site, browser):
+    world, base = site
+    pages = {world.coordinator: ["/dashboard", "/issues", "/coordinator", f"/issues/{world.codes['assigned']}"],
+             world.handler: ["/workbench", f"/issues/{world.codes['assigned']}"], world.verifier: ["/verifier"]}
+    for name, paths in pages.items():
+        phone = login(browser, base, name, 390, 844)
+        for path in paths:
+            assert phone.goto(base + path).status == 200
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (name, path, width)
