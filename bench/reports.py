@@ -51,7 +51,7 @@ def floor(url: str) -> float:
 def report(url: str, by: str) -> float:
     with unit_of_work(NOW, url=url) as ctx:
         start = time.perf_counter()
-        rows = figures(ctx.session, by=by, as_of=NOW, calendar=ctx.calendar)
+        rows = figures(ctx.session, by=by, as_of=NOW, calendar=ctx.calendar, policy=ctx.policy)
         elapsed = time.perf_counter() - start
     assert rows
     return elapsed

@@ -1,23 +1,26 @@
-"""The instant a command acts at: now, or the --as-of the user gave."""
+"""The instant a command acts at: now, or the --as-of the user gave.
+
+The one clock rule (docs/cli.md): a date alone means the end of that day, 24:00 Asia/Shanghai
+(the last instant before it), for every command and page; "截至 2016-09-30" then counts every
+step of that day. A date with a time means that minute, Beijing time.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 
-from rectify.models.calendar import SHANGHAI
+from rectify.models.calendar import SHANGHAI, end_of_day
 from rectify.models.errors import InvalidInput
-
-AS_OF_DAY_TIME = time(9, 0)
 
 
 def parse_instant(text: str | None) -> datetime:
-    """'2016-08-20' (09:00 Asia/Shanghai), '2016-08-20 15:30', or ISO with an offset."""
+    """'2016-08-20' (the end of that day), '2016-08-20 15:30' (Beijing time), or ISO with an offset."""
     if text is None or not text.strip():
         return datetime.now(timezone.utc)
     value = text.strip().replace("/", "-")
     try:
         if len(value) <= 10:
-            return datetime.combine(date.fromisoformat(value), AS_OF_DAY_TIME, SHANGHAI)
+            return end_of_day(date.fromisoformat(value))
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(

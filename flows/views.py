@@ -6,8 +6,9 @@ from datetime import date
 from typing import Any
 
 from rectify.models.calendar import WorkCalendar
+from rectify.models.enums import Status
 from rectify.models.issues import Issue, IssueEvent
-from rectify.models.overlays import traffic_light, workdays_left
+from rectify.models.overlays import traffic_light, verification_late_days, verify_by, workdays_left
 from rectify.models.places import mask_name
 from rectify.models.policy import Policy
 
@@ -62,6 +63,9 @@ def issue_to_dict(
         "extension_requested_until": _iso(issue.extension_requested_until),
         "workdays_left": workdays_left(issue, today=today, calendar=calendar),
         "traffic_light": light.value if light else None,
+        "verify_by": _iso(verify_by(issue.submitted_at, calendar=calendar, policy=policy))
+        if issue.status is Status.SUBMITTED and issue.submitted_at else None,
+        "verification_late_days": verification_late_days(issue, today=today, calendar=calendar, policy=policy),
         "supervision_level": issue.supervision.value,
         "measures": issue.measures,
         "on_site_note": issue.on_site_note,

@@ -135,3 +135,17 @@ def local_date(instant: datetime) -> date:
 def deadline_end(deadline: date) -> datetime:
     """A deadline ends at 24:00 Asia/Shanghai on its day."""
     return datetime.combine(deadline + timedelta(days=1), time(0), SHANGHAI)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a day in Asia/Shanghai: what a date alone means as a moment."""
+    return deadline_end(day) - timedelta(microseconds=1)
+
+
+def moment_text(instant: datetime) -> str:
+    """How every surface states the moment it counted at: the date alone for the end of a day,
+    else the date and the minute (Beijing time)."""
+    local = instant.astimezone(SHANGHAI)
+    if local == end_of_day(local.date()):
+        return local.date().isoformat()
+    return local.strftime("%Y-%m-%d %H:%M")

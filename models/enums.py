@@ -41,6 +41,9 @@ class Status(Labelled):
 
 
 OPEN_STATUSES = frozenset({Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED})
+# The unit's clock runs from assignment until it submits; a returned submission restarts it.
+# Waiting for verification (待核验) is the verifier's time, never the unit's overdue.
+UNIT_CLOCK_STATUSES = frozenset({Status.ASSIGNED, Status.RECTIFYING})
 
 
 class Role(Labelled):

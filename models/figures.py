@@ -29,21 +29,26 @@ from sqlalchemy.orm import Session, aliased
 from rectify.models import tallies
 from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.catalogue import CheckItem
-from rectify.models.enums import Role, Severity, Status
+from rectify.models.enums import UNIT_CLOCK_STATUSES, Role, Severity, Status
 from rectify.models.errors import InvalidInput
 from rectify.models.inspections import Inspection
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.org import Unit, User
+from rectify.models.overlays import accepted_on_time, waiting_since_before
 from rectify.models.places import County, Township, Village
+from rectify.models.policy import Policy
 from rectify.models.tallies import NO_DEADLINE, IssueTally
 
 DIMENSIONS = ("county", "township", "village", "unit", "category", "inspection", "severity", "leader")
 HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED, Status.CLOSED)
 OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED)
+UNIT_CLOCK = tuple(sorted(UNIT_CLOCK_STATUSES))  # overdue is the unit's: its clock runs and the deadline passed
 
 
 @dataclass
 class FigureRow:
+    """One slice's figures (docs/reports.md defines each); `rank` 1 is the best (ranked())."""
+
     key: str
     total: int
     resolved_on_site: int
@@ -55,11 +60,13 @@ class FigureRow:
     rectified_rate: float | None
     on_time_rate: float | None
     overdue: int
+    verification_late: int
     sign_on_time_rate: float | None
     extension_rate: float | None
     return_rate: float | None
     rebound_rate: float | None
     median_days_to_close: float | None
+    rank: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -99,8 +106,8 @@ def _slice(by: str) -> _Slice:
     raise InvalidInput(f"不能按「{by}」统计;可选:" + "、".join(DIMENSIONS))
 
 
-def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, county: County | None = None,
-            since: datetime | None = None) -> list[FigureRow]:
+def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, policy: Policy,
+            county: County | None = None, since: datetime | None = None) -> list[FigureRow]:
     """One row per slice value; problems recorded before `since` (when given) are left out.
 
     When nothing has happened after `as_of`, the state at `as_of` is the problems' present
@@ -108,11 +115,51 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
     Otherwise (a moment in the past) everything is recounted from the event log.
     """
     latest = session.scalar(select(func.max(IssueEvent.at)))
-    if (latest is None or latest <= as_of) and not tallies.unmeasured(session.connection()):
-        if since is None:
-            return tallied_figures(session, by=by, today=local_date(as_of), county=county)
-        return present_figures(session, by=by, today=local_date(as_of), county=county, since=since)
-    return figures_from_events(session, by=by, as_of=as_of, calendar=calendar, county=county, since=since)
+    present = (latest is None or latest <= as_of) and not tallies.unmeasured(session.connection())
+    if present and since is None:
+        rows = tallied_figures(session, by=by, today=local_date(as_of), county=county)
+    elif present:
+        rows = present_figures(session, by=by, today=local_date(as_of), county=county, since=since)
+    else:
+        rows = figures_from_events(session, by=by, as_of=as_of, calendar=calendar, county=county, since=since)
+    late = verification_late(session, by=by, as_of=as_of, calendar=calendar, policy=policy, county=county,
+                             since=since, present=present)
+    for row in rows:
+        row.verification_late = late.get(row.key, 0)
+    return ranked(rows)
+
+
+def verification_late(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, policy: Policy,
+                      county: County | None = None, since: datetime | None = None,
+                      present: bool = True) -> dict[str, int]:
+    """核验超时 per slice name: submissions waiting at `as_of` longer than the policy's 核验时限.
+    Few problems wait for a verifier at any time, so this reads them directly."""
+    grouping = _slice(by)
+    cutoff = waiting_since_before(local_date(as_of), policy.verify_within_days, calendar=calendar)
+    if present:
+        query = select(grouping.column, func.count()).select_from(Issue).where(
+            Issue.status == Status.SUBMITTED, Issue.submitted_at < cutoff)
+    else:
+        last_seq = (select(IssueEvent.issue_id, func.max(IssueEvent.seq).label("seq"))
+                    .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
+        submitted = (select(IssueEvent.issue_id, func.max(IssueEvent.at).label("at"))
+                     .where(IssueEvent.at <= as_of, IssueEvent.action == "submit").group_by(IssueEvent.issue_id)
+                     .subquery())
+        last = aliased(IssueEvent)
+        query = (select(grouping.column, func.count()).select_from(Issue)
+                 .join(last_seq, last_seq.c.issue_id == Issue.id)
+                 .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq))
+                 .join(submitted, submitted.c.issue_id == Issue.id)
+                 .where(last.to_status == Status.SUBMITTED, submitted.c.at < cutoff))
+    counted = session.execute(_scoped(grouping.join(query), county, since).group_by(grouping.column)).all()
+    names = grouping.names(session) if grouping.names else None
+    return {_name(key, names): int(n) for key, n in counted}
+
+
+def _name(key, names: dict | None) -> str:
+    if names is not None:
+        return str(names.get(key, "(未指定)"))
+    return str(key.label if hasattr(key, "label") else (key if key is not None else "(未指定)"))
 
 
 def _count(condition):
@@ -132,7 +179,7 @@ def present_figures(session: Session, *, by: str, today, county: County | None =
                       _count(status == Status.SUBMITTED).label("submitted"),
                       _count(status == Status.CLOSED).label("closed"),
                       _count(and_(status == Status.CLOSED, Issue.closed_on_time.is_(True))).label("on_time"),
-                      _count(and_(status.in_(OPEN), Issue.deadline < today)).label("overdue"),
+                      _count(and_(status.in_(UNIT_CLOCK), Issue.deadline < today)).label("overdue"),
                       func.sum(Issue.sign_count).label("signs"),
                       func.sum(Issue.sign_count - Issue.late_sign_count).label("signed_on_time"),
                       _count(Issue.extension_count > 0).label("extended"),
@@ -287,7 +334,7 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
                    _count(status.in_(HANDED_OVER)).label("assigned"),
                    _count(status == Status.SUBMITTED).label("submitted"),
                    _count(status == Status.CLOSED).label("closed"),
-                   _count(and_(status.in_(OPEN), Issue.deadline < today)).label("overdue"),
+                   _count(and_(status.in_(UNIT_CLOCK), Issue.deadline < today)).label("overdue"),
                    func.sum(steps.c.signs).label("signs"),
                    func.sum(steps.c.signed_on_time).label("signed_on_time"),
                    _count(steps.c.extensions > 0).label("extended"),
@@ -302,17 +349,23 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
     counted = session.execute(_scoped(grouping.join(base).where(status != Status.VOID), county, since)
                               .group_by(key)).all()
 
-    # Closed problems, for the on-time share and the median working days to close.
-    closed = (select(key.label("key"), last.at, Issue.original_deadline, Issue.assigned_at, Issue.created_at)
+    # Closed problems, for the on-time share (the accepted submission against the original
+    # deadline) and the median working days to close.
+    accepted = (select(IssueEvent.issue_id, func.max(IssueEvent.at).label("at"))
+                .where(IssueEvent.at <= as_of, IssueEvent.action == "submit").group_by(IssueEvent.issue_id)
+                .subquery())
+    closed = (select(key.label("key"), last.at, accepted.c.at.label("submitted_at"), Issue.original_deadline,
+                     Issue.assigned_at, Issue.created_at)
               .select_from(Issue)
               .join(last_seq, last_seq.c.issue_id == Issue.id)
-              .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq)))
+              .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq))
+              .outerjoin(accepted, accepted.c.issue_id == Issue.id))
     closed = _scoped(grouping.join(closed).where(status == Status.CLOSED), county, since)
     on_time: dict = defaultdict(int)
     durations: dict = defaultdict(list)
     for row in session.execute(closed):
         closed_on = local_date(row.at)
-        if row.original_deadline is not None and closed_on <= row.original_deadline:
+        if accepted_on_time(row.submitted_at, row.original_deadline):
             on_time[row.key] += 1
         durations[row.key].append(calendar.workdays_between(local_date(row.assigned_at or row.created_at), closed_on))
     medians = {k: statistics.median(v) for k, v in durations.items()}
@@ -329,42 +382,37 @@ def _rows(counted, medians: dict, on_time: dict | None = None, *, names: dict | 
         # PostgreSQL sums to NUMERIC: every count becomes a plain int here.
         n = {k: int(getattr(r, k) or 0) for k in _COUNTS}
         closed_on_time = on_time.get(r.key, 0) if on_time is not None else int(r.on_time or 0)
-        if names is not None:
-            name = names.get(r.key, "(未指定)")
-        else:
-            name = r.key.label if hasattr(r.key, "label") else (r.key if r.key is not None else "(未指定)")
+        name = _name(r.key, names)
         total, on_site, closed_count = n["total"], n["resolved_on_site"], n["closed"]
         median = medians.get(r.key)
         rows.append(FigureRow(
-            key=str(name), total=total, resolved_on_site=on_site, assigned=n["assigned"], submitted=n["submitted"],
+            key=name, total=total, resolved_on_site=on_site, assigned=n["assigned"], submitted=n["submitted"],
             closed=closed_count,
             closure_rate=rate(closed_count + on_site, total),
             closure_rate_excl_on_site=rate(closed_count, total - on_site),
             rectified_rate=rate(n["submitted"] + closed_count + on_site, total),
             on_time_rate=rate(closed_on_time, closed_count),
-            overdue=n["overdue"],
+            overdue=n["overdue"], verification_late=0,
             sign_on_time_rate=rate(n["signed_on_time"], n["signs"]),
             extension_rate=rate(n["extended"], n["assigned"]),
             return_rate=rate(n["returns"], n["submits"]),
             rebound_rate=rate(n["reopened"], n["finished"]),
             median_days_to_close=None if median is None else float(median),
         ))
-    return sorted(rows, key=_worst_first)
+    return ranked(rows)
 
 
 def ranked(rows: list[FigureRow]) -> list[FigureRow]:
-    """The ranking (通报) order, the same on every surface: rank 1 is the best, the highest
-    closure rate, then the highest on-time rate, then the fewest overdue; no figure ranks last."""
+    """The ranking (通报) order, the same on every surface, each row numbered: rank 1 is the
+    best, the highest closure rate, then the highest on-time rate, then the fewest overdue; no
+    figure ranks last."""
     def best_first(row: FigureRow):
         return (row.closure_rate is None, -(row.closure_rate or 0), -(row.on_time_rate or 0), row.overdue, row.key)
 
-    return sorted(rows, key=best_first)
-
-
-def _worst_first(row: FigureRow):
-    """Lowest closure rate first (no figure last), then the most overdue."""
-    return (row.closure_rate is None, row.closure_rate if row.closure_rate is not None else 0, -row.overdue, row.key)
-
+    ordered = sorted(rows, key=best_first)
+    for number, row in enumerate(ordered, start=1):
+        row.rank = number
+    return ordered
 
 
 def checks_per_county(session: Session, *, as_of: datetime) -> dict[str, int]:
@@ -376,14 +424,16 @@ def checks_per_county(session: Session, *, as_of: datetime) -> dict[str, int]:
         .where(Finding.imported_at <= as_of).group_by(County.name)).tuples().all())
 
 
-def worst_overdue(session: Session, *, today, limit: int = 10) -> list[Issue]:
-    """The open problems longest past their deadline."""
+def worst_overdue(session: Session, *, today, limit: int = 10, county: County | None = None) -> list[Issue]:
+    """The problems longest past their deadline while the unit's clock runs (worst first)."""
     from sqlalchemy.orm import selectinload
 
     return list(session.scalars(
         select(Issue).options(selectinload(Issue.county), selectinload(Issue.township), selectinload(Issue.village),
                              selectinload(Issue.unit), selectinload(Issue.check_item))
-        .where(Issue.status.in_(OPEN), Issue.deadline < today).order_by(Issue.deadline, Issue.id).limit(limit)))
+        .where(Issue.status.in_(UNIT_CLOCK), Issue.deadline < today,
+               *([Issue.county_id == county.id] if county is not None else []))
+        .order_by(Issue.deadline, Issue.id).limit(limit)))
 
 
 def carded_units(session: Session, *, limit: int = 10) -> list[tuple[str, int, int, int]]:

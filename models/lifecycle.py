@@ -24,6 +24,7 @@ from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, Per
 from rectify.models.issues import Evidence, Issue, IssueEvent
 from rectify.models.lookup import find_county_unit
 from rectify.models.org import Unit, User
+from rectify.models.overlays import accepted_on_time
 from rectify.models.policy import Policy
 from rectify.models.referrals import refer
 from rectify.models.responsibility import PlaceRef, due_date
@@ -313,7 +314,7 @@ def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, pol
     payload = _judged(session, issue, Action.VERIFY, actor, policy)
 
     def apply(i: Issue) -> None:
-        i.closed_on_time = i.original_deadline is not None and closed_on <= i.original_deadline
+        i.closed_on_time = accepted_on_time(i.submitted_at, i.original_deadline)
         i.days_to_close = calendar.workdays_between(local_date(i.assigned_at or i.created_at), closed_on)
 
     return transition(session, issue, Action.VERIFY, actor=actor, now=now, note=note, apply=apply,

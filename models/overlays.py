@@ -1,12 +1,19 @@
-"""Computed overlays on an open problem: working days left and the traffic light."""
+"""Computed overlays on a problem: working days left, the traffic light, and the verifier's clock.
+
+Whose clock it is (docs/reports.md):
+- the unit's clock runs while the problem is 已交办 or 整改中, against its deadline; it stops
+  when the unit submits, and a returned submission starts it again;
+- while the problem waits for verification (待核验) the clock is the verifier's: the policy's
+  核验时限 in working days from the submission. A submission is never the unit's overdue.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from rectify.models.calendar import WorkCalendar
-from rectify.models.issues import Issue
+from rectify.models.calendar import WorkCalendar, deadline_end, local_date
+from rectify.models.enums import UNIT_CLOCK_STATUSES, Status
 from rectify.models.policy import Policy
 
 
@@ -27,22 +34,63 @@ def days_to(deadline: date, *, today: date, calendar: WorkCalendar) -> int:
     return calendar.workdays_between(today, deadline)
 
 
-def workdays_left(issue: Issue, *, today: date, calendar: WorkCalendar) -> int | None:
-    """Working days from today to the current deadline; negative when overdue; None if no clock runs."""
-    if not issue.status.is_open or issue.deadline is None:
+def unit_clock_runs(status: Status, deadline: date | None) -> bool:
+    return status in UNIT_CLOCK_STATUSES and deadline is not None
+
+
+def workdays_left(issue, *, today: date, calendar: WorkCalendar) -> int | None:
+    """Working days from today to the unit's deadline; negative when overdue; None when the
+    unit's clock does not run (not yet handed over, waiting for verification, finished)."""
+    if not unit_clock_runs(issue.status, issue.deadline):
         return None
     return days_to(issue.deadline, today=today, calendar=calendar)
 
 
-def is_overdue(issue: Issue, *, today: date) -> bool:
-    return issue.status.is_open and issue.deadline is not None and today > issue.deadline
+def is_overdue(issue, *, today: date) -> bool:
+    """The unit's overdue: its clock runs and the deadline has passed."""
+    return unit_clock_runs(issue.status, issue.deadline) and today > issue.deadline
 
 
-def traffic_light(issue: Issue, *, today: date, calendar: WorkCalendar, policy: Policy) -> Light | None:
-    if not issue.status.is_open or issue.deadline is None:
+def light_of(status: Status, deadline: date | None, *, today: date, days_between, policy: Policy) -> Light | None:
+    """The traffic light of the unit's clock (`days_between(a, b)`: working days in (a, b])."""
+    if not unit_clock_runs(status, deadline):
         return None
-    if is_overdue(issue, today=today):
+    assert deadline is not None  # the unit's clock runs against a deadline
+    if today > deadline:
         return Light.RED
-    if calendar.workdays_between(today, issue.deadline) <= policy.due_soon_days:
+    if days_between(today, deadline) <= policy.due_soon_days:
         return Light.YELLOW
     return Light.GREEN
+
+
+def traffic_light(issue, *, today: date, calendar: WorkCalendar, policy: Policy) -> Light | None:
+    return light_of(issue.status, issue.deadline, today=today, days_between=calendar.workdays_between, policy=policy)
+
+
+def verify_by(submitted_at: datetime, *, calendar: WorkCalendar, policy: Policy) -> date:
+    """The last day of the verifier's 核验时限 for a submission."""
+    return calendar.add_workdays(local_date(submitted_at), policy.verify_within_days)
+
+
+def verification_late_days(issue, *, today: date, calendar: WorkCalendar, policy: Policy) -> int | None:
+    """Working days a waiting submission is past the 核验时限 (0 or more); None when no
+    submission waits or it is still within the time."""
+    if issue.status is not Status.SUBMITTED or issue.submitted_at is None:
+        return None
+    last = verify_by(issue.submitted_at, calendar=calendar, policy=policy)
+    return calendar.workdays_between(last, today) if today > last else None
+
+
+def waiting_since_before(today: date, days: int, *, calendar: WorkCalendar) -> datetime:
+    """Submissions made before this instant have waited more than `days` working days today:
+    the ones whose last day, add_workdays(submitted, days), is before today."""
+    day = today - timedelta(days=1)
+    while calendar.add_workdays(day, days) >= today:
+        day -= timedelta(days=1)
+    return deadline_end(day)
+
+
+def accepted_on_time(submitted_at: datetime | None, original_deadline: date | None) -> bool:
+    """A closed problem is on time when its accepted submission came on or before the original
+    deadline: the unit's clock stopped when it submitted."""
+    return submitted_at is not None and original_deadline is not None and local_date(submitted_at) <= original_deadline

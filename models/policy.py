@@ -34,6 +34,10 @@ class Policy:
     evidence_photos_required: dict[str, int] = field(default_factory=dict)
     min_fix_minutes: dict[str, int] = field(default_factory=dict)
     measures_similarity: float = 0.9
+    # 核验时限: working days a verifier has for a submission; past it the verifiers are told,
+    # past the second number the 督查办 too. Databases seeded before these keys use the defaults.
+    verify_within_days: int = 5
+    verify_escalate_days: int = 10
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -64,6 +68,8 @@ def load_policy(session: Session) -> Policy:
             evidence_photos_required=dict(rows.get("evidence_photos_required", {})),
             min_fix_minutes=dict(rows.get("min_fix_minutes", {})),
             measures_similarity=float(rows.get("measures_similarity", 0.9)),
+            verify_within_days=int(rows.get("verify_within_days", 5)),
+            verify_escalate_days=int(rows.get("verify_escalate_days", 10)),
         )
     except KeyError as missing:
         raise NotFound("政策设置", str(missing), hint="请先运行 rectify seed") from None

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from rectify.models.calendar import WorkCalendar
 from rectify.models.catalogue import CheckItem
-from rectify.models.enums import OPEN_STATUSES, Status, Supervision
+from rectify.models.enums import UNIT_CLOCK_STATUSES, Status, Supervision
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.org import Unit
-from rectify.models.overlays import Light
+from rectify.models.overlays import Light, waiting_since_before
 from rectify.models.places import County, Household, Township, Village
 from rectify.models.policy import Policy
 
@@ -45,6 +45,7 @@ SORTS = {
     "-code": (Issue.code.desc(),),
     "created": (Issue.created_at, Issue.id),
     "-created": (Issue.created_at.desc(), Issue.id.desc()),
+    "submitted": (Issue.submitted_at, Issue.id),  # the verifier's queue: longest waiting first
 }
 
 
@@ -58,7 +59,8 @@ class IssueFilter:
     status: Status | None = None
     light: Light | None = None
     supervision: Supervision | None = None
-    overdue: bool = False
+    overdue: bool = False  # the unit's overdue: 已交办 or 整改中 past the deadline
+    verification_late: bool = False  # 待核验 past the 核验时限
     extension_pending: bool = False  # a unit asked for more time and no coordinator has answered
     counted: bool = False  # only the problems the figures count (not 已撤销)
     sort: str = "deadline"
@@ -84,7 +86,10 @@ def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, pol
         query = query.where(Issue.status != Status.VOID)
     if f.extension_pending:
         query = query.where(Issue.status == Status.RECTIFYING, Issue.extension_requested_until.is_not(None))
-    running = Issue.status.in_(OPEN_STATUSES) & Issue.deadline.is_not(None)
+    if f.verification_late:
+        query = query.where(Issue.status == Status.SUBMITTED, Issue.submitted_at < waiting_since_before(
+            today, policy.verify_within_days, calendar=calendar))
+    running = Issue.status.in_(UNIT_CLOCK_STATUSES) & Issue.deadline.is_not(None)
     if f.overdue or f.light is Light.RED:
         query = query.where(running, Issue.deadline < today)
     if f.light in (Light.YELLOW, Light.GREEN):

@@ -4,7 +4,8 @@ A report "as of now" over a million problems cannot afford to look at each probl
 these totals instead. Per slice value (a county, a unit, …) a problem counts in up to three
 rows, each of its own kind:
 - "state": the row of its state, with every sum the figures need (signs, returns, …);
-- "deadline": when it is open with a deadline, the row of that deadline, for the overdue count;
+- "deadline": while the unit's clock runs (已交办, 整改中) against a deadline, the row of that
+  deadline, for the overdue count;
 - "days": when it is closed, the row of its working days to close, for the median.
 The key starts (dimension, kind, deadline, county, slice value): each read of a report is
 one range: the deadlines before a day, or from that day on, are one range too.
@@ -28,7 +29,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rectify.models.base import Base
-from rectify.models.enums import OPEN_STATUSES, Status
+from rectify.models.enums import UNIT_CLOCK_STATUSES, Status
 
 # slice name -> the column of `issues` it counts by (category and leader are read through
 # the check item and the county)
@@ -64,10 +65,10 @@ class IssueTally(Base):
     returns: Mapped[int] = mapped_column(Integer)
     reopened: Mapped[int] = mapped_column(Integer)
     finished: Mapped[int] = mapped_column(Integer)
-    dated: Mapped[int] = mapped_column(Integer)  # open problems with a deadline
+    dated: Mapped[int] = mapped_column(Integer)  # problems whose unit's clock runs against a deadline
 
 
-_OPEN = ", ".join(f"'{s.value}'" for s in OPEN_STATUSES)
+_UNIT_CLOCK = ", ".join(f"'{s.value}'" for s in sorted(UNIT_CLOCK_STATUSES))
 
 
 def _no_deadline(dialect: str) -> str:
@@ -81,7 +82,7 @@ def _share(row: str, column: str, kind: str, dialect: str) -> tuple[str, dict[st
              "status": "''", "deadline": _no_deadline(dialect), "days": str(NO_DAYS), "n": "1"}
     share |= {s: "0" for s in SUMS[1:]}
     closed = f"{row}.status = '{Status.CLOSED.value}'"
-    dated = f"{row}.status IN ({_OPEN}) AND {row}.deadline IS NOT NULL"
+    dated = f"{row}.status IN ({_UNIT_CLOCK}) AND {row}.deadline IS NOT NULL"
     if kind == "deadline":
         return dated, share | {"deadline": f"{row}.deadline"}
     if kind == "days":

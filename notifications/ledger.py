@@ -179,8 +179,10 @@ def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, ou
     day = local_date(now).isoformat()
 
     def text_for(url: str | None) -> tuple[str, str]:
-        if url is None or kind_of(url).name == "email":
+        if url is None:
             return title, body
+        if kind_of(url).name == "email":  # the only channel the attachment goes with
+            return title, body + (f"\n\n附件:{attach.name}(本期通报工作簿)" if attach is not None else "")
         limit = kind_of(url).limit_bytes
         return title, short if limit is None else short.encode()[:limit].decode(errors="ignore")
 

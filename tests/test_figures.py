@@ -88,7 +88,7 @@ def test_every_figure_of_a_known_campaign(campaign):
         "key": COUNTY, "total": 6, "resolved_on_site": 1, "assigned": 4, "submitted": 0, "closed": 2,
         "closure_rate": 0.5, "closure_rate_excl_on_site": 0.4, "rectified_rate": 0.5, "on_time_rate": 0.5,
         "overdue": 1, "sign_on_time_rate": 2 / 3, "extension_rate": 0.25, "return_rate": 0.25,
-        "rebound_rate": 0.25, "median_days_to_close": 5.5,
+        "rebound_rate": 0.25, "median_days_to_close": 5.5, "verification_late": 0, "rank": 1,
     }
 
 
@@ -265,7 +265,7 @@ def test_the_dashboard_counts_closures_per_week(campaign):
     from rectify.web.dashboard import WEEKS, dashboard
 
     with unit_of_work(at("2016-09-05")) as ctx:
-        board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, url="weekly-closures")
+        board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, policy=ctx.policy, url="weekly-closures")
     weeks = dict(board.weekly_closures)
     assert len(weeks) == WEEKS and max(weeks) == date(2016, 9, 5)
     assert (weeks[date(2016, 8, 22)], weeks[date(2016, 8, 29)], weeks[date(2016, 9, 5)]) == (2, 1, 0)
@@ -276,7 +276,7 @@ def test_rank_one_is_the_best_on_every_surface():
     from rectify.models.figures import FigureRow, ranked
 
     def row(key, closure, on_time, overdue):
-        return FigureRow(key, 10, 0, 10, 0, 5, closure, closure, closure, on_time, overdue,
+        return FigureRow(key, 10, 0, 10, 0, 5, closure, closure, closure, on_time, overdue, 0,
                          None, None, None, None, None)
 
     rows = [row("甲", 0.5, 0.9, 1), row("乙", 0.8, 0.5, 0), row("丙", None, None, 0), row("丁", 0.5, 0.9, 0),

@@ -26,14 +26,18 @@ def coordinator_county_id(user: User) -> int | None:
 
 
 def scoped(user: User, wanted: IssueFilter) -> IssueFilter:
-    """The filter the user asked for, narrowed to what they may see."""
+    """The filter the user asked for, narrowed to what they may see: asking for another unit or
+    county than one's own finds nothing (it is never relabelled as one's own)."""
     from dataclasses import replace
 
+    def narrowed(asked: int | None, own: int | None) -> int:
+        return own if own is not None and asked in (None, own) else -1
+
     if user.role is Role.UNIT:
-        return replace(wanted, unit_id=user.unit_id if user.unit_id is not None else -1)
+        return replace(wanted, unit_id=narrowed(wanted.unit_id, user.unit_id))
     county = coordinator_county_id(user)
     if county is not None:
-        return replace(wanted, county_id=county)
+        return replace(wanted, county_id=narrowed(wanted.county_id, county))
     return wanted
 
 

@@ -94,7 +94,8 @@ def me(user: Caller) -> Me:
 def figure_rows(ctx: Ctx, user: Caller, by: Dimension = Dimension.county,  # type: ignore[valid-type]
                 county: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
     wanted = get_county(ctx.session, _clean(county, "county")) if county else None
-    return [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=ctx.now, calendar=ctx.calendar, county=wanted)]
+    return [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=ctx.now, calendar=ctx.calendar,
+                                                  policy=ctx.policy, county=wanted)]
 
 
 @router.get("/issues", response_model=IssuePage, summary="问题清单(按权限范围、筛选、排序、分页)")

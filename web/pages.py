@@ -31,15 +31,15 @@ from rectify.flows.evidence_store import blob_path
 from rectify.flows.reports.columns import RATES, TARGET, shown
 from rectify.flows.views import issue_to_dict
 from rectify.models.accounts import FAILURE_WINDOW, MAX_FAILURES, password_matches, recent_failures, record_attempt
-from rectify.models.calendar import SHANGHAI
+from rectify.models.calendar import SHANGHAI, local_date
 from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import DomainError, NotFound
 from rectify.models.issues import Evidence, Issue
 from rectify.models.lifecycle import MOVES, allowed_actions
 from rectify.models.lookup import find_user
 from rectify.models.org import Unit, User
-from rectify.models.overlays import Light, traffic_light
-from rectify.models.places import place_of
+from rectify.models.overlays import Light, traffic_light, verification_late_days, verify_by
+from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from rectify.models.suspicion import find_suspicions, suspicions
 from rectify.web.access import can_see, coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
@@ -154,7 +154,10 @@ async def dashboard_page(request: Request):
         user = current(request, ctx)
         if user.role is Role.UNIT:
             return RedirectResponse("/workbench", status_code=303)
-        board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, url=str(request.app.state.url))
+        own = coordinator_county_id(user)
+        board = dashboard(ctx.session, now=ctx.now, calendar=ctx.calendar, policy=ctx.policy,
+                          url=str(request.app.state.url),
+                          county=ctx.session.get(County, own) if own is not None else None)
         return render(request, "dashboard.html", ctx, user, board=board)
 
 
@@ -175,7 +178,7 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
     reference: Reference = request.app.state.reference
     chosen = {k: q.get(k, "").replace("\x00", "") for k in ("county", "township", "village", "unit", "category",
                                                               "status", "light", "supervision", "overdue", "counted",
-                                                              "sort")}
+                                                              "verification_late", "sort")}
     county = reference.counties(s).get(chosen["county"]) if chosen["county"] else None
     township = village = unit = None
     if county is not None and chosen["township"]:
@@ -201,6 +204,7 @@ def _filter_from(request: Request, ctx: Context) -> tuple[IssueFilter, dict]:
         light=parse(Light, chosen["light"]),
         supervision=parse(Supervision, chosen["supervision"]),
         overdue=chosen["overdue"] in ("1", "on", "true"),
+        verification_late=chosen["verification_late"] in ("1", "on", "true"),
         counted=chosen["counted"] in ("1", "on", "true"),
         sort=chosen["sort"] if chosen["sort"] in SORTS else "deadline",
     )
@@ -385,15 +389,17 @@ def coordinator(request: Request):
         triage, triage_total = rows(status=Status.TRIAGE, sort="created")
         overdue, overdue_total = rows(overdue=True)
         requests, _ = rows(extension_pending=True)
+        waiting, waiting_total = rows(verification_late=True, sort="submitted")
         return render(request, "coordinator.html", ctx, user, triage=triage, triage_total=triage_total,
-                      extensions=requests, overdue=overdue, overdue_total=overdue_total)
+                      extensions=requests, overdue=overdue, overdue_total=overdue_total, waiting=waiting,
+                      waiting_total=waiting_total, within=ctx.policy.verify_within_days)
 
 
 @router.get("/verifier")
 def verifier(request: Request):
     with work(request) as ctx:
         user = current(request, ctx, Role.VERIFIER)
-        found, total = search_issues(ctx.session, scoped(user, IssueFilter(status=Status.SUBMITTED, sort="created")),
+        found, total = search_issues(ctx.session, scoped(user, IssueFilter(status=Status.SUBMITTED, sort="submitted")),
                                      today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=200)
         warned = find_suspicions(ctx.session, found, ctx.policy)
         queue = [
@@ -405,7 +411,13 @@ def verifier(request: Request):
                 "measures": i.measures,
                 "warnings": warned.get(i.id, []),
                 "own": i.unit_id == user.unit_id,
+                "submitted": local_date(i.submitted_at) if i.submitted_at else None,
+                "verify_by": verify_by(i.submitted_at, calendar=ctx.calendar, policy=ctx.policy)
+                if i.submitted_at else None,
+                "late": verification_late_days(i, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy),
             }
             for i in found
         ]
-        return render(request, "verifier.html", ctx, user, queue=queue, total=total)
+        late = sum(1 for r in queue if r["late"] is not None)
+        return render(request, "verifier.html", ctx, user, queue=queue, total=total, late=late,
+                      within=ctx.policy.verify_within_days)

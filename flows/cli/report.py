@@ -12,6 +12,7 @@ from rectify.flows.cli.support import AsOf, console, edge, flow_run, print_json,
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import COLUMNS, RATES, TARGET, shown
+from rectify.models.calendar import moment_text
 
 app = typer.Typer()
 
@@ -43,7 +44,7 @@ def report(
     out: Annotated[Path | None, typer.Option("--out", help="--format xlsx 时写出的文件")] = None,
     as_of: AsOf = None,
 ) -> None:
-    """整改统计:销号率、整改率、按期销号率、逾期、签收、延期、退回、反弹,最差的排在最前。"""
+    """整改统计:销号率、整改率、按期销号率、逾期、核验超时、签收、延期、退回、反弹;第 1 名最好。"""
     from rectify.models.figures import figures
     from rectify.models.lookup import get_county
 
@@ -51,8 +52,9 @@ def report(
     with unit_of_work(moment) as ctx:
         wanted = get_county(ctx.session, county) if county else None
         rows = [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=moment, calendar=ctx.calendar,
-                                             county=wanted, since=parse_instant(since) if since else None)]
-        title = f"整改统计(按{_BY_LABEL[by]}{',' + wanted.name if wanted else ''},截至 {ctx.today})"
+                                             policy=ctx.policy, county=wanted,
+                                             since=parse_instant(since) if since else None)]
+        title = f"整改统计(按{_BY_LABEL[by]}{',' + wanted.name if wanted else ''},截至 {moment_text(moment)})"
     if fmt is ReportFormat.json:
         print_json(rows)
     elif fmt is ReportFormat.csv:
@@ -82,7 +84,7 @@ def _table(rows: list[dict], title: str) -> None:
             line.append(text)
         cells.append(line)
     print_table(title, [label for _, label in COLUMNS], cells, right=[i > 0 for i in range(len(COLUMNS))])
-    console.print("— 表示分母为零,无此比率;排序:销号率最低的在前")
+    console.print("— 表示分母为零,无此比率;名次:第 1 名最好(销号率最高,其次按期销号率、逾期最少)")
 
 
 def _workbook(rows: list[dict], title: str, path: Path) -> None:

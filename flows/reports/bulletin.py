@@ -16,15 +16,16 @@ from prefect.cache_policies import NO_CACHE
 
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import shown
-from rectify.models.calendar import local_date
+from rectify.models.calendar import local_date, moment_text
 from rectify.models.db import rectify_home
 from rectify.models.deliveries import user_key
 from rectify.models.enums import MessageKind, Supervision
-from rectify.models.figures import carded_units, checks_per_county, figures, ranked, rate, worst_overdue
+from rectify.models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
 from rectify.models.org import leader_ids, prefecture_coordinator_ids
 from rectify.models.overlays import days_to
 from rectify.models.places import place_of
 from rectify.notifications.ledger import Directory, Notice, deliver_standalone, queue
+from rectify.notifications.links import base_url
 from rectify.notifications.messages import render_page
 from rectify.notifications.send import RateLimiter
 
@@ -33,6 +34,7 @@ from rectify.notifications.send import RateLimiter
 class Bulletin:
     week: str
     today: str
+    moment: str  # the moment counted at, as every surface states it
     totals: dict
     ranking: list[dict]
     overdue: list[dict]
@@ -46,24 +48,28 @@ class Bulletin:
 def compile_bulletin(now: datetime) -> Bulletin:
     with unit_of_work(now) as ctx:
         session, today = ctx.session, ctx.today
-        current = figures(session, by="county", as_of=now, calendar=ctx.calendar)
-        before = {r.key: r for r in figures(session, by="county", as_of=now - timedelta(days=7), calendar=ctx.calendar)}
+        current = figures(session, by="county", as_of=now, calendar=ctx.calendar, policy=ctx.policy)
+        before = {r.key: r for r in figures(session, by="county", as_of=now - timedelta(days=7), calendar=ctx.calendar,
+                                            policy=ctx.policy)}
         checks = checks_per_county(session, as_of=now)
         ranking = []
-        for r in ranked(current):
+        for r in current:
             previous = before.get(r.key)
             change = None
             if previous is not None and r.closure_rate is not None and previous.closure_rate is not None:
                 change = f"{(r.closure_rate - previous.closure_rate) * 100:+.1f} 个百分点"
             per_hundred = rate(r.total * 100, checks.get(r.key, 0))
-            ranking.append({"key": r.key, "total": r.total, "closure": shown("closure_rate", r.closure_rate),
-                            "closure_rate": r.closure_rate, "change": change or "—",
+            ranking.append({"rank": r.rank, "key": r.key, "total": r.total,
+                            "closure": shown("closure_rate", r.closure_rate), "closure_rate": r.closure_rate,
+                            "change": change or "—",
                             "on_time": shown("on_time_rate", r.on_time_rate), "overdue": r.overdue,
+                            "verification_late": r.verification_late,
                             "per_hundred": "—" if per_hundred is None else f"{per_hundred:.1f}"})
         total = sum(r.total for r in current)
         closed = sum(r.closed for r in current)
         on_site = sum(r.resolved_on_site for r in current)
         totals = {"total": total, "closed": closed, "on_site": on_site, "overdue": sum(r.overdue for r in current),
+                  "verification_late": sum(r.verification_late for r in current),
                   "closure": shown("closure_rate", rate(closed + on_site, total))}
         overdue = [
             {
@@ -80,7 +86,8 @@ def compile_bulletin(now: datetime) -> Bulletin:
         ]
         units = [{"name": n, "yellow": y, "red": r, "listed": listed} for n, y, r, listed in carded_units(session)]
         week = f"{today.isocalendar().year} 年第 {today.isocalendar().week} 周"
-    return Bulletin(week=week, today=today.isoformat(), totals=totals, ranking=ranking, overdue=overdue, units=units)
+    return Bulletin(week=week, today=today.isoformat(), moment=moment_text(now), totals=totals, ranking=ranking,
+                    overdue=overdue, units=units)
 
 
 def write_files(bulletin: Bulletin, folder: Path) -> None:
@@ -90,10 +97,10 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "县(市)排名"
-    sheet.append(["排名", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "每百项问题"])
+    sheet.append(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题"])
     for index, r in enumerate(bulletin.ranking, start=1):
-        sheet.append([index, r["key"], r["total"], r["closure_rate"], r["change"], r["on_time"], r["overdue"],
-                      r["per_hundred"]])
+        sheet.append([r["rank"], r["key"], r["total"], r["closure_rate"], r["change"], r["on_time"], r["overdue"],
+                      r["verification_late"], r["per_hundred"]])
         sheet.cell(row=index + 1, column=4).number_format = "0.0%"
     overdue = workbook.create_sheet("逾期最久")
     overdue.append(["问题编号", "县(市)", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"])
@@ -113,8 +120,8 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
 
 
 def _values(bulletin: Bulletin) -> dict:
-    return {"week": bulletin.week, "today": bulletin.today, "totals": bulletin.totals, "ranking": bulletin.ranking,
-            "overdue": bulletin.overdue, "units": bulletin.units}
+    return {"week": bulletin.week, "today": bulletin.today, "moment": bulletin.moment, "totals": bulletin.totals,
+            "ranking": bulletin.ranking, "overdue": bulletin.overdue, "units": bulletin.units, "base_url": base_url()}
 
 
 def leadership(session) -> list[str]:
@@ -155,9 +162,8 @@ def weekly_bulletin(now: datetime | None = None) -> Bulletin:
     now = now or datetime.now(UTC)
     bulletin = _compile_task(now)
     write_files(bulletin, rectify_home() / "bulletins")
-    create_table_artifact([{"排名": i, **{k: r[k] for k in ("key", "total", "closure", "change", "on_time", "overdue",
-                                                             "per_hundred")}}
-                           for i, r in enumerate(bulletin.ranking, start=1)],
+    create_table_artifact([{k: r[k] for k in ("rank", "key", "total", "closure", "change", "on_time", "overdue",
+                                               "verification_late", "per_hundred")} for r in bulletin.ranking],
                           key="weekly-bulletin-ranking", description=f"县(市)排名 {bulletin.week}")
     assert bulletin.markdown is not None  # written before it is published
     create_markdown_artifact(bulletin.markdown.read_text(encoding="utf-8"), key="weekly-bulletin",

@@ -5,7 +5,7 @@ the rows from the database, so a county of 50,000 problems stays fast and small.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -16,12 +16,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from rectify.flows.reports.columns import COLUMNS, RATES
-from rectify.models.calendar import WorkCalendar, local_date
+from rectify.models.calendar import WorkCalendar, local_date, moment_text
 from rectify.models.catalogue import CheckItem
-from rectify.models.enums import OPEN_STATUSES, Severity, Status
+from rectify.models.enums import Severity, Status
 from rectify.models.figures import figures
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.org import Unit, User
+from rectify.models.overlays import light_of
 from rectify.models.places import County, Household, Township, Village, mask_name
 from rectify.models.policy import Policy
 
@@ -60,15 +61,14 @@ class LedgerResult:
 
 def write_ledger(session: Session, path: Path, *, now: datetime, calendar: WorkCalendar, policy: Policy,
                  county: County | None = None) -> LedgerResult:
-    today = local_date(now)
     counties = [county] if county else list(session.scalars(select(County).order_by(County.sort_order)))
     workbook = Workbook(write_only=True)
     summary = workbook.create_sheet("汇总")
-    _summary(session, summary, now=now, calendar=calendar, county=county, today=today)
+    _summary(session, summary, now=now, calendar=calendar, policy=policy, county=county)
     written: dict[str, int] = {}
     for place in counties:
         sheet = workbook.create_sheet(place.name)
-        written[place.name] = _county_sheet(session, sheet, place, today=today, calendar=calendar, policy=policy)
+        written[place.name] = _county_sheet(session, sheet, place, now=now, calendar=calendar, policy=policy)
     workbook.save(path)
     return LedgerResult(path, written)
 
@@ -107,11 +107,11 @@ def _header(sheet: Worksheet, headers: list[str]) -> None:
     sheet.append(cells)
 
 
-def _summary(session: Session, sheet: Worksheet, *, now: datetime, calendar: WorkCalendar, county, today: date):
-    rows = figures(session, by="county", as_of=now, calendar=calendar, county=county)
+def _summary(session: Session, sheet: Worksheet, *, now: datetime, calendar: WorkCalendar, policy: Policy, county):
+    rows = figures(session, by="county", as_of=now, calendar=calendar, policy=policy, county=county)
     _setup(sheet, [12] + [10] * (len(COLUMNS) - 1))
     sheet.freeze_panes = "B3"
-    _title(sheet, f"整改台账汇总(截至 {today})")
+    _title(sheet, f"整改台账汇总(截至 {moment_text(now)};第 1 名最好)")
     _header(sheet, [label for _, label in COLUMNS])
     for row in rows:
         values = row.as_dict()
@@ -126,8 +126,9 @@ def _summary(session: Session, sheet: Worksheet, *, now: datetime, calendar: Wor
     sheet.auto_filter.ref = f"A2:{_letter(len(COLUMNS))}{len(rows) + 2}"
 
 
-def _county_sheet(session: Session, sheet: Worksheet, county: County, *, today: date, calendar: WorkCalendar,
+def _county_sheet(session: Session, sheet: Worksheet, county: County, *, now: datetime, calendar: WorkCalendar,
                   policy: Policy) -> int:
+    today = local_date(now)
     progress_seq = (select(IssueEvent.issue_id, func.max(IssueEvent.seq).label("seq"))
                     .where(IssueEvent.action == "progress").group_by(IssueEvent.issue_id).subquery())
     progress = aliased(IssueEvent)
@@ -151,7 +152,7 @@ def _county_sheet(session: Session, sheet: Worksheet, county: County, *, today: 
         .order_by(Issue.id)
     )
     _setup(sheet, WIDTHS)
-    _title(sheet, f"{county.name} 督查发现问题整改台账(截至 {today})")
+    _title(sheet, f"{county.name} 督查发现问题整改台账(截至 {moment_text(now)},各问题的当前状态)")
     _header(sheet, HEADERS)
     first, last = session.execute(select(func.min(Issue.deadline), func.max(Issue.deadline))
                                   .where(Issue.county_id == county.id)).one()
@@ -160,17 +161,11 @@ def _county_sheet(session: Session, sheet: Worksheet, county: County, *, today: 
     for number, row in enumerate(session.execute(query.execution_options(yield_per=2000)), start=1):
         (code, township, village, head, item, description, severity, unit, measures, original, deadline, note,
          status, closed_at, checked_by) = row
-        light = ""
-        if status in OPEN_STATUSES and deadline is not None:
-            if deadline < today:
-                light = "红"
-            elif between(today, deadline) <= policy.due_soon_days:
-                light = "黄"
-            else:
-                light = "绿"
+        shown_light = light_of(status, deadline, today=today, days_between=between, policy=policy)
+        light = shown_light.label if shown_light else ""
         values = [number, code, county.name, township, village, mask_name(head), item, description,
                   severity.label if isinstance(severity, Severity) else severity, unit, measures, original, deadline,
-                  note, status.label, light, local_date(closed_at).isoformat() if closed_at else None, checked_by]
+                  note, status.label, light, *_closure(status, closed_at, checked_by)]
         cells = []
         for index, value in enumerate(values):
             cell = WriteOnlyCell(sheet, value=value)
@@ -185,3 +180,11 @@ def _county_sheet(session: Session, sheet: Worksheet, county: County, *, today: 
         count = number
     sheet.auto_filter.ref = f"A2:{_letter(len(HEADERS))}{count + 2}"
     return count
+
+
+def _closure(status: Status, closed_at, checked_by) -> tuple:
+    """销号时间 and 核验人 of the present closure: a reopened problem's earlier closure belongs to
+    its history (the dossier), not to the ledger's row of what holds now."""
+    if status is not Status.CLOSED or closed_at is None:
+        return None, None
+    return local_date(closed_at).isoformat(), checked_by
