@@ -19,10 +19,16 @@ from rectify.models.deliveries import unit_key, user_key
 from rectify.models.enums import MessageKind, Supervision
 from rectify.models.lifecycle import escalate_many
 from rectify.models.lookup import get_user
-from rectify.models.org import SYSTEM_USER
+from rectify.models.org import SYSTEM_USER, county_coordinator_ids, prefecture_coordinator_ids, verifier_ids
 from rectify.models.policy import Policy
 from rectify.models.referrals import refer
-from rectify.models.reminders import Thresholds, escalation_recipients, event_notices, select_due
+from rectify.models.reminders import (
+    Thresholds,
+    escalation_recipients,
+    event_notices,
+    select_due,
+    verification_dues,
+)
 from rectify.notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
 from rectify.notifications.send import RateLimiter
 
@@ -32,6 +38,8 @@ REASONS = {
     MessageKind.DUE_SOON: "即将到期",
     MessageKind.DUE_TOMORROW: "今明到期",
     MessageKind.OVERDUE: "逾期",
+    MessageKind.VERIFY_LATE: "核验超时",
+    MessageKind.VERIFY_ESCALATED: "核验超时督办",
 }
 
 
@@ -51,6 +59,7 @@ class RunSummary:
 def message_numbers(policy: Policy) -> dict[str, int]:
     """The policy's numbers the templates quote."""
     return {"sign_within_days": policy.sign_within_days, "due_soon_days": policy.due_soon_days,
+            "verify_within_days": policy.verify_within_days, "verify_escalate_days": policy.verify_escalate_days,
             **{level.value: policy.escalation_days[level] for level in (Supervision.YELLOW, Supervision.RED,
                                                                         Supervision.LISTED)}}
 
@@ -93,10 +102,28 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                 announce(session, due.code, "overdue", now, days=due.item.get("days"))
         notices += [Notice(unit_key(unit_id), kind, REASONS[kind], today, items)
                     for (unit_id, kind), items in grouped.items()]
+        notices += _verification_notices(session, thresholds, ctx.calendar, summary)
         for due, event_id, day in event_notices(session, since=now - EVENT_WINDOW, until=now, today=today,
                                                     calendar=ctx.calendar):
             notices.append(Notice(unit_key(due.unit_id), due.kind, f"event:{event_id}", day, [due.item]))
         summary.queued = queue(session, notices, now=now)
+
+
+def _verification_notices(session, thresholds: Thresholds, calendar, summary: RunSummary) -> list[Notice]:
+    """Submissions past the 核验时限: the verifiers are told daily; the county's 督查办 and the
+    prefecture's coordinators once per submission when the wait runs long."""
+    verifiers = verifier_ids(session)
+    coordinators = county_coordinator_ids(session)
+    prefecture = prefecture_coordinator_ids(session)
+    grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
+    for due in verification_dues(session, thresholds, calendar=calendar):
+        told = verifiers if due.kind is MessageKind.VERIFY_LATE else sorted(
+            set(coordinators.get(due.county_id, [])) | set(prefecture))
+        for user_id in told:
+            grouped[(user_id, due.kind)].append(due.item)
+        summary.due[due.kind.label] += 1
+    return [Notice(user_key(user_id), kind, REASONS[kind], thresholds.today, items)
+            for (user_id, kind), items in grouped.items()]
 
 
 def deliver_due(now: datetime, summary: RunSummary) -> None:
@@ -107,7 +134,8 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
         recipients = due_recipients(ctx.session, now=now)
         numbers = message_numbers(ctx.policy)
         directory = Directory.load(ctx.session)
-    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory):
+        calendar = ctx.calendar
+    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory, calendar):
         if outcome is None:
             continue
         summary.recipients += 1
@@ -118,13 +146,13 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
 
 
 def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateLimiter, numbers: dict,
-                    directory: Directory):
+                    directory: Directory, calendar):
     """One session for the loop; one transaction (begun, committed) per recipient."""
     with session_factory(engine_for())() as session:
         for recipient in recipients:
             with session.begin():
                 outcome = deliver_to(session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers,
-                                     directory=directory)
+                                     directory=directory, calendar=calendar)
             session.expunge_all()
             yield outcome
 

@@ -126,6 +126,9 @@ class MessageKind(Labelled):
     RETURNED = "returned"
     CLOSED = "closed"
     EXTENSION_DECIDED = "extension_decided"
+    REOPENED = "reopened"
+    VERIFY_LATE = "verify_late"  # to the verifiers: submissions past the 核验时限
+    VERIFY_ESCALATED = "verify_escalated"  # to the 督查办: submissions waiting far past it
     BULLETIN = "bulletin"
     TEST = "test"
 
@@ -186,6 +189,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "returned": "退回重改",
         "closed": "销号通知",
         "extension_decided": "延期审批结果",
+        "reopened": "反弹重开",
+        "verify_late": "核验超时提醒",
+        "verify_escalated": "核验超时督办",
         "bulletin": "整改周通报",
         "test": "测试消息",
     },

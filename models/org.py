@@ -60,3 +60,20 @@ def prefecture_coordinator_ids(session: Session) -> list[int]:
         select(User.id).outerjoin(Unit, User.unit_id == Unit.id)
         .where(User.role == Role.COORDINATOR, User.active.is_(True), User.name != SYSTEM_USER,
                Unit.county_id.is_(None))))
+
+
+def verifier_ids(session: Session) -> list[int]:
+    """Every active verifier (核验人): they work across the prefecture."""
+    return list(session.scalars(select(User.id).where(User.role == Role.VERIFIER, User.active.is_(True))
+                                .order_by(User.id)))
+
+
+def county_coordinator_ids(session: Session) -> dict[int, list[int]]:
+    """Per county id, the active coordinators of that county's 督查办."""
+    found: dict[int, list[int]] = {}
+    for user_id, county_id in session.execute(
+            select(User.id, Unit.county_id).join(Unit, User.unit_id == Unit.id)
+            .where(User.role == Role.COORDINATOR, User.active.is_(True), Unit.county_id.is_not(None))
+            .order_by(User.id)):
+        found.setdefault(county_id, []).append(user_id)
+    return found

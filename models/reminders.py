@@ -20,7 +20,7 @@ from rectify.models.deliveries import ReminderCursor
 from rectify.models.enums import MessageKind, Role, Status, Supervision, UnitKind
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.org import Unit, User, prefecture_coordinator_ids
-from rectify.models.overlays import days_to
+from rectify.models.overlays import days_to, waiting_since_before
 from rectify.models.places import County, Household, Township, Village, place_text
 from rectify.models.policy import Policy
 
@@ -35,6 +35,8 @@ class Thresholds:
     due_soon_until: date
     signed_by: datetime  # assigned before this and still unsigned: remind
     ladder: dict[Supervision, date]  # deadline on or before this: at least that level
+    verify_late_before: datetime  # submitted before this and still waiting: past the 核验时限
+    verify_escalate_before: datetime  # submitted before this and still waiting: the 督查办 is told
 
     @classmethod
     def at(cls, today: date, *, calendar: WorkCalendar, policy: Policy) -> Thresholds:
@@ -44,6 +46,8 @@ class Thresholds:
             due_soon_until=calendar.add_workdays(today, policy.due_soon_days),
             signed_by=deadline_end(calendar.back_workdays(today, policy.sign_within_days)),
             ladder={level: calendar.back_workdays(today, policy.escalation_days[level]) for level in LADDER},
+            verify_late_before=waiting_since_before(today, policy.verify_within_days, calendar=calendar),
+            verify_escalate_before=waiting_since_before(today, policy.verify_escalate_days, calendar=calendar),
         )
 
 
@@ -150,6 +154,33 @@ def select_due(
     return to_dues(due_rows(session, t), t, calendar=calendar)
 
 
+def verification_dues(session: Session, t: Thresholds, *, calendar: WorkCalendar) -> list[Due]:
+    """Submissions waiting past the 核验时限: a daily reminder to the verifiers, and once per
+    submission, when the wait runs long, a notice to the 督查办. Never the unit's overdue."""
+    late = and_(Issue.submitted_at < t.verify_late_before,
+                _not_reminded(MessageKind.VERIFY_LATE, lambda c: c.on_date >= t.today))
+    escalate = and_(Issue.submitted_at < t.verify_escalate_before,
+                    _not_reminded(MessageKind.VERIFY_ESCALATED, lambda c: c.moved_at >= Issue.submitted_at))
+    rows = session.execute(_joined(select(*_columns(), Issue.submitted_at, _flag(late).label("late"),
+                                          _flag(escalate).label("escalate")))
+                           .where(Issue.status == Status.SUBMITTED, or_(late, escalate))
+                           .order_by(Issue.submitted_at, Issue.id)).all()
+    dues = []
+    today = t.today.isoformat()
+    for row in rows:
+        submitted = local_date(row.submitted_at)
+        waited = calendar.workdays_between(submitted, t.today)
+        item = {"issue_id": row.id, "code": row.code, "place": place_text(row[6], row[7], row[8], row[9]),
+                "item": row.title, "deadline": None, "days": None, "supervision": None,
+                "note": f"{submitted.isoformat()} 提交,已等待核验 {waited} 个工作日", "cursor": today}
+        key = (row.id, row.code, row.unit_id, row.county_id)
+        if row.late:
+            dues.append(Due(MessageKind.VERIFY_LATE, *key, dict(item)))
+        if row.escalate:
+            dues.append(Due(MessageKind.VERIFY_ESCALATED, *key, dict(item)))
+    return dues
+
+
 def escalation_recipients(session: Session) -> dict[Supervision, dict[int, list[int]]]:
     """Per level, per county id: the user ids told (黄牌 the county's leaders, 红牌 the linked
     prefecture leader, 挂牌督办 the prefecture coordinators and the linked leader)."""
@@ -174,7 +205,7 @@ def escalation_recipients(session: Session) -> dict[Supervision, dict[int, list[
 
 _EVENT_KINDS = {
     "assign": MessageKind.ASSIGNMENT,
-    "reopen": MessageKind.ASSIGNMENT,
+    "reopen": MessageKind.REOPENED,
     "return": MessageKind.RETURNED,
     "verify": MessageKind.CLOSED,
     "approve_extension": MessageKind.EXTENSION_DECIDED,

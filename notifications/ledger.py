@@ -23,11 +23,13 @@ from rectify.models.enums import DeliveryStatus, MessageKind
 from rectify.models.issues import Issue
 from rectify.models.org import Unit, User
 from rectify.models.overlays import days_to
-from rectify.models.places import place_of
+from rectify.models.places import County, place_of
+from rectify.notifications.links import base_url, workbench_url
 from rectify.notifications.messages import Section, render_digest
 from rectify.notifications.send import Attempt, RateLimiter, send, write_outbox
 from rectify.notifications.urls import kind_of
 
+PREFECTURE_OFFICE = "甘孜州督查办"
 FIRST_RETRY = timedelta(minutes=10)
 LONGEST_WAIT = timedelta(hours=24)
 
@@ -122,10 +124,15 @@ class Directory:
 
     names: dict[str, str]
     channels: dict[str, list[str]]
+    contacts: dict[str, str] = field(default_factory=dict)  # a unit's 督查办, whom its messages say to ask
 
     @classmethod
     def load(cls, session: Session) -> Directory:
-        names = {unit_key(i): n for i, n in session.execute(select(Unit.id, Unit.name))}
+        names, contacts = {}, {}
+        for unit_id, name, county in session.execute(
+                select(Unit.id, Unit.name, County.name).outerjoin(County, County.id == Unit.county_id)):
+            names[unit_key(unit_id)] = name
+            contacts[unit_key(unit_id)] = f"{county}督查办" if county else PREFECTURE_OFFICE
         names.update(
             {user_key(i): d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))}
         )
@@ -133,15 +140,19 @@ class Directory:
         for channel in session.scalars(select(Channel).where(Channel.active.is_(True))
                                        .order_by(Channel.priority, Channel.id)):
             channels.setdefault(channel.recipient, []).append(channel.url)
-        return cls(names, channels)
+        return cls(names, channels, contacts)
 
     def name(self, recipient: str) -> str:
         return self.names.get(recipient, recipient)
 
+    def contact(self, recipient: str) -> str:
+        return self.contacts.get(recipient, PREFECTURE_OFFICE)
+
 
 def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
-               policy: dict[str, int], directory: Directory) -> Outcome | None:
-    """Send the recipient's due rows as one digest: channels by priority, else the outbox."""
+               policy: dict[str, int], directory: Directory, calendar: WorkCalendar) -> Outcome | None:
+    """Send the recipient's due rows as one digest: channels by priority, else the outbox.
+    Working days left are counted on the day of sending, whenever the rows were queued."""
     _lock_sqlite(session)
     rows = list(session.scalars(
         select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
@@ -149,15 +160,17 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
     if not rows:
         return None  # another run holds them, or sent them meanwhile
     name = directory.name(recipient)
+    today = local_date(now)
     merged: dict[MessageKind, list[dict]] = {}
     for row in rows:
-        merged.setdefault(row.kind, []).extend(_items(row))
+        merged.setdefault(row.kind, []).extend(_on(today, _items(row), row.kind, calendar))
     sections = [Section(kind, items) for kind, items in merged.items()]
-    day = local_date(now).isoformat()
-    where = f"rectify issue list --unit {name}" if Recipient.parse(recipient).kind == "unit" else "rectify issue list"
+    day = today.isoformat()
+    where = workbench_url() if Recipient.parse(recipient).kind == "unit" else f"{base_url()}/"
 
     def text_for(url: str | None) -> tuple[str, str]:
         message = render_digest(recipient=name, day=day, sections=sections, policy=policy, where=where,
+                                contact=directory.contact(recipient),
                                 limit_bytes=kind_of(url).limit_bytes if url else None)
         return message.title, message.body
 
@@ -209,6 +222,14 @@ def _send_first(urls: list[str], text_for, *, name: str, day: str, outbox: Path,
         if attempts[-1].ok:
             break
     return attempts
+
+
+def _on(today: date, items: list[dict[str, Any]], kind: MessageKind, calendar: WorkCalendar) -> list[dict[str, Any]]:
+    """The items with their working days left counted today (a closure has none)."""
+    if kind is MessageKind.CLOSED:
+        return [{**i, "days": None} for i in items]
+    return [{**i, "days": days_to(date.fromisoformat(i["deadline"]), today=today, calendar=calendar)}
+            if i.get("deadline") else i for i in items]
 
 
 def _items(row: Delivery) -> list[dict[str, Any]]:

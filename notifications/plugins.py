@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import time
 from typing import Any
 
@@ -132,8 +133,12 @@ def _feishu_sign(secret: str, timestamp: int) -> str:
 def feishu(body: str, title: str, notify_type, meta: dict, *args, **kwargs) -> bool:
     segments = _segments(meta)
     token, secret = segments[0], (segments[1] if len(segments) > 1 else None)
-    text = f"{title}\n{body}" if title else body
-    payload: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
+    # A message card: its lark_md text carries links and bold, not headings (they become bold).
+    text = re.sub(r"^#{1,6} +(.+)$", r"**\1**", body, flags=re.MULTILINE)
+    payload: dict[str, Any] = {"msg_type": "interactive", "card": {
+        "config": {"wide_screen_mode": True},
+        "header": {"title": {"tag": "plain_text", "content": title or "通知"}},
+        "elements": [{"tag": "div", "text": {"tag": "lark_md", "content": text}}]}}
     if secret:
         timestamp = int(time.time())
         payload.update(timestamp=str(timestamp), sign=_feishu_sign(secret, timestamp))

@@ -30,6 +30,7 @@ from rectify.seeds.loader import load_reference
 from rectify.seeds.synthetic import load_synthetic
 
 PG_URL = os.environ.get("RECTIFY_TEST_DATABASE_URL")
+os.environ.pop("RECTIFY_BASE_URL", None)  # messages link to the documented default unless a test sets it
 
 
 def pytest_report_header(config) -> str:

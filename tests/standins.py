@@ -122,7 +122,10 @@ class Robots:
         return None
 
     def _feishu(self, token: str, body: dict) -> dict | None:
-        if body.get("msg_type") != "text" or "text" not in body.get("content", {}):
+        # The two forms the custom bot takes: text, and the message card (interactive).
+        card = body.get("card", {})
+        if not ((body.get("msg_type") == "text" and "text" in body.get("content", {}))
+                or (body.get("msg_type") == "interactive" and card.get("elements"))):
             return {"code": 9499, "msg": "Bad Request"}
         secret = self.secrets.get(token)
         if secret:

@@ -95,7 +95,8 @@ def test_wecom_bot_and_feishu(robots):
     assert not failed.ok and "45009" in failed.detail
     ok = send(f"rfeishu://feishu-token-0000000000000001/FEISHU-SECRET?api={robots.api}", title="标题", body="正文",
               limiter=RateLimiter())
-    assert ok.ok and robots.of("feishu")[0]["body"]["content"]["text"] == "标题\n正文"
+    card = robots.of("feishu")[0]["body"]["card"]
+    assert ok.ok and card["header"]["title"]["content"] == "标题" and card["elements"][0]["text"]["content"] == "正文"
     bad = send(f"rfeishu://feishu-token-0000000000000001/WRONG?api={robots.api}", title="t", body="b",
                limiter=RateLimiter())
     assert not bad.ok and "19021" in bad.detail
@@ -152,18 +153,27 @@ def test_rate_limiter_keeps_each_webhook_under_its_limit():
 # --- messages -------------------------------------------------------------------------------
 
 
-def test_a_digest_lists_each_kind_once_and_masks_names():
+def test_a_digest_names_each_problem_once_in_its_most_urgent_section_with_a_link(monkeypatch):
+    monkeypatch.setenv("RECTIFY_BASE_URL", "https://dc.example.gov.cn/rectify/")
+    approved = [{**items(3)[2], "note": "同意延期至 2016-09-09"}]
     message = render_digest(
         recipient="色达县水务局",
         day="2016-08-29",
         policy=POLICY,
-        where="rectify issue list",
-        sections=[Section(MessageKind.OVERDUE, items(2)), Section(MessageKind.ASSIGNMENT, items(1))],
+        where="https://dc.example.gov.cn/rectify/workbench",
+        contact="色达县督查办",
+        sections=[Section(MessageKind.ASSIGNMENT, items(1)), Section(MessageKind.EXTENSION_DECIDED, approved),
+                  Section(MessageKind.OVERDUE, items(3)), Section(MessageKind.SIGN_REMINDER, items(1))],
     )
-    assert message.title == "色达县水务局:交办通知、逾期通报(2016-08-29)"
-    assert message.body.index("交办通知") < message.body.index("逾期通报")
-    assert "已逾期 2 个工作日" in message.body and "扎***" in message.body
-    assert "逾期 3、7、15 个工作日" in message.body and message.omitted == 0
+    body = message.body
+    # GZ-2016-00001 was in three sections and GZ-2016-00003 in two: each is listed once, under 逾期通报.
+    assert message.title == "色达县水务局:逾期通报(2016-08-29)" and message.shown == 3
+    assert body.count("GZ-2016-00001]") == 1 and body.count("GZ-2016-00003]") == 1
+    assert "交办通知" not in body and "签收提醒" not in body
+    assert "[GZ-2016-00003](https://dc.example.gov.cn/rectify/issues/GZ-2016-00003)" in body
+    assert "同意延期至 2016-09-09" in body  # what the dropped section said is kept
+    assert "已逾期 2 个工作日" in body and "扎***" in body and "逾期 3、7、15 个工作日" in body
+    assert "(https://dc.example.gov.cn/rectify/workbench)" in body and "有疑问请联系:色达县督查办" in body
 
 
 def test_a_long_digest_is_cut_in_bytes_and_says_what_was_left_out():
@@ -171,19 +181,21 @@ def test_a_long_digest_is_cut_in_bytes_and_says_what_was_left_out():
         recipient="色达县水务局",
         day="2016-08-29",
         policy=POLICY,
-        where="rectify issue list --unit 色达县水务局",
+        where="http://127.0.0.1:8000/workbench",
+        contact="色达县督查办",
         sections=[Section(MessageKind.OVERDUE, items(60))],
         limit_bytes=2048,
     )
     assert len(message.body.encode()) <= 2048 < len(message.body) * 3
     assert message.omitted == 60 - message.shown > 0
-    assert f"另有 {message.omitted} 项" in message.body and "rectify issue list --unit 色达县水务局" in message.body
+    assert f"另有 {message.omitted} 项" in message.body and "(http://127.0.0.1:8000/workbench)" in message.body
 
 
 def test_templates_refuse_missing_values():
     broken = [{"code": "GZ-1"}]
     with pytest.raises(UndefinedError):
-        render_digest(recipient="x", day="d", policy=POLICY, where="w", sections=[Section(MessageKind.OVERDUE, broken)])
+        render_digest(recipient="x", day="d", policy=POLICY, where="w", contact="c",
+                      sections=[Section(MessageKind.OVERDUE, broken)])
 
 
 def test_a_recipient_key_is_built_and_read_one_way():

@@ -140,7 +140,9 @@ def test_a_crash_between_ledger_and_send_is_resumed_and_delivered_once(problem):
         again = run_reminders(now + timedelta(minutes=40), with_tasks=False)
         assert len(robots.of("wecombot")) == 1 and resumed.delivered >= 2 and again.delivered == 0
         body = robots.of("wecombot")[0]["body"]["markdown"]["content"]
-        assert body.count(problem["code"]) == 3  # assignment, sign-for and due-soon sections of one digest
+        # Due under 交办通知, 签收提醒 and 即将到期: named once, in the most urgent (签收提醒).
+        assert body.count(f"[{problem['code']}]") == 1 and "### 签收提醒" in body
+        assert "### 交办通知" not in body and "### 即将到期" not in body
 
 
 def test_failures_are_retried_with_backoff_and_the_cursor_waits(problem):
@@ -192,7 +194,7 @@ def test_a_long_digest_is_cut_for_wecom(fresh_db):
         run_reminders(at(date(2016, 8, 23)), with_tasks=False)
         content = robots.of("wecombot")[0]["body"]["markdown"]["content"]
         assert (
-            len(content.encode()) <= 2048 and "另有" in content and "rectify issue list --unit 色达县水务局" in content
+            len(content.encode()) <= 2048 and "另有" in content and "(http://127.0.0.1:8000/workbench)" in content
         )
 
 

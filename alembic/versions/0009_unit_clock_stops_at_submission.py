@@ -19,11 +19,24 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 POLICY = {"verify_within_days": 5, "verify_escalate_days": 10}
+KINDS = ("assignment", "sign_reminder", "due_soon", "due_tomorrow", "overdue", "yellow", "red", "listed", "returned",
+         "closed", "extension_decided", "bulletin", "test")
+NEW_KINDS = ("reopened", "verify_late", "verify_escalated")
+
+
+def _kinds(kinds: tuple[str, ...]) -> None:
+    """Autogenerate does not see CHECK constraints: the message kinds are set by hand."""
+    values = ", ".join(f"'{k}'" for k in kinds)
+    for table in ("deliveries", "reminder_cursors"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(op.f(f"ck_{table}_kind"), type_="check")
+            batch_op.create_check_constraint(op.f(f"ck_{table}_kind"), f"kind IN ({values})")
 
 
 def upgrade() -> None:
     from rectify.models.overlays import accepted_on_time
 
+    _kinds(KINDS + NEW_KINDS)
     connection = op.get_bind()
     issues = sa.table("issues", sa.column("id", sa.Integer), sa.column("status", sa.String),
                       sa.column("original_deadline", sa.Date), sa.column("closed_on_time", sa.Boolean))
@@ -55,6 +68,9 @@ def _utc(at):
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM reminder_cursors WHERE kind IN ('reopened', 'verify_late', 'verify_escalated')")
+    op.execute("DELETE FROM deliveries WHERE kind IN ('reopened', 'verify_late', 'verify_escalated')")
+    _kinds(KINDS)
     connection = op.get_bind()
     settings = sa.table("policy_settings", sa.column("key", sa.String))
     connection.execute(settings.delete().where(settings.c.key.in_(list(POLICY))))

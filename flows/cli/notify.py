@@ -103,15 +103,17 @@ def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(�
     from rectify.flows.reminders import message_numbers
     from rectify.models.enums import MessageKind
     from rectify.notifications.ledger import Directory
+    from rectify.notifications.links import base_url
     from rectify.notifications.messages import Section, render_digest
     from rectify.notifications.send import RateLimiter, send
     from rectify.notifications.urls import kind_of
 
     with unit_of_work(datetime.now(UTC)) as ctx:
         channel = _get_channel(ctx, channel_id)
-        name = Directory.load(ctx.session).name(channel.recipient)
-        message = render_digest(recipient=name, day=ctx.today.isoformat(), sections=[Section(MessageKind.TEST, [])],
-                                policy=message_numbers(ctx.policy), where="rectify channel list",
+        directory = Directory.load(ctx.session)
+        message = render_digest(recipient=directory.name(channel.recipient), day=ctx.today.isoformat(),
+                                sections=[Section(MessageKind.TEST, [])], policy=message_numbers(ctx.policy),
+                                where=f"{base_url()}/", contact=directory.contact(channel.recipient),
                                 limit_bytes=kind_of(channel.url).limit_bytes)
         url = channel.url
     attempt = send(url, title=message.title, body=message.body, limiter=RateLimiter())
