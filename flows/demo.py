@@ -32,6 +32,9 @@ COUNTY = "理塘县"
 # The demo's first inspection round: one team per county, as in August 2016.
 INSPECTED = ("理塘县", "色达县", "康定市")
 PLAN_DAY, FIELD_DAY, IMPORT_DAY = "2016-08-19", date(2016, 8, 20), "2016-08-22 09:00"
+# The one moment the demo reports at, on every surface (the end of the campaign's last day);
+# `rectify web --as-of 2016-09-30` shows the same.
+DEMO_END = "2016-09-30"
 
 
 def _png(path: Path, seed: int, note: str = "") -> Path:
@@ -95,8 +98,8 @@ def run_demo(console: Console) -> list[str]:
     if already:
         console.print(f"[yellow]{COUNTY} 已有 {already} 个问题(演示已运行过),不再重复登记[/]")
         _report(console)
-        show_outbox(console)
         write_reports(console)
+        show_outbox(console)
         show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01", f"{places['v1'][3]}经办人"])
         return []
     n = _county_index(COUNTY)
@@ -190,8 +193,8 @@ def run_demo(console: Console) -> list[str]:
     run_recheck(console, verifier, coordinator)
     set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3])
     _report(console)
-    show_outbox(console)
     write_reports(console)
+    show_outbox(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
     show_web_hint(console, ["州领导13", coordinator, verifier, h1])
@@ -215,7 +218,7 @@ def set_demo_passwords(names: list[str]) -> None:
 def show_web_hint(console: Console, names: list[str]) -> None:
     home = rectify_home()
     console.rule("接下来看哪里")
-    console.print("网页:运行 [bold].venv/bin/rectify web --as-of 2016-09-30[/] 后打开 http://127.0.0.1:8000/ ,"
+    console.print(f"网页:运行 [bold].venv/bin/rectify web --as-of {DEMO_END}[/] 后打开 http://127.0.0.1:8000/ ,"
                   f"用以下任一用户登录,密码均为 [bold]{DEMO_PASSWORD}[/]:" + "、".join(names))
     console.print(f"整改台账与反馈意见:{home / 'demo-reports'};周通报:{home / 'bulletins'}")
     console.print(f"发件箱(未配置渠道时每条提醒、通报的内容):{home / 'outbox'}")
@@ -342,7 +345,9 @@ def show_outbox(console: Console) -> None:
     outbox = rectify_home() / "outbox"
     files = sorted(outbox.rglob("*.md"))
     console.print(f"发件箱 {outbox}:{len(files)} 份消息(未配置通知渠道时写入此处;配置方法见 docs/channels.md)")
-    sample = next((f for f in files if "领导" in f.name), files[0] if files else None)
+    # A unit's digest with the most to act on: what a 帮扶单位 finds on its phone.
+    digests = [(f.read_text(encoding="utf-8"), f) for f in files if "领导" not in f.name and "周通报" not in f.name]
+    sample = max(digests, key=lambda d: d[0].count("\n- "))[1] if digests else (files[0] if files else None)
     if sample is not None:
         console.rule(f"示例:{sample.relative_to(outbox)}")
         console.print(sample.read_text(encoding="utf-8")[:1500], markup=False)
@@ -358,23 +363,23 @@ def write_reports(console: Console) -> None:
 
     folder = rectify_home() / "demo-reports"
     folder.mkdir(parents=True, exist_ok=True)
-    report(by=By.county, county=None, since=None, fmt=ReportFormat.table, out=None, as_of="2016-09-30")
-    moment = parse_instant("2016-09-30 18:00")
+    report(by=By.county, county=None, since=None, fmt=ReportFormat.table, out=None, as_of=DEMO_END)
+    moment = parse_instant(DEMO_END)
     with unit_of_work(moment) as ctx:
         ledger = write_ledger(ctx.session, folder / "整改台账.xlsx", now=moment, calendar=ctx.calendar,
                               policy=ctx.policy)
         feedback = folder / f"反馈意见-{COUNTY}.md"
         write_feedback(ctx.session, get_inspection(ctx.session, f"2016年第一批督导·{COUNTY}"), feedback,
-                       now=parse_instant(IMPORT_DAY), policy=ctx.policy)
-    bulletin = run_bulletin(parse_instant("2016-09-26 09:00"))
+                       now=moment, calendar=ctx.calendar, policy=ctx.policy)
+    bulletin = run_bulletin(moment)
     console.print(f"整改台账:{ledger.path}")
     console.print(f"反馈意见:{feedback}")
     console.print(f"周通报:{bulletin.markdown} 与 {bulletin.workbook}(已送达 {bulletin.sent} 位领导,无渠道者在发件箱)")
 
 
 def _report(console: Console) -> None:
-    console.rule("演示完成:2016 年第一批督导(截至 2016-09-30)")
-    with unit_of_work(parse_instant("2016-09-30")) as ctx:
+    console.rule(f"演示完成:2016 年第一批督导(截至 {DEMO_END})")
+    with unit_of_work(parse_instant(DEMO_END)) as ctx:
         counts = ctx.session.execute(
             select(County.name, Issue.status, func.count()).join(County).where(County.name.in_(INSPECTED))
             .group_by(County.name, Issue.status)

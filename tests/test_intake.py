@@ -434,7 +434,7 @@ def test_the_feedback_report_after_an_import(ctx, tmp_path):
     made = fill_plan(tmp_path / "plan.xlsx", tmp_path / "filled.xlsx", seed=9, leader=LEADER,
                      checked_on=date(2016, 8, 20), inspector=INSPECTOR, fail_share=0.25)
     report = import_findings(ctx, path=tmp_path / "filled.xlsx", inspection=plan.inspection, importer=None)
-    text = feedback_report(ctx.session, plan.inspection, now=ctx.now, policy=ctx.policy)
+    text = feedback_report(ctx.session, plan.inspection, now=ctx.now, calendar=ctx.calendar, policy=ctx.policy)
     checks = made["符合"] + made["不符合"] + made["典型经验"]
     assert (f"抽查贫困村 2 个、贫困户 6 户,检查项目 {checks} 项次;其中符合 {made['符合']} 项次,"
             f"发现问题 {made['不符合']} 个(现场解决 {made['现场解决']} 个),发现典型经验 {made['典型经验']} 条") in text

@@ -157,5 +157,6 @@ def feedback(
 
     moment = parse_instant(as_of)
     with unit_of_work(moment) as ctx:
-        write_feedback(ctx.session, get_inspection(ctx.session, inspection), out, now=moment, policy=ctx.policy)
+        write_feedback(ctx.session, get_inspection(ctx.session, inspection), out, now=moment, calendar=ctx.calendar,
+                       policy=ctx.policy)
     console.print(f"反馈意见已写出:{out}")

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from rectify.flows.reminders import message_numbers
-from rectify.models.calendar import local_date
+from rectify.models.calendar import WorkCalendar, local_date, moment_text
 from rectify.models.enums import Result, Status
+from rectify.models.figures import figures
 from rectify.models.inspections import Finding, Inspection
 from rectify.models.issues import Issue
 from rectify.models.places import place_of
@@ -22,7 +23,8 @@ from rectify.notifications.messages import render_page
 EXAMPLES = 3
 
 
-def feedback_report(session: Session, inspection: Inspection, *, now: datetime, policy: Policy) -> str:
+def feedback_report(session: Session, inspection: Inspection, *, now: datetime, calendar: WorkCalendar,
+                    policy: Policy) -> str:
     by_result = dict(session.execute(
         select(Finding.result, func.count()).where(Finding.inspection_id == inspection.id)
         .group_by(Finding.result)).tuples().all())
@@ -55,16 +57,20 @@ def feedback_report(session: Session, inspection: Inspection, *, now: datetime, 
     period = dates[0].isoformat() if dates else local_date(now).isoformat()
     if len(dates) == 2 and dates[0] != dates[1]:
         period = f"{dates[0]} 至 {dates[1]}"
+    # The counts of problems are the figures' (models.figures), at the same moment.
+    counted = next((r for r in figures(session, by="inspection", as_of=now, calendar=calendar, policy=policy)
+                    if r.key == inspection.name), None)
     coverage = {"villages": villages, "households": households, "checks": sum(by_result.values()),
-                "passed": by_result.get(Result.PASS, 0), "problems": len(issues),
-                "on_site": sum(1 for i in issues if i.status is Status.RESOLVED_ON_SITE),
-                "good": by_result.get(Result.GOOD, 0)}
+                "passed": by_result.get(Result.PASS, 0), "problems": counted.total if counted else 0,
+                "on_site": counted.resolved_on_site if counted else 0, "good": by_result.get(Result.GOOD, 0)}
     return render_page("feedback.md.j2", inspection=inspection.name,
                        county=inspection.county.name if inspection.county else "各县(市)",
                        team=inspection.team or inspection.name, period=period, coverage=coverage,
                        categories=groups, good=good, units=unit_rows, policy=message_numbers(policy),
-                       today=local_date(now).isoformat())
+                       today=moment_text(now))
 
 
-def write_feedback(session: Session, inspection: Inspection, out: Path, *, now: datetime, policy: Policy) -> None:
-    out.write_text(feedback_report(session, inspection, now=now, policy=policy) + "\n", encoding="utf-8")
+def write_feedback(session: Session, inspection: Inspection, out: Path, *, now: datetime, calendar: WorkCalendar,
+                   policy: Policy) -> None:
+    out.write_text(feedback_report(session, inspection, now=now, calendar=calendar, policy=policy) + "\n",
+                   encoding="utf-8")
