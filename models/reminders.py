@@ -37,6 +37,7 @@ class Thresholds:
     ladder: dict[Supervision, date]  # deadline on or before this: at least that level
     verify_late_before: datetime  # submitted before this and still waiting: past the 核验时限
     verify_escalate_before: datetime  # submitted before this and still waiting: the 督查办 is told
+    verify_within_days: int  # the 核验时限 the messages quote
 
     @classmethod
     def at(cls, today: date, *, calendar: WorkCalendar, policy: Policy) -> Thresholds:
@@ -48,6 +49,7 @@ class Thresholds:
             ladder={level: calendar.back_workdays(today, policy.escalation_days[level]) for level in LADDER},
             verify_late_before=waiting_since_before(today, policy.verify_within_days, calendar=calendar),
             verify_escalate_before=waiting_since_before(today, policy.verify_escalate_days, calendar=calendar),
+            verify_within_days=policy.verify_within_days,
         )
 
 
@@ -170,9 +172,11 @@ def verification_dues(session: Session, t: Thresholds, *, calendar: WorkCalendar
     for row in rows:
         submitted = local_date(row.submitted_at)
         waited = calendar.workdays_between(submitted, t.today)
+        verify_by = calendar.add_workdays(submitted, t.verify_within_days)
         item = {"issue_id": row.id, "code": row.code, "place": place_text(row[6], row[7], row[8], row[9]),
                 "item": row.title, "deadline": None, "days": None, "supervision": None,
-                "note": f"{submitted.isoformat()} 提交,已等待核验 {waited} 个工作日", "cursor": today}
+                "note": f"{submitted.isoformat()} 提交,核验时限 {verify_by.isoformat()},已等待 {waited} 个工作日",
+                "cursor": today}
         key = (row.id, row.code, row.unit_id, row.county_id)
         if row.late:
             dues.append(Due(MessageKind.VERIFY_LATE, *key, dict(item)))

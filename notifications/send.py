@@ -96,6 +96,6 @@ def write_outbox(folder: Path, *, recipient: str, day: str, title: str, body: st
     target.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r'[\\/:*?"<>|\s]+', "_", recipient)
     path = target / f"{safe}-{'-'.join(str(i) for i in delivery_ids)[:80]}.md"
-    # A document that has its own title (the bulletin) is written as it is.
-    path.write_text(body + "\n" if body.startswith("# ") else f"# {title}\n\n{body}\n", encoding="utf-8")
+    # A message that opens with its own heading (a digest, the bulletin) is written as it is.
+    path.write_text(body + "\n" if body.startswith("#") else f"# {title}\n\n{body}\n", encoding="utf-8")
     return Attempt(f"outbox:{path}", True, "已写入发件箱")

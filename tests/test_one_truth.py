@@ -151,7 +151,7 @@ def _surfaces(people, as_of: str, tmp_path) -> dict[str, dict]:
     labels = [c.value for c in sheet[2]]
     keys = {label: key for key, label in COLUMNS}
     [ledger_row] = [dict(zip([keys[label] for label in labels], (c.value for c in row), strict=True))
-                    for row in sheet.iter_rows(min_row=3) if row[1].value == COUNTY]
+                    for row in sheet.iter_rows(min_row=3) if row[0].value == COUNTY]
     seen["ledger summary"] = ledger_row
     bulletin = compile_bulletin(moment(as_of))
     [ranked] = [r for r in bulletin.ranking if r["key"] == COUNTY]

@@ -5,7 +5,7 @@ from __future__ import annotations
 # 累计交办 (ever handed to a unit) is a figure; 已交办 is the state 待签收 problems are in: the
 # two never share a name. 逾期 is the unit's; 核验超时 the verifier's (docs/reports.md).
 COLUMNS = [
-    ("rank", "名次"), ("key", "名称"), ("total", "问题数"), ("resolved_on_site", "现场解决"), ("assigned", "累计交办"),
+    ("key", "名称"), ("rank", "名次"), ("total", "问题数"), ("resolved_on_site", "现场解决"), ("assigned", "累计交办"),
     ("submitted", "待核验"), ("closed", "已销号"), ("closure_rate", "销号率"),
     ("closure_rate_excl_on_site", "销号率(不含现场)"), ("rectified_rate", "整改率"), ("on_time_rate", "按期销号率"),
     ("overdue", "逾期"), ("verification_late", "核验超时"), ("sign_on_time_rate", "按期签收率"),
