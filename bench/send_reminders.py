@@ -70,9 +70,10 @@ def build(issues: int, units: int) -> str:
         load_synthetic(ctx.session, SeedReport())
         counties = list(ctx.session.scalars(select(County).order_by(County.sort_order)))
         existing = ctx.session.query(Unit).count()
-        ctx.session.execute(insert(Unit), [
-            {"name": f"基准单位{n:04d}", "kind": UnitKind.COUNTY_DEPARTMENT, "county_id": counties[n % 19].id}
-            for n in range(max(0, units - existing))])
+        extra = [{"name": f"基准单位{n:04d}", "kind": UnitKind.COUNTY_DEPARTMENT, "county_id": counties[n % 19].id}
+                 for n in range(max(0, units - existing))]
+        if extra:  # an empty list would be INSERT … DEFAULT VALUES
+            ctx.session.execute(insert(Unit), extra)
         all_units = ctx.session.execute(select(Unit.id, Unit.county_id).where(Unit.county_id.is_not(None))).all()
         item = ctx.session.scalars(select(CheckItem).where(CheckItem.level == Level.COUNTY)).first()
         calendar = ctx.calendar
