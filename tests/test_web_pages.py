@@ -163,3 +163,28 @@ def test_the_coordinator_sees_every_extension_request_however_many_problems_are_
         act.request_extension(ctx, codes[-1], actor=world.handler, until=date(2016, 10, 31), reason="冬季停工")
     page = login(app, world.coordinator).get("/coordinator").text
     assert codes[-1] in page and "2016-10-31" in page
+
+
+def test_a_county_coordinators_dashboard_is_its_county_and_every_link_on_it_works(app, world):
+    """Its cards, its townships, its longest overdue; the prefecture's ranking stands beside
+    without links. Asking the list for another county finds nothing, under that county's name."""
+    from rectify.flows import issue_actions as act
+
+    with unit_of_work(DAY0, url=world.url) as ctx:  # a problem of another county, long overdue
+        other = act.record(ctx, actor="督导员13", county="理塘县", item="C01", description="别县的问题",
+                           severity="一般", unit="理塘县")
+    client = login(app, world.coordinator)
+    board = client.get("/dashboard").text
+    assert f"{world.county}整改情况看板" in board and "各乡(镇)排名" in board and "全州各县(市)排名" in board
+    assert other.code not in board
+    links = set(re.findall(r'href="(/issues[^"]*)"', board.replace("&amp;", "&")))
+    assert len(links) >= 10
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200, link
+        assert "理塘县" not in link
+    listed = client.get("/issues?county=理塘县&counted=1").text
+    assert re.search(r'id="total">0<', listed) and other.code not in listed
+    own = client.get(f"/issues?county={world.county}&counted=1").text
+    assert not re.search(r'id="total">0<', own)
+    assert client.get(f"/issues/{other.code}").status_code == 404

@@ -45,6 +45,7 @@ class Dashboard:
     cards: dict[str, dict[str, int]] = field(default_factory=dict)  # row -> level -> open problems
     card_totals: dict[str, int] = field(default_factory=dict)
     context: list[FigureRow] = field(default_factory=list)  # the prefecture's counties, beside a county's view
+    later_steps: bool = False  # steps were taken after the moment: the lists show the present, the figures that moment
 
     @property
     def within(self) -> str:
@@ -75,6 +76,7 @@ def dashboard(session: Session, *, now: datetime, calendar: WorkCalendar, policy
 def _build(session: Session, *, now: datetime, calendar: WorkCalendar, policy: Policy,
            county: County | None) -> Dashboard:
     today = local_date(now)
+    latest = session.scalar(select(func.max(IssueEvent.at)))
     counties = figures(session, by="county", as_of=now, calendar=calendar, policy=policy)
     rows = counties if county is None else figures(session, by="township", as_of=now, calendar=calendar,
                                                    policy=policy, county=county)
@@ -111,4 +113,5 @@ def _build(session: Session, *, now: datetime, calendar: WorkCalendar, policy: P
                      slice_label="县(市)" if county is None else "乡(镇)",
                      slice_param="county" if county is None else "township",
                      ranking=rows, total=total, weekly_closures=weekly, overdue_by_slice=overdue, worst=worst,
-                     cards=dict(cards), card_totals=card_totals, context=counties if county is not None else [])
+                     cards=dict(cards), card_totals=card_totals, context=counties if county is not None else [],
+                     later_steps=latest is not None and latest > now)
