@@ -142,9 +142,7 @@ def verification_late(session: Session, *, by: str, as_of: datetime, calendar: W
     else:
         last_seq = (select(IssueEvent.issue_id, func.max(IssueEvent.seq).label("seq"))
                     .where(IssueEvent.at <= as_of).group_by(IssueEvent.issue_id).subquery())
-        submitted = (select(IssueEvent.issue_id, func.max(IssueEvent.at).label("at"))
-                     .where(IssueEvent.at <= as_of, IssueEvent.action == "submit").group_by(IssueEvent.issue_id)
-                     .subquery())
+        submitted = _last_submission(as_of)
         last = aliased(IssueEvent)
         query = (select(grouping.column, func.count()).select_from(Issue)
                  .join(last_seq, last_seq.c.issue_id == Issue.id)
@@ -154,6 +152,12 @@ def verification_late(session: Session, *, by: str, as_of: datetime, calendar: W
     counted = session.execute(_scoped(grouping.join(query), county, since).group_by(grouping.column)).all()
     names = grouping.names(session) if grouping.names else None
     return {_name(key, names): int(n) for key, n in counted}
+
+
+def _last_submission(as_of: datetime):
+    """Per problem, when its last submission at or before `as_of` was made."""
+    return (select(IssueEvent.issue_id, func.max(IssueEvent.at).label("at"))
+            .where(IssueEvent.at <= as_of, IssueEvent.action == "submit").group_by(IssueEvent.issue_id).subquery())
 
 
 def _name(key, names: dict | None) -> str:
@@ -351,9 +355,7 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
 
     # Closed problems, for the on-time share (the accepted submission against the original
     # deadline) and the median working days to close.
-    accepted = (select(IssueEvent.issue_id, func.max(IssueEvent.at).label("at"))
-                .where(IssueEvent.at <= as_of, IssueEvent.action == "submit").group_by(IssueEvent.issue_id)
-                .subquery())
+    accepted = _last_submission(as_of)
     closed = (select(key.label("key"), last.at, accepted.c.at.label("submitted_at"), Issue.original_deadline,
                      Issue.assigned_at, Issue.created_at)
               .select_from(Issue)

@@ -418,6 +418,8 @@ def verifier(request: Request):
             }
             for i in found
         ]
-        late = sum(1 for r in queue if r["late"] is not None)
+        # Counted over the whole queue, not the page shown: the same count as the figures'.
+        _, late = issue_rows(ctx.session, scoped(user, IssueFilter(verification_late=True)), today=ctx.today,
+                             calendar=ctx.calendar, policy=ctx.policy, limit=1)
         return render(request, "verifier.html", ctx, user, queue=queue, total=total, late=late,
                       within=ctx.policy.verify_within_days)
