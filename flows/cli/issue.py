@@ -92,6 +92,10 @@ def _deadline_text(data: dict) -> str:
         text += f",逾期 {-left} 个工作日" if left < 0 else f",剩余 {left} 个工作日"
     if data["extension_requested_until"]:
         text += f";延期申请至 {data['extension_requested_until']} 待审批"
+    if data["verify_by"]:  # submitted: the unit's clock stopped, the verifier's runs
+        late = data["verification_late_days"]
+        text += (f";已提交,核验超时 {late} 个工作日" if late is not None
+                 else f";已提交,{data['verify_by']} 前完成核验")
     return text
 
 
