@@ -158,6 +158,25 @@ def test_figures_are_the_reports(client, world):
     assert rows == expected and any(r["key"] == world.county for r in rows)
 
 
+def test_figures_answer_within_the_callers_scope(client, world):
+    from rectify.flows import issue_actions as act
+
+    with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:  # another county has problems too
+        act.record(ctx, actor="督导员13", county="理塘县", item="C01", description="别县", severity="一般",
+                   unit="理塘县")
+    everyone = call(client, world, world.leader, "GET", "/figures", params={"by": "county"}).json()
+    assert {r["key"] for r in everyone} >= {world.county, "理塘县"}
+    county = call(client, world, world.coordinator, "GET", "/figures", params={"by": "county"}).json()
+    assert [r["key"] for r in county] == [world.county]
+    assert call(client, world, world.coordinator, "GET", "/figures", params={"county": "理塘县"}).status_code == 404
+    units = call(client, world, world.coordinator, "GET", "/figures", params={"by": "unit"}).json()
+    assert "理塘县" not in {r["key"] for r in units}
+    refused = call(client, world, world.handler, "GET", "/figures", params={"by": "county"})
+    assert refused.status_code == 403 and "本单位" in refused.json()["error"]
+    own = call(client, world, world.handler, "GET", "/figures", params={"by": "unit"}).json()
+    assert [r["key"] for r in own] == [world.unit] and own[0]["total"] >= 1
+
+
 def test_the_openapi_schema_documents_the_api_only(client):
     schema = client.get("/api/openapi.json").json()
     assert set(schema["paths"]) == {"/api/me", "/api/figures", "/api/issues", "/api/issues/{code}",

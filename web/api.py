@@ -18,15 +18,16 @@ from pydantic import BaseModel
 from rectify.flows.context import Context, unit_of_work
 from rectify.flows.views import issue_to_dict
 from rectify.models.accounts import token_user
-from rectify.models.enums import Status, Supervision
-from rectify.models.errors import InvalidInput
+from rectify.models.enums import Role, Status, Supervision
+from rectify.models.errors import InvalidInput, NotFound
 from rectify.models.figures import DIMENSIONS, figures
 from rectify.models.lookup import get_county
 from rectify.models.org import User
+from rectify.models.places import County
 from rectify.models.overlays import Light
 from rectify.models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
 from rectify.models.suspicion import suspicions
-from rectify.web.access import scoped, sees_households, sees_warnings, visible_issue
+from rectify.web.access import coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
 from rectify.web.actions import STEPS, perform
 from rectify.web.uploads import received
 
@@ -90,12 +91,24 @@ def me(user: Caller) -> Me:
               unit=user.unit.name if user.unit else None)
 
 
-@router.get("/figures", summary="整改统计(与 rectify report 相同的定义)")
+@router.get("/figures", summary="整改统计(与 rectify report 相同的定义;按令牌用户的权限范围)")
 def figure_rows(ctx: Ctx, user: Caller, by: Dimension = Dimension.county,  # type: ignore[valid-type]
                 county: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
+    """A unit user reads its own unit's row (by=unit); a county coordinator its county's."""
     wanted = get_county(ctx.session, _clean(county, "county")) if county else None
-    return [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=ctx.now, calendar=ctx.calendar,
-                                                  policy=ctx.policy, county=wanted)]
+    own_county = coordinator_county_id(user)
+    if user.role is Role.UNIT:
+        if by.value != "unit" or user.unit is None:
+            raise HTTPException(403, "单位用户只能查看本单位的统计(by=unit)")
+        wanted = user.unit.county
+    elif own_county is not None:
+        if wanted is not None and wanted.id != own_county:
+            raise NotFound("县(市)", wanted.name)
+        wanted = ctx.session.get(County, own_county)
+    rows = figures(ctx.session, by=by.value, as_of=ctx.now, calendar=ctx.calendar, policy=ctx.policy, county=wanted)
+    if user.role is Role.UNIT:
+        rows = [r for r in rows if r.key == user.unit.name]
+    return [r.as_dict() for r in rows]
 
 
 @router.get("/issues", response_model=IssuePage, summary="问题清单(按权限范围、筛选、排序、分页)")
