@@ -23,8 +23,8 @@ from rectify.models.errors import InvalidInput, NotFound
 from rectify.models.figures import DIMENSIONS, figures
 from rectify.models.lookup import get_county
 from rectify.models.org import User
-from rectify.models.places import County
 from rectify.models.overlays import Light
+from rectify.models.places import County
 from rectify.models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
 from rectify.models.suspicion import suspicions
 from rectify.web.access import coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
