@@ -26,6 +26,7 @@ from sqlalchemy import select
 from rectify.flows.context import unit_of_work
 from rectify.flows.evidence_store import check_upload, keep
 from rectify.flows.intake.workbooks import HEADER_FILL
+from rectify.flows.reports.cells import append_row
 from rectify.models import lifecycle
 from rectify.models.calendar import local_date
 from rectify.models.errors import DomainError, ImportRejected, InvalidInput, NotFound
@@ -119,10 +120,10 @@ def _write_workbook(batch: Recheck, out: Path) -> None:
     for item in batch.items:
         issue = item.issue
         done = issue.closed_at or issue.resolved_on_site_at
-        sheet.append([issue.code, place_of(issue, household=True), issue.check_item.title, issue.description,
-                      issue.measures or issue.on_site_note or "", issue.unit.name if issue.unit else "",
-                      local_date(done).isoformat() if done else "",
-                      RESULT_LABELS.get(item.result or "", None), item.note])
+        append_row(sheet, [issue.code, place_of(issue, household=True), issue.check_item.title, issue.description,
+                           issue.measures or issue.on_site_note or "", issue.unit.name if issue.unit else "",
+                           local_date(done).isoformat() if done else "",
+                           RESULT_LABELS.get(item.result or "", None), item.note])
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.cell(row=1, column=index).font = Font(bold=True)

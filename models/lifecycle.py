@@ -29,6 +29,7 @@ from rectify.models.policy import Policy
 from rectify.models.referrals import refer
 from rectify.models.responsibility import PlaceRef, due_date
 from rectify.models.suspicion import suspicions
+from rectify.models.text import checked_text
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ def transition(
     if expected_version is not None and expected_version != issue.version:
         raise Conflict(_conflict_message(issue.code))
     move = check_allowed(issue, action, actor)
+    if note is not None:  # the optional notes (an approval's, an escalation's) follow the same rule
+        note = checked_text(note, "说明", where=f"问题 {issue.code}:")
     before = issue.status
     # No autoflush: the UPDATE must happen in _flush, where a lost race becomes a Conflict.
     with session.no_autoflush:
@@ -172,10 +175,10 @@ def _flush(session: Session, code: str) -> None:
 
 
 def required_text(text: str | None, what: str, issue: Issue | None = None) -> str:
+    where = f"问题 {issue.code}:" if issue is not None else ""
     if text is None or not text.strip():
-        where = f"问题 {issue.code}:" if issue is not None else ""
         raise InvalidInput(f"{where}必须填写{what}")
-    return text.strip()
+    return checked_text(text.strip(), what, where=where)
 
 
 # --- the moves ------------------------------------------------------------------------

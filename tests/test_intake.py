@@ -352,6 +352,26 @@ def test_csv_in_the_encodings_excel_writes(ctx, tmp_path, place, inspection, enc
     assert issue.deadline == date(2016, 9, 30) and issue.household_id == h1.id
 
 
+def test_text_a_workbook_cannot_hold_is_refused_with_its_row_and_column(ctx, tmp_path, place, inspection):
+    """The text rule of every edge (models/text.py), in the import's own words: nothing written."""
+    village, (h1, h2) = place
+    path = tmp_path / "f.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["县(市)", "乡(镇)", "村", "户编号", "检查项目", "结果", "问题描述", "严重程度"])
+        writer.writerow([COUNTY, village.township.name, village.name, h1.registry_no, "H06", "不符合", "危\x00房",
+                         "严重"])
+        writer.writerow([COUNTY, village.township.name, village.name, h2.registry_no, "H07", "不符合", "长" * 2001,
+                         "一般"])
+    before = counts(ctx.session)
+    report = run(ctx, path, inspection)
+    assert not report.written and counts(ctx.session) == before
+    by_row = {e.row: e for e in report.errors}
+    assert by_row[2].column == "description" and "U+0000" in by_row[2].message
+    assert by_row[3].column == "description" and "最多 2000" in by_row[3].message
+    assert "第 2 行" in str(by_row[2]) and "问题描述" in str(by_row[2])
+
+
 def test_csv_errors_are_marked_in_a_csv_copy(ctx, tmp_path, place, inspection):
     village, (h1, _) = place
     path = tmp_path / "f.csv"

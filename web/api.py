@@ -19,7 +19,7 @@ from rectify.flows.context import Context, unit_of_work
 from rectify.flows.views import issue_to_dict
 from rectify.models.accounts import token_user
 from rectify.models.enums import Role, Status, Supervision
-from rectify.models.errors import InvalidInput, NotFound
+from rectify.models.errors import NotFound
 from rectify.models.figures import DIMENSIONS, figures
 from rectify.models.lookup import get_county
 from rectify.models.org import User
@@ -27,6 +27,7 @@ from rectify.models.overlays import Light
 from rectify.models.places import County
 from rectify.models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
 from rectify.models.suspicion import suspicions
+from rectify.models.text import TEXT_LIMIT, checked_text
 from rectify.web.access import coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
 from rectify.web.actions import STEPS, perform
 from rectify.web.uploads import received
@@ -36,7 +37,7 @@ bearer = HTTPBearer(auto_error=False, description="rectify user token 生成的�
 StepName = Literal[tuple(STEPS)]  # type: ignore[valid-type]
 SortName = Literal[tuple(SORTS)]  # type: ignore[valid-type]
 Dimension = StrEnum("Dimension", {d: d for d in DIMENSIONS})
-MAX_TEXT = 2000
+MAX_TEXT = TEXT_LIMIT
 INT_MAX = 2**31 - 1  # an id or version PostgreSQL can compare
 
 
@@ -60,9 +61,7 @@ Caller = Annotated[User, Depends(caller)]
 
 
 def _clean(text: str | None, what: str) -> str | None:
-    if text is not None and ("\x00" in text or len(text) > MAX_TEXT):
-        raise InvalidInput(f"{what} 含有不可见的控制字符或过长")
-    return text
+    return checked_text(text, what, field=what) if text is not None else None
 
 
 def _shown(data: dict[str, Any], user: User) -> dict[str, Any]:
@@ -95,7 +94,7 @@ def me(user: Caller) -> Me:
 def figure_rows(ctx: Ctx, user: Caller, by: Dimension = Dimension.county,  # type: ignore[valid-type]
                 county: Annotated[str | None, Query(max_length=40)] = None) -> list[dict[str, Any]]:
     """A unit user reads its own unit's row (by=unit); a county coordinator its county's."""
-    wanted = get_county(ctx.session, _clean(county, "county")) if county else None
+    wanted = get_county(ctx.session, _clean(county, "县(市)")) if county else None
     own_county = coordinator_county_id(user)
     if user.role is Role.UNIT:
         if by.value != "unit" or user.unit is None:
@@ -117,11 +116,13 @@ def issues(ctx: Ctx, user: Caller,
            unit_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
            category: Annotated[str | None, Query(max_length=40)] = None,
            status: Status | None = None, light: Light | None = None, supervision: Supervision | None = None,
-           overdue: bool = False, sort: SortName = "deadline",  # type: ignore[valid-type]
+           overdue: bool = False, verification_late: bool = False,
+           sort: SortName = "deadline",  # type: ignore[valid-type]
            page: Annotated[int, Query(ge=1, le=100000)] = 1,
            page_size: Annotated[int, Query(ge=1, le=500)] = 50) -> IssuePage:
-    wanted = IssueFilter(county_id=county_id, unit_id=unit_id, category=_clean(category, "category"), status=status,
-                         light=light, supervision=supervision, overdue=overdue, sort=sort)
+    wanted = IssueFilter(county_id=county_id, unit_id=unit_id, category=_clean(category, "检查类别"), status=status,
+                         light=light, supervision=supervision, overdue=overdue,
+                         verification_late=verification_late, sort=sort)
     found, total = search_issues(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
                                  policy=ctx.policy, offset=(page - 1) * page_size, limit=page_size)
     items = [
@@ -133,7 +134,7 @@ def issues(ctx: Ctx, user: Caller,
 
 @router.get("/issues/{code}", summary="一个问题:全部经过、佐证材料、核验预警")
 def issue(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)]) -> dict[str, Any]:
-    found = visible_issue(ctx.session, user, _clean(code, "code"))
+    found = visible_issue(ctx.session, user, _clean(code, "问题编号"))
     load_issue_detail(ctx.session, found)
     data = _shown(issue_to_dict(found, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy), user)
     shown = sees_warnings(user)
@@ -154,9 +155,10 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               files: list[UploadFile] | None = None) -> dict[str, Any]:
     fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
               "deadline": deadline, "level": level}
-    for key, value in fields.items():
-        _clean(value, key)
-    _clean(code, "code")
+    # The free text (reason, note, measures) is checked by the step itself, which names it.
+    for key, label in (("until", "延期至"), ("unit", "责任单位"), ("deadline", "整改时限"), ("level", "督办级别")):
+        _clean(fields[key], label)
+    _clean(code, "问题编号")
     with received(files, ctx.policy) as uploads:
         done = perform(ctx, user, code, step, fields, uploads, expected_version=expected_version)
     return _shown(

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from rectify.flows.context import Context, unit_of_work
 from rectify.flows.evidence_store import blob_path
+from rectify.flows.reports.cells import text_cell
 from rectify.flows.reports.columns import RATES, TARGET, shown
 from rectify.flows.views import issue_to_dict
 from rectify.models.accounts import FAILURE_WINDOW, MAX_FAILURES, password_matches, recent_failures, record_attempt
@@ -284,7 +285,7 @@ def issue_export(request: Request):
                      r.description, r.unit, r.deadline, r.light.label if r.light else "", r.supervision.label]
             if not households:
                 del cells[5]
-            sheet.append(cells)
+            sheet.append([text_cell(sheet, value) for value in cells])
         buffer = io.BytesIO()
         book.save(buffer)
     name = f"问题清单-{ctx.today.isoformat()}.xlsx"

@@ -91,6 +91,8 @@ def _workbook(rows: list[dict], title: str, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from rectify.flows.reports.cells import append_row
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "整改统计"
@@ -100,7 +102,7 @@ def _workbook(rows: list[dict], title: str, path: Path) -> None:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(["—" if row[k] is None else row[k] for k, _ in COLUMNS])
+        append_row(sheet, ["—" if row[k] is None else row[k] for k, _ in COLUMNS])
     for index, (key, _) in enumerate(COLUMNS, start=1):
         if key in RATES:
             for (cell,) in sheet.iter_rows(min_row=3, min_col=index, max_col=index):

@@ -25,6 +25,7 @@ from rectify.models.lookup import closest
 from rectify.models.org import Unit, User
 from rectify.models.places import County, Household, Township, Village
 from rectify.models.responsibility import PlaceRef
+from rectify.models.text import text_problem
 
 
 @dataclass
@@ -222,6 +223,10 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
             fail(column, str(exc))
             return None
 
+    for column, text in row.clean.items():  # the text rule of every edge (models/text.py)
+        problem = text_problem(text)
+        if problem is not None:
+            fail(column, problem)
     result = parse("result", normalise.result)
     county_name = row.name("county")
     county = attempt(registry.county, county_name) if county_name else None

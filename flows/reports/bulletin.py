@@ -15,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from rectify.flows.context import unit_of_work
+from rectify.flows.reports.cells import append_row
 from rectify.flows.reports.columns import shown
 from rectify.models.calendar import local_date, moment_text
 from rectify.models.db import rectify_home
@@ -105,11 +106,11 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
     overdue = workbook.create_sheet("逾期最久")
     overdue.append(["问题编号", "县(市)", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"])
     for i in bulletin.overdue:
-        overdue.append([i["code"], i["place"], i["item"], i["unit"], i["deadline"], i["days"], i["supervision"]])
+        append_row(overdue, [i["code"], i["place"], i["item"], i["unit"], i["deadline"], i["days"], i["supervision"]])
     units = workbook.create_sheet("督办最多的单位")
     units.append(["单位", "挂牌督办", "红牌", "黄牌"])
     for u in bulletin.units:
-        units.append([u["name"], u["listed"], u["red"], u["yellow"]])
+        append_row(units, [u["name"], u["listed"], u["red"], u["yellow"]])
     for ws in workbook.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)

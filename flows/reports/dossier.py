@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from rectify.flows.evidence_store import blob_path
 from rectify.flows.intake.workbooks import HEADER_FILL
+from rectify.flows.reports.cells import append_row
 from rectify.models.calendar import SHANGHAI
 from rectify.models.enums import Action
 from rectify.models.issues import Issue
@@ -35,7 +36,7 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], widths: list[int]
     sheet = workbook.create_sheet(title)
     sheet.append(headers)
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.cell(row=1, column=index).font = Font(bold=True)
@@ -66,7 +67,7 @@ def write_dossier(session: Session, issue: Issue, out: Path, *, policy: Policy, 
     first = workbook.active
     first.title = "问题"
     for label, value in facts:
-        first.append([label, value])
+        append_row(first, [label, value])
     first.column_dimensions["A"].width, first.column_dimensions["B"].width = 14, 80
     for cells in first.iter_rows():
         cells[0].font = Font(bold=True)

@@ -15,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
+from rectify.flows.reports.cells import text_cell
 from rectify.flows.reports.columns import COLUMNS, RATES
 from rectify.models.calendar import WorkCalendar, local_date, moment_text
 from rectify.models.catalogue import CheckItem
@@ -118,7 +119,7 @@ def _summary(session: Session, sheet: Worksheet, *, now: datetime, calendar: Wor
         cells = []
         for key, _ in COLUMNS:
             value = values[key]
-            cell = WriteOnlyCell(sheet, value="—" if value is None else value)
+            cell = text_cell(sheet, "—" if value is None else value)
             if key in RATES and value is not None:
                 cell.number_format = "0.0%"
             cells.append(cell)
@@ -168,7 +169,7 @@ def _county_sheet(session: Session, sheet: Worksheet, county: County, *, now: da
                   note, status.label, light, *_closure(status, closed_at, checked_by)]
         cells = []
         for index, value in enumerate(values):
-            cell = WriteOnlyCell(sheet, value=value)
+            cell = text_cell(sheet, value)
             if index in (7, 10, 13):
                 cell.alignment = WRAP
             if index in (11, 12) and value is not None:

@@ -1,0 +1,37 @@
+"""Cells of every workbook rectify writes: text stays text.
+
+openpyxl turns a string that starts with "=" into a formula, so a stored description such as
+`=HYPERLINK("http://…")` would become a live link in a government workbook; and a control
+character makes it refuse the whole file. Every export writes its rows through these: a
+formula-looking string is written as a literal string, and what a cell cannot hold is dropped
+(input refuses it already, models/text.py; this guards rows stored before that rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+
+def _safe(value):
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def literal(cell):
+    """The cell, a string kept as a string even when it looks like a formula."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
+def text_cell(sheet, value) -> WriteOnlyCell:
+    """A write-only sheet's cell holding `value` as data, never as a formula."""
+    return literal(WriteOnlyCell(sheet, value=_safe(value)))
+
+
+def append_row(sheet, values: Iterable) -> None:
+    """Append one row of data to a (normal) sheet: no value becomes a formula."""
+    sheet.append([_safe(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        literal(cell)
