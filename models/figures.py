@@ -34,7 +34,7 @@ from rectify.models.errors import InvalidInput
 from rectify.models.inspections import Inspection
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.org import Unit, User
-from rectify.models.overlays import accepted_on_time, waiting_since_before
+from rectify.models.overlays import accepted_on_time, waiting_last_day, waiting_since_before
 from rectify.models.places import County, Township, Village
 from rectify.models.policy import Policy
 from rectify.models.tallies import NO_DEADLINE, IssueTally
@@ -122,8 +122,11 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
         rows = present_figures(session, by=by, today=local_date(as_of), county=county, since=since)
     else:
         rows = figures_from_events(session, by=by, as_of=as_of, calendar=calendar, county=county, since=since)
-    late = verification_late(session, by=by, as_of=as_of, calendar=calendar, policy=policy, county=county,
-                             since=since, present=present)
+    if present and since is None:
+        late = tallied_late(session, by=by, today=local_date(as_of), calendar=calendar, policy=policy, county=county)
+    else:
+        late = verification_late(session, by=by, as_of=as_of, calendar=calendar, policy=policy, county=county,
+                                 since=since, present=present)
     for row in rows:
         row.verification_late = late.get(row.key, 0)
     return ranked(rows)
@@ -132,8 +135,8 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
 def verification_late(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, policy: Policy,
                       county: County | None = None, since: datetime | None = None,
                       present: bool = True) -> dict[str, int]:
-    """核验超时 per slice name: submissions waiting at `as_of` longer than the policy's 核验时限.
-    Few problems wait for a verifier at any time, so this reads them directly."""
+    """核验超时 per slice name: submissions waiting at `as_of` longer than the policy's 核验时限,
+    read from the problems (`present`) or recounted from the event log."""
     grouping = _slice(by)
     cutoff = waiting_since_before(local_date(as_of), policy.verify_within_days, calendar=calendar)
     if present:
@@ -152,6 +155,23 @@ def verification_late(session: Session, *, by: str, as_of: datetime, calendar: W
     counted = session.execute(_scoped(grouping.join(query), county, since).group_by(grouping.column)).all()
     names = grouping.names(session) if grouping.names else None
     return {_name(key, names): int(n) for key, n in counted}
+
+
+def tallied_late(session: Session, *, by: str, today, calendar: WorkCalendar, policy: Policy,
+                 county: County | None = None) -> dict[str, int]:
+    """核验超时 now, from the running totals' rows of kind "waiting" (one range read): the same
+    numbers as verification_late()."""
+    t = IssueTally
+    last_day = waiting_last_day(today, policy.verify_within_days, calendar=calendar)
+    names = _tally_names(session, by)
+    scope = [t.dimension == {"category": "item", "leader": "county"}.get(by, by), t.kind == "waiting",
+             t.deadline <= last_day, *([t.county_id == county.id] if county is not None else [])]
+    late: dict[str, int] = defaultdict(int)
+    for county_id, key, n in session.execute(select(t.county_id, t.key, func.sum(t.n)).where(*scope)
+                                             .group_by(t.county_id, t.key)):
+        for name in names(county_id, key):
+            late[_name(name, None)] += int(n)
+    return dict(late)
 
 
 def _last_submission(as_of: datetime):

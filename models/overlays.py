@@ -81,13 +81,18 @@ def verification_late_days(issue, *, today: date, calendar: WorkCalendar, policy
     return calendar.workdays_between(last, today) if today > last else None
 
 
-def waiting_since_before(today: date, days: int, *, calendar: WorkCalendar) -> datetime:
-    """Submissions made before this instant have waited more than `days` working days today:
-    the ones whose last day, add_workdays(submitted, days), is before today."""
+def waiting_last_day(today: date, days: int, *, calendar: WorkCalendar) -> date:
+    """The latest day a submission may have been made and have waited more than `days`
+    working days today: its last day, add_workdays(submitted, days), is before today."""
     day = today - timedelta(days=1)
     while calendar.add_workdays(day, days) >= today:
         day -= timedelta(days=1)
-    return deadline_end(day)
+    return day
+
+
+def waiting_since_before(today: date, days: int, *, calendar: WorkCalendar) -> datetime:
+    """Submissions made before this instant have waited more than `days` working days today."""
+    return deadline_end(waiting_last_day(today, days, calendar=calendar))
 
 
 def accepted_on_time(submitted_at: datetime | None, original_deadline: date | None) -> bool:

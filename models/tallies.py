@@ -6,7 +6,9 @@ rows, each of its own kind:
 - "state": the row of its state, with every sum the figures need (signs, returns, …);
 - "deadline": while the unit's clock runs (已交办, 整改中) against a deadline, the row of that
   deadline, for the overdue count;
-- "days": when it is closed, the row of its working days to close, for the median.
+- "days": when it is closed, the row of its working days to close, for the median;
+- "waiting": while it waits for verification, the row of the day it was submitted (Beijing
+  time, kept in the `deadline` column), for 核验超时.
 The key starts (dimension, kind, deadline, county, slice value): each read of a report is
 one range: the deadlines before a day, or from that day on, are one range too.
 
@@ -35,13 +37,13 @@ from rectify.models.enums import UNIT_CLOCK_STATUSES, Status
 # the check item and the county)
 DIMENSIONS = {"county": "county_id", "township": "township_id", "village": "village_id", "unit": "unit_id",
               "item": "check_item_id", "inspection": "inspection_id", "severity": "severity"}
-NO_DEADLINE = date(1900, 1, 1)  # the deadline of the rows that are not of kind "deadline"
+NO_DEADLINE = date(1900, 1, 1)  # the deadline of the rows not of kind "deadline" or "waiting"
 NO_DAYS = -1                    # the days to close of the rows that are not of kind "days"
-KINDS = ("state", "deadline", "days")
+KINDS = ("state", "deadline", "days", "waiting")
 SUMS = ("n", "on_time", "signs", "late_signs", "extended", "submits", "returns", "reopened", "finished", "dated")
 KEYS = ("dimension", "kind", "deadline", "county_id", "key", "status", "days")
-TRIGGERED_BY = ("status", "deadline", "days_to_close", "closed_on_time", "sign_count", "late_sign_count",
-                "extension_count", "submit_count", "return_count", "reopen_count", "closed_at",
+TRIGGERED_BY = ("status", "deadline", "submitted_at", "days_to_close", "closed_on_time", "sign_count",
+                "late_sign_count", "extension_count", "submit_count", "return_count", "reopen_count", "closed_at",
                 "resolved_on_site_at", *DIMENSIONS.values())
 
 
@@ -75,6 +77,13 @@ def _no_deadline(dialect: str) -> str:
     return f"DATE '{NO_DEADLINE.isoformat()}'" if dialect == "postgresql" else f"'{NO_DEADLINE.isoformat()}'"
 
 
+def _local_day(instant: str, dialect: str) -> str:
+    """The Beijing-time day of a stored UTC instant, in SQL."""
+    if dialect == "postgresql":
+        return f"CAST(({instant} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+    return f"date({instant}, '+8 hours')"
+
+
 def _share(row: str, column: str, kind: str, dialect: str) -> tuple[str, dict[str, str]]:
     """When a problem (row is NEW, OLD or the table name) counts in a row of `kind` of one
     dimension, and the SQL of its share there."""
@@ -85,6 +94,9 @@ def _share(row: str, column: str, kind: str, dialect: str) -> tuple[str, dict[st
     dated = f"{row}.status IN ({_UNIT_CLOCK}) AND {row}.deadline IS NOT NULL"
     if kind == "deadline":
         return dated, share | {"deadline": f"{row}.deadline"}
+    if kind == "waiting":
+        return (f"{row}.status = '{Status.SUBMITTED.value}' AND {row}.submitted_at IS NOT NULL",
+                share | {"deadline": _local_day(f"{row}.submitted_at", dialect)})
     if kind == "days":
         return f"{closed} AND {row}.days_to_close IS NOT NULL", share | {"days": f"{row}.days_to_close"}
     return f"{row}.status <> '{Status.VOID.value}'", share | {

@@ -183,6 +183,18 @@ def _agree(report: dict, seen: dict[str, dict], *, at_least: int = 30) -> None:
     assert compared >= at_least
 
 
+def _late_three_ways(as_of: str) -> None:
+    """核验超时 from the running totals, from the problems and from the event log, by every slice."""
+    from rectify.models.figures import DIMENSIONS, tallied_late, verification_late
+
+    with unit_of_work(moment(as_of)) as ctx:
+        for by in DIMENSIONS:
+            common = {"by": by, "calendar": ctx.calendar, "policy": ctx.policy}
+            tallied = tallied_late(ctx.session, today=ctx.today, **common)
+            assert tallied == verification_late(ctx.session, as_of=ctx.now, **common), (as_of, by)
+            assert tallied == verification_late(ctx.session, as_of=ctx.now, present=False, **common), (as_of, by)
+
+
 def test_every_surface_shows_the_same_numbers_at_every_moment(people, tmp_path):
     seen_at: dict[str, dict] = {}
     for as_of, steps in _campaign(people).items():
@@ -191,6 +203,7 @@ def test_every_surface_shows_the_same_numbers_at_every_moment(people, tmp_path):
         row = _report(as_of)
         _agree(row, _surfaces(people, as_of, tmp_path))
         seen_at[as_of] = row
+        _late_three_ways(as_of)
     # The unit's clock and the verifier's, as hand-counted (docs/reports.md):
     m1, m2, m3, m4 = (seen_at[k] for k in seen_at)
     assert (m1["overdue"], m1["submitted"], m1["verification_late"]) == (1, 2, 0)  # A; R's clock restarted

@@ -83,9 +83,10 @@ def test_every_edge_refuses_the_same_bad_text_naming_the_field(world, bad, says)
 def test_exports_write_stored_text_as_text_and_survive_what_was_stored_before_the_rule(world, tmp_path):
     code = world.codes["assigned"]
     with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
-        # Stored before the rule (or by hand): a formula and a NUL.
+        # Stored before the rule (or by hand): a formula and a control character (SQLite keeps a
+        # NUL too; PostgreSQL's text cannot hold one).
         ctx.session.execute(update(Issue).where(Issue.code == code).values(description=FORMULA,
-                                                                           measures="措施\x00一"))
+                                                                           measures="措施\x07一"))
     app = create_app(url=world.url, as_of=AS_OF)
     export = _login(app, world.coordinator).get("/issues.xlsx")
     assert export.status_code == 200
