@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -162,3 +163,17 @@ def test_no_page_is_wider_than_a_phone(site, browser):
             assert phone.goto(base + path).status == 200
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, (name, path, width)
+
+
+def test_the_list_filter_submits_on_change_under_the_content_security_policy(site, browser):
+    world, base = site
+    page = login(browser, base, world.coordinator)
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.goto(base + "/issues")
+    with page.expect_navigation():
+        page.select_option("select[name=county]", world.county)
+    assert f"county={quote(world.county)}" in page.url or "county=" in page.url
+    assert page.locator("select[name=township] option").count() > 1  # the county's townships now listed
+    assert refused == []

@@ -188,3 +188,19 @@ def test_a_county_coordinators_dashboard_is_its_county_and_every_link_on_it_work
     own = client.get(f"/issues?county={world.county}&counted=1").text
     assert not re.search(r'id="total">0<', own)
     assert client.get(f"/issues/{other.code}").status_code == 404
+
+
+def test_every_answer_carries_the_security_headers_and_pages_need_no_inline_script(app, world):
+    client = login(app, world.coordinator)
+    for path in ("/login", "/dashboard", "/issues", f"/issues/{world.codes['assigned']}", "/coordinator",
+                 "/no-such-page"):
+        response = client.get(path)
+        headers = response.headers
+        assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY", path
+        assert headers["referrer-policy"] == "same-origin", path
+        policy = headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        # The policy allows no inline script or style: the pages carry none.
+        assert not re.search(r"<script(?![^>]*\ssrc=)|\son[a-z]+=|\sstyle=", response.text), path
+    api = TestClient(app).get("/api/me")
+    assert api.status_code == 401 and api.headers["x-content-type-options"] == "nosniff"

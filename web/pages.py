@@ -354,7 +354,7 @@ def evidence_file(request: Request, evidence_id: int, name: str):
         path, media_type = blob_path(piece.sha256), piece.media_type
     if not path.is_file():
         raise NotFound("佐证材料文件", name, hint="存储中缺少该文件,请联系运维")
-    inline = media_type.startswith("image/") or media_type == "application/pdf"
+    inline = media_type.startswith("image/")  # anything else is a download, never rendered here
     return FileResponse(path, media_type=media_type, filename=name,
                         content_disposition_type="inline" if inline else "attachment")
 
