@@ -182,3 +182,15 @@ def test_the_openapi_schema_documents_the_api_only(client):
     assert set(schema["paths"]) == {"/api/me", "/api/figures", "/api/issues", "/api/issues/{code}",
                                     "/api/issues/{code}/{step}"}
     assert "bearer" in str(schema["components"]["securitySchemes"]).lower()
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            assert {"200", "401", "403", "404", "409"} <= set(operation["responses"]), (path, method)
+
+
+def test_unknown_routes_and_methods_answer_as_their_side_does(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"] and "页面不存在" in page.text
+    wrong = client.delete("/dashboard")
+    assert wrong.status_code == 405 and "text/html" in wrong.headers["content-type"]
+    api = client.get("/api/no-such-endpoint")
+    assert api.status_code == 404 and api.json() == {"error": "页面不存在"}

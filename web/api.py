@@ -32,7 +32,19 @@ from rectify.web.access import coordinator_county_id, scoped, sees_households, s
 from rectify.web.actions import STEPS, perform
 from rectify.web.uploads import received
 
-router = APIRouter(tags=["rectify"])
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+# Every answer but 200 carries {"error": "…"}: documented once for every endpoint.
+router = APIRouter(tags=["rectify"], responses={
+    400: {"model": ErrorBody, "description": "输入无效(指明字段)"},
+    401: {"model": ErrorBody, "description": "缺少或无效的 API 令牌"},
+    403: {"model": ErrorBody, "description": "无权执行"},
+    404: {"model": ErrorBody, "description": "不存在或不在权限范围内"},
+    409: {"model": ErrorBody, "description": "状态已变化或不允许此操作"},
+})
 bearer = HTTPBearer(auto_error=False, description="rectify user token 生成的令牌")
 StepName = Literal[tuple(STEPS)]  # type: ignore[valid-type]
 SortName = Literal[tuple(SORTS)]  # type: ignore[valid-type]

@@ -8,10 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from rectify.flows.clock import parse_instant
@@ -81,11 +82,12 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
     def _domain(request: Request, exc: DomainError):
         return error_page(request, status_of(exc), message_of(exc))
 
-    @app.exception_handler(HTTPException)
-    def _http(request: Request, exc: HTTPException):
+    # Starlette's own (an unknown route, a wrong method) as well as the app's: a page answers
+    # with the HTML error page, the API with its JSON.
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else "请求无效"
-        if exc.status_code == 404 and message == "Not Found":
-            message = "页面不存在"
+        message = {"Not Found": "页面不存在", "Method Not Allowed": "不支持此请求方式"}.get(message, message)
         response = error_page(request, exc.status_code, message)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
