@@ -27,7 +27,7 @@ from rectify.models.org import Unit, User
 from rectify.models.overlays import accepted_on_time
 from rectify.models.policy import Policy
 from rectify.models.referrals import refer
-from rectify.models.responsibility import PlaceRef, due_date
+from rectify.models.responsibility import PlaceRef, check_unit_may_take, due_date
 from rectify.models.suspicion import suspicions
 from rectify.models.text import checked_text
 
@@ -186,6 +186,7 @@ def required_text(text: str | None, what: str, issue: Issue | None = None) -> st
 
 def assign(session, issue, *, actor, now, unit: Unit, deadline: date | None, policy, calendar,
            expected_version=None) -> IssueEvent:
+    check_unit_may_take(unit, issue.county)
     due = due_date(issue.code, deadline, now=now, severity=issue.severity, calendar=calendar, policy=policy)
 
     def apply(i: Issue) -> None:
@@ -348,6 +349,7 @@ def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
     ).default_unit(find_county_unit(session, issue.county))
     if responsible is None:
         raise InvalidInput(f"问题 {issue.code}:须指定责任单位", field="unit")
+    check_unit_may_take(responsible, issue.county)
     due = due_date(issue.code, deadline, now=now, severity=issue.severity, calendar=calendar, policy=policy)
 
     def apply(i: Issue) -> None:

@@ -21,7 +21,7 @@ from rectify.models.issues import Issue, IssueCodeCounter, IssueEvent
 from rectify.models.lifecycle import RECORD_ROLES, required_text
 from rectify.models.org import Unit, User
 from rectify.models.policy import Policy
-from rectify.models.responsibility import PlaceRef, due_date
+from rectify.models.responsibility import PlaceRef, check_unit_may_take, due_date
 
 
 def reserve_codes(session: Session, *, prefix: str, year: int, count: int = 1) -> list[str]:
@@ -82,6 +82,7 @@ def record_issue(
             raise PermissionDenied(f"会签人 {cosigner.name} 不是督导组组长({cosigner.role.label})")
         status = Status.RESOLVED_ON_SITE
     elif unit is not None:
+        check_unit_may_take(unit, place.county)
         status = Status.ASSIGNED
     else:
         status = Status.TRIAGE

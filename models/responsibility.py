@@ -1,5 +1,6 @@
-"""Who answers for a problem and by when: the default responsible unit of a place (PlaceRef)
-and the deadline rule (a date, a number of working days, or the policy's default by severity)."""
+"""Who answers for a problem and by when: the default responsible unit of a place (PlaceRef),
+which units may take a county's problem, and the deadline rule (a date, a number of working
+days, or the policy's default by severity)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,25 @@ from rectify.models.errors import InvalidInput
 from rectify.models.org import Unit
 from rectify.models.places import County, Household, Township, Village
 from rectify.models.policy import Policy
+
+
+def unit_may_take(unit: Unit, county: County) -> bool:
+    """A county's problem goes to one of that county's units or to a prefecture-level unit."""
+    return unit.county_id is None or unit.county_id == county.id
+
+
+def why_unit_may_not_take(unit: Unit, county: County) -> str | None:
+    """The reason, in words for the person assigning, or None when the unit may take it."""
+    if unit_may_take(unit, county):
+        return None
+    return (f"责任单位「{unit.name}」属于{unit.county.name if unit.county else '其他县(市)'},"
+            f"不能承办{county.name}的问题;请选{county.name}的单位或州级单位")
+
+
+def check_unit_may_take(unit: Unit, county: County) -> None:
+    reason = why_unit_may_not_take(unit, county)
+    if reason is not None:
+        raise InvalidInput(reason, field="unit")
 
 
 @dataclass(frozen=True)

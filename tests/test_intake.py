@@ -372,6 +372,17 @@ def test_text_a_workbook_cannot_hold_is_refused_with_its_row_and_column(ctx, tmp
     assert "第 2 行" in str(by_row[2]) and "问题描述" in str(by_row[2])
 
 
+def test_a_unit_of_another_county_is_refused_for_the_row(ctx, tmp_path, place, inspection):
+    village, (h1, _) = place
+    path = write_xlsx(tmp_path / "f.xlsx", [row(village, h1, 结果="不符合", 问题描述="漏水", 严重程度="一般",
+                                                检查项目="安全饮水", 责任单位="康定市")])
+    before = counts(ctx.session)
+    report = run(ctx, path, inspection)
+    assert not report.written and counts(ctx.session) == before
+    [error] = report.errors
+    assert error.column == "unit" and "不能承办色达县的问题" in error.message and error.value == "康定市"
+
+
 def test_csv_errors_are_marked_in_a_csv_copy(ctx, tmp_path, place, inspection):
     village, (h1, _) = place
     path = tmp_path / "f.csv"

@@ -267,3 +267,18 @@ def test_every_move_in_the_table_is_exercised():
                  "deny_extension", "submit", "verify", "return", "reopen", "void", "escalate"}
     assert {a.value for a in MOVES} == exercised
     assert Action.RECORD not in MOVES
+
+
+def test_a_countys_problem_goes_only_to_its_own_or_a_prefecture_unit(ctx):
+    """The rule is the model's: every edge (CLI, pages, API, import) meets it through the moves."""
+    from rectify.models.lookup import get_issue
+
+    code = act.record(ctx, actor="督导员13", county="理塘县", item="C01", description="跨县交办", severity="一般").code
+    with pytest.raises(InvalidInput, match="不能承办理塘县的问题") as refused:
+        act.assign(ctx, code, actor="理塘县督查办", unit="康定市")
+    assert refused.value.field == "unit"
+    with pytest.raises(InvalidInput, match="不能承办理塘县的问题"):
+        act.record(ctx, actor="督导员13", county="理塘县", item="C01", description="跨县登记", severity="一般",
+                   unit="康定市")
+    act.assign(ctx, code, actor="理塘县督查办", unit="甘孜州财政局")  # a prefecture unit may
+    assert get_issue(ctx.session, code).unit.name == "甘孜州财政局"

@@ -24,7 +24,7 @@ from rectify.models.lifecycle import RECORD_ROLES
 from rectify.models.lookup import closest
 from rectify.models.org import Unit, User
 from rectify.models.places import County, Household, Township, Village
-from rectify.models.responsibility import PlaceRef
+from rectify.models.responsibility import PlaceRef, why_unit_may_not_take
 from rectify.models.text import text_problem
 
 
@@ -335,6 +335,10 @@ def _problem_fields(row, registry: Registry, candidate: Candidate | None, county
     unit_name = row.name("unit")
     if unit_name:
         unit = attempt(registry.unit, unit_name)
+        refusal = why_unit_may_not_take(unit, county) if unit is not None and county is not None else None
+        if refusal is not None:
+            fail("unit", refusal)
+            unit = None
     elif place is not None:
         unit = place.default_unit(registry.county_unit(county))
     deadline = None
