@@ -204,3 +204,32 @@ def test_every_answer_carries_the_security_headers_and_pages_need_no_inline_scri
         assert not re.search(r"<script(?![^>]*\ssrc=)|\son[a-z]+=|\sstyle=", response.text), path
     api = TestClient(app).get("/api/me")
     assert api.status_code == 401 and api.headers["x-content-type-options"] == "nosniff"
+
+
+def test_hints_and_warnings_name_only_problems_the_viewer_may_open(app, world, tmp_path):
+    from rectify.flows import issue_actions as act
+
+    photo = tmp_path / "同一张照片.png"
+    photo.write_bytes(PNG)
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        act.sign(ctx, world.codes["assigned"], actor=world.handler)
+        act.submit(ctx, world.codes["assigned"], actor=world.handler, measures="已上墙", evidence=[photo])
+        other = act.record(ctx, actor="督导员13", county="理塘县", item="C01", description="别县同图",
+                           severity="一般", unit="理塘县")
+        act.sign(ctx, other.code, actor="理塘县经办人")
+        act.submit(ctx, other.code, actor="理塘县经办人", measures="已上墙", evidence=[photo])
+    coordinator = login(app, world.coordinator)
+    page = coordinator.get(f"/issues/{world.codes['assigned']}").text
+    assert "佐证材料重复" in page and other.code not in page and "权限范围外" in page
+    # A hidden code and a missing one answer alike, and the hint offers only the viewer's own.
+    def offered(response) -> set[str]:
+        assert response.status_code == 404
+        hint = re.search(r"您是不是要找:([^<]*)", response.text)
+        return set(re.findall(r"GZ-\d{4}-\d{5}", hint.group(1))) if hint else set()
+
+    hidden, missing = coordinator.get(f"/issues/{other.code}"), coordinator.get("/issues/GZ-2016-99999")
+    assert hidden.text.replace(other.code, "X").count("找不到问题编号") == 1 and "不在其范围" not in hidden.text
+    assert other.code not in offered(hidden) | offered(missing)
+    assert offered(hidden) <= set(world.codes.values())
+    unit = login(app, world.handler)  # the unit's own codes only: not the other unit's
+    assert world.codes["other"] not in offered(unit.get("/issues/" + world.codes["other"][:-1] + "9"))

@@ -8,10 +8,12 @@ the roles that work with them, not to leaders.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from rectify.models.enums import Role
 from rectify.models.errors import NotFound
 from rectify.models.issues import Issue
-from rectify.models.lookup import get_issue
+from rectify.models.lookup import closest
 from rectify.models.org import User
 from rectify.models.queries import IssueFilter
 
@@ -49,9 +51,17 @@ def can_see(user: User, issue: Issue) -> bool:
 
 
 def visible_issue(session, user: User, code: str) -> Issue:
-    issue = get_issue(session, code)
-    if not can_see(user, issue):
-        raise NotFound("问题编号", code)
+    """The problem, or NotFound alike for a missing and a hidden code; the "did you mean" hint
+    offers only codes this user may open."""
+    wanted = code.strip().upper()
+    issue = session.scalars(select(Issue).where(Issue.code == wanted)).first()
+    if issue is None or not can_see(user, issue):
+        query = select(Issue.code).order_by(Issue.id.desc()).limit(5000)
+        if user.role is Role.UNIT:
+            query = query.where(Issue.unit_id == (user.unit_id if user.unit_id is not None else -1))
+        elif coordinator_county_id(user) is not None:
+            query = query.where(Issue.county_id == coordinator_county_id(user))
+        raise NotFound("问题编号", code, suggestions=closest(wanted, session.scalars(query).all()))
     return issue
 
 
@@ -62,3 +72,18 @@ def sees_households(user: User) -> bool:
 def sees_warnings(user: User) -> bool:
     """The 纸面销号 warnings are for those who judge a submission, not for the unit that made it."""
     return user.role is not Role.UNIT
+
+
+def warnings_for(session, user: User, warnings: list) -> list:
+    """The 纸面销号 warnings as this viewer may read them: one that names a problem out of the
+    viewer's sight keeps its finding but not the other problem's code."""
+    from dataclasses import replace
+
+    shown = []
+    for warning in warnings:
+        other = session.scalars(select(Issue).where(Issue.code == warning.other)).first() if warning.other else None
+        if other is not None and not can_see(user, other):
+            warning = replace(warning, message=warning.message.replace(warning.other, "(权限范围外的另一问题)"),
+                              other=None)
+        shown.append(warning)
+    return shown

@@ -28,7 +28,14 @@ from rectify.models.places import County
 from rectify.models.queries import SORTS, IssueFilter, load_issue_detail, search_issues
 from rectify.models.suspicion import suspicions
 from rectify.models.text import TEXT_LIMIT, checked_text
-from rectify.web.access import coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
+from rectify.web.access import (
+    coordinator_county_id,
+    scoped,
+    sees_households,
+    sees_warnings,
+    visible_issue,
+    warnings_for,
+)
 from rectify.web.actions import STEPS, perform
 from rectify.web.uploads import received
 
@@ -150,7 +157,8 @@ def issue(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)]) -> 
     load_issue_detail(ctx.session, found)
     data = _shown(issue_to_dict(found, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy), user)
     shown = sees_warnings(user)
-    data["warnings"] = [w.to_dict() for w in suspicions(ctx.session, found, ctx.policy)] if shown else []
+    data["warnings"] = [w.to_dict() for w in warnings_for(ctx.session, user, suspicions(ctx.session, found,
+                                                                                          ctx.policy))] if shown else []
     return data
 
 

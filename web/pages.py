@@ -43,7 +43,15 @@ from rectify.models.overlays import Light, traffic_light, verification_late_days
 from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from rectify.models.suspicion import find_suspicions, suspicions
-from rectify.web.access import can_see, coordinator_county_id, scoped, sees_households, sees_warnings, visible_issue
+from rectify.web.access import (
+    can_see,
+    coordinator_county_id,
+    scoped,
+    sees_households,
+    sees_warnings,
+    visible_issue,
+    warnings_for,
+)
 from rectify.web.actions import STEPS, perform
 from rectify.web.dashboard import dashboard
 from rectify.web.reference import Reference
@@ -309,7 +317,8 @@ def issue_page(request: Request, code: str):
         issue = visible_issue(ctx.session, user, code)
         load_issue_detail(ctx.session, issue)
         data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
-        warnings = suspicions(ctx.session, issue, ctx.policy) if sees_warnings(user) else []
+        warnings = warnings_for(ctx.session, user, suspicions(ctx.session, issue, ctx.policy)) \
+            if sees_warnings(user) else []
         units = []
         if "assign" in _forms(issue, user):
             units = ctx.session.scalars(select(Unit.name).where((Unit.county_id == issue.county_id)
