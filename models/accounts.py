@@ -1,16 +1,19 @@
-"""Credentials: password hashes (Argon2), API tokens (stored as SHA-256), and the record of
-login attempts that rate-limits guessing. The web and the CLI call these; nothing else
-touches a password."""
+"""Credentials: password hashes (Argon2), web sessions and API tokens (both stored as SHA-256
+of a random secret, both ending), and the record of login attempts that rate-limits guessing.
+The web and the CLI call these; nothing else touches a password.
+
+Security clocks use the real time, never a command's --as-of: a session opened on a training
+copy that runs in 2016 still ends 8 hours after it began, and a token after its days."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, func, select
+from sqlalchemy import Boolean, ForeignKey, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rectify.models.base import Base, UTCDateTime
@@ -21,6 +24,13 @@ HASHER = PasswordHasher()
 MIN_PASSWORD = 8
 # Failed logins for one name within the window before further tries are refused.
 MAX_FAILURES, FAILURE_WINDOW = 5, timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
+TOKEN_DAYS = 90  # a new API token's life unless asked otherwise
+SEEN_EVERY = timedelta(minutes=10)  # how stale a token's last use may be before it is written again
+
+
+def real_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class LoginAttempt(Base):
@@ -41,7 +51,25 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class WebSession(Base):
+    """A browser's login: the cookie carries the secret, the server keeps its hash and ends it
+    (logout, password change, expiry)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -71,17 +99,71 @@ def record_attempt(session: Session, name: str, *, address: str | None, now: dat
     session.add(LoginAttempt(name=name[:80], address=(address or "")[:64], at=now, ok=ok))
 
 
-def new_token(session: Session, user: User, *, now: datetime, label: str | None = None) -> str:
-    """A fresh API token for `user`; only its hash is kept, so it is shown once."""
+def new_token(session: Session, user: User, *, label: str | None = None, days: int = TOKEN_DAYS) -> str:
+    """A fresh API token for `user`, ending after `days`; only its hash is kept, so it is shown once."""
+    if days < 1:
+        raise InvalidInput("令牌有效期至少 1 天", field="days")
+    now = real_now()
     token = "rt_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), label=label, created_at=now))
+    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), label=label, created_at=now,
+                         expires_at=now + timedelta(days=days)))
     return token
 
 
 def token_user(session: Session, token: str) -> User | None:
+    """The token's user while it is neither revoked nor expired; its last use is noted."""
+    now = real_now()
     row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == _digest(token),
                                                  ApiToken.revoked_at.is_(None))).one_or_none()
-    return row.user if row is not None and row.user.active else None
+    if row is None or not row.user.active or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    if row.last_used_at is None or now - row.last_used_at > SEEN_EVERY:
+        row.last_used_at = now
+    return row.user
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke_tokens(session: Session, user: User, *, token_id: int | None = None) -> int:
+    """Revoke one of the user's tokens (by its number), or all that are still live; how many."""
+    now = real_now()
+    live = [t for t in tokens_of(session, user) if t.revoked_at is None and (token_id is None or t.id == token_id)]
+    if token_id is not None and not live:
+        raise InvalidInput(f"{user.name} 没有编号为 {token_id} 的有效令牌", field="token")
+    for row in live:
+        row.revoked_at = now
+    return len(live)
+
+
+def open_session(session: Session, user: User) -> str:
+    """A new web session for `user`: the secret for the cookie (only its hash is kept)."""
+    now = real_now()
+    secret = secrets.token_urlsafe(32)
+    session.add(WebSession(token_sha256=_digest(secret), user_id=user.id, created_at=now,
+                           expires_at=now + SESSION_LIFETIME))
+    return secret
+
+
+def session_holder(session: Session, secret: str) -> User | None:
+    """The user of a live session (not ended, not expired, the user active)."""
+    row = session.scalars(select(WebSession).where(WebSession.token_sha256 == _digest(secret))).one_or_none()
+    if row is None or row.ended_at is not None or row.expires_at <= real_now() or not row.user.active:
+        return None
+    return row.user
+
+
+def end_session(session: Session, secret: str) -> None:
+    session.execute(update(WebSession).where(WebSession.token_sha256 == _digest(secret),
+                                             WebSession.ended_at.is_(None)).values(ended_at=real_now()))
+
+
+def end_sessions(session: Session, user: User) -> int:
+    """End every live session of the user (a password change, a deactivation); how many."""
+    result = session.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+                             .values(ended_at=real_now()))
+    return int(result.rowcount or 0)
 
 
 def _digest(token: str) -> str:

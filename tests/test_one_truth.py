@@ -50,7 +50,7 @@ def people(fresh_db, tmp_path):
         for name in (COORDINATOR, VERIFIER, LEADER, handler):
             set_password(get_user(ctx.session, name), PASSWORD)
         ctx.session.flush()
-        token = new_token(ctx.session, get_user(ctx.session, LEADER), now=ctx.now, label="one truth")
+        token = new_token(ctx.session, get_user(ctx.session, LEADER), label="one truth")
     return {"url": fresh_db, "unit": unit, "handler": handler, "village": village.name, "photo": photo,
             "token": token}
 

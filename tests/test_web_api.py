@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -194,3 +196,40 @@ def test_unknown_routes_and_methods_answer_as_their_side_does(client):
     assert wrong.status_code == 405 and "text/html" in wrong.headers["content-type"]
     api = client.get("/api/no-such-endpoint")
     assert api.status_code == 404 and api.json() == {"error": "页面不存在"}
+
+
+def test_tokens_end_can_be_listed_and_revoked_and_a_password_change_may_revoke_them(client, world):
+    from sqlalchemy import select, update
+    from typer.testing import CliRunner
+
+    from rectify.flows.cli import app as cli
+    from rectify.models.accounts import ApiToken
+
+    runner = CliRunner()
+    me = call(client, world, world.handler, "GET", "/me")
+    assert me.status_code == 200
+    listed = runner.invoke(cli, ["user", "token", world.handler, "--list", "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.stdout)
+    assert row["state"] == "有效" and row["last_used"] != "从未使用" and row["label"] == "tests"
+    assert world.tokens[world.handler] not in listed.stdout  # the token itself is never shown again
+    # Expired (on the real clock): refused.
+    with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
+        ctx.session.execute(update(ApiToken).where(ApiToken.id == row["id"]).values(expires_at=ApiToken.created_at))
+    assert call(client, world, world.handler, "GET", "/me").status_code == 401
+    fresh = runner.invoke(cli, ["user", "token", world.handler, "--label", "新对接", "--days", "30"])
+    assert fresh.exit_code == 0 and fresh.stdout.strip().startswith("rt_")
+    headers = {"Authorization": f"Bearer {fresh.stdout.strip()}"}
+    assert client.get("/api/me", headers=headers).status_code == 200
+    with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
+        newest = ctx.session.scalars(select(ApiToken.id).order_by(ApiToken.id.desc())).first()
+    revoked = runner.invoke(cli, ["user", "token", world.handler, "--revoke", str(newest)])
+    assert revoked.exit_code == 0 and "1 个" in revoked.output
+    assert client.get("/api/me", headers=headers).status_code == 401
+    # A password change ends the sessions and, when asked, the tokens.
+    other = world.leader
+    assert call(client, world, other, "GET", "/me").status_code == 200
+    changed = runner.invoke(cli, ["user", "passwd", other, "--password-stdin", "--revoke-tokens"],
+                            input="a-new-password-2016\n")
+    assert changed.exit_code == 0, changed.output
+    assert call(client, world, other, "GET", "/me").status_code == 401

@@ -233,3 +233,24 @@ def test_hints_and_warnings_name_only_problems_the_viewer_may_open(app, world, t
     assert offered(hidden) <= set(world.codes.values())
     unit = login(app, world.handler)  # the unit's own codes only: not the other unit's
     assert world.codes["other"] not in offered(unit.get("/issues/" + world.codes["other"][:-1] + "9"))
+
+
+def test_a_cookie_kept_from_before_logout_or_past_its_hours_lets_nobody_in(app, world):
+    from sqlalchemy import update
+
+    from rectify.models.accounts import WebSession
+
+    client = login(app, world.coordinator)
+    kept = dict(client.cookies)
+    assert client.get("/coordinator").status_code == 200
+    assert client.post("/logout", data={"csrf": csrf(client, "/coordinator")}).status_code in (200, 303)
+    thief = browser(app)
+    thief.cookies.update(kept)
+    for path in ("/coordinator", "/issues.xlsx"):
+        answer = thief.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and "/login" in answer.headers["location"], path
+    # A session ends by itself after its hours, on the real clock (the app runs as of 2016).
+    again = login(app, world.coordinator)
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        ctx.session.execute(update(WebSession).values(expires_at=WebSession.created_at))
+    assert again.get("/coordinator", follow_redirects=False).status_code == 303

@@ -66,7 +66,7 @@ def build(url: str) -> WebWorld:
             user = get_user(s, name)
             set_password(user, PASSWORD)
             s.flush()
-            world.tokens[name] = new_token(s, user, now=ctx.now, label="tests")
+            world.tokens[name] = new_token(s, user, label="tests")
         for key, village in (("assigned", first), ("assigned2", first), ("other", second)):
             issue = act.record(ctx, actor="督导员13", county=county.name, township=village.township.name,
                                village=village.name, item="V10", description=f"作战图未上墙({key})", severity="较重",

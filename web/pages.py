@@ -55,7 +55,7 @@ from rectify.web.access import (
 from rectify.web.actions import STEPS, perform
 from rectify.web.dashboard import dashboard
 from rectify.web.reference import Reference
-from rectify.web.security import check_csrf, csrf_token, log_in, session_user
+from rectify.web.security import check_csrf, csrf_token, log_in, log_out, session_user
 from rectify.web.uploads import received
 from rectify.web.wording import message_of
 
@@ -127,11 +127,13 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
         user = find_user(ctx.session, name) if name and not locked else None
         ok = not locked and password_matches(user, password)
         if ok:
-            log_in(request, user)
+            user_id = user.id
             target = _local(next, "/")
             home = HOME.get(user.role, "/issues")
     with work(request) as ctx:
         record_attempt(ctx.session, name, address=address, now=ctx.now, ok=ok)
+        if ok:
+            log_in(request, ctx.session, ctx.session.get(User, user_id))
     if ok:
         return RedirectResponse(home if target == "/" else target, status_code=303)
     minutes = int(FAILURE_WINDOW.total_seconds() // 60)
@@ -143,7 +145,8 @@ def login(request: Request, name: str = Form(""), password: str = Form(""), csrf
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")):
     check_csrf(request, csrf)
-    request.session.clear()
+    with work(request) as ctx:
+        log_out(request, ctx.session)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -1,9 +1,10 @@
 """Sessions, CSRF and the secret that signs the session cookie.
 
 The cookie is Starlette's signed session (itsdangerous), HttpOnly and SameSite=Lax (Secure
-when RECTIFY_COOKIE_SECURE=1, behind HTTPS). It holds the user id, a fingerprint of the
-password hash (a password change ends every other session) and the CSRF token that every
-form must send back.
+when RECTIFY_COOKIE_SECURE=1, behind HTTPS). It holds the secret of a server-side session
+(models.accounts.WebSession: logout, a password change or 8 hours end it, whatever copy of
+the cookie is kept), a fingerprint of the password hash, and the CSRF token that every form
+must send back.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
+from rectify.models.accounts import end_session, open_session, session_holder
 from rectify.models.db import rectify_home
 from rectify.models.org import User
 
@@ -54,17 +56,25 @@ def fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def log_in(request: Request, user: User) -> None:
+def log_in(request: Request, session, user: User) -> None:
     request.session.clear()
-    request.session.update({"uid": user.id, "pw": fingerprint(user), CSRF_FIELD: secrets.token_urlsafe(32)})
+    request.session.update({"sid": open_session(session, user), "pw": fingerprint(user),
+                            CSRF_FIELD: secrets.token_urlsafe(32)})
+
+
+def log_out(request: Request, session) -> None:
+    secret = request.session.get("sid")
+    if secret:
+        end_session(session, secret)
+    request.session.clear()
 
 
 def session_user(request: Request, session) -> User | None:
-    uid = request.session.get("uid")
-    if uid is None:
+    secret = request.session.get("sid")
+    if not secret:
         return None
-    user = session.get(User, uid)
-    if user is None or not user.active or request.session.get("pw") != fingerprint(user):
+    user = session_holder(session, secret)
+    if user is None or request.session.get("pw") != fingerprint(user):
         request.session.clear()
         return None
     return user

@@ -111,15 +111,24 @@ def user_list(
 def passwd(
     name: Annotated[str, typer.Argument(help="用户名")],
     password_stdin: PasswordStdin = False,
+    revoke_tokens: Annotated[bool, typer.Option("--revoke-tokens", help="同时作废该用户的全部 API 令牌")] = False,
     as_of: AsOf = None,
 ) -> None:
-    """修改用户的网页登录密码(其已登录的会话随之失效)。"""
-    from rectify.models.accounts import set_password
+    """修改用户的网页登录密码:其已登录的会话全部结束;--revoke-tokens 同时作废其 API 令牌。"""
+    from rectify.models.accounts import end_sessions, revoke_tokens, set_password, tokens_of
 
     password = read_password(password_stdin)
     with unit_of_work(parse_instant(as_of)) as ctx:
-        set_password(get_user(ctx.session, name), password)
-    console.print(f"已修改 {name} 的密码")
+        user = get_user(ctx.session, name)
+        set_password(user, password)
+        ended = end_sessions(ctx.session, user)
+        revoked = revoke_tokens(ctx.session, user) if revoke_tokens else 0
+        live = sum(1 for t in tokens_of(ctx.session, user) if t.revoked_at is None)
+    console.print(f"已修改 {name} 的密码,结束已登录的会话 {ended} 个"
+                  + (f",作废 API 令牌 {revoked} 个" if revoked else ""))
+    if live:
+        console.print(f"{name} 仍有 {live} 个有效的 API 令牌;如密码可能已泄露,"
+                      f"请用 rectify user token {name} --revoke-all 作废")
 
 
 @user_app.command("token")
@@ -127,11 +136,33 @@ def passwd(
 def token(
     name: Annotated[str, typer.Argument(help="用户名")],
     label: Annotated[str | None, typer.Option("--label", help="用途说明,如 省平台对接")] = None,
-    as_of: AsOf = None,
+    days: Annotated[int, typer.Option("--days", help="有效天数")] = 90,
+    list_them: Annotated[bool, typer.Option("--list", help="列出该用户的令牌(不显示令牌本身)")] = False,
+    revoke: Annotated[int | None, typer.Option("--revoke", help="作废一个令牌(编号见 --list)")] = None,
+    revoke_all: Annotated[bool, typer.Option("--revoke-all", help="作废该用户的全部令牌")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="--list 的输出格式")] = Format.table,
 ) -> None:
-    """为用户生成一个 API 令牌(只显示这一次,请妥善保存)。"""
-    from rectify.models.accounts import new_token
+    """为用户生成一个 API 令牌(只显示这一次,请妥善保存;默认 90 天后失效);或列出、作废令牌。"""
+    from rectify.models.accounts import new_token, real_now, revoke_tokens, tokens_of
+    from rectify.models.calendar import moment_text
 
-    with unit_of_work(parse_instant(as_of)) as ctx:
-        secret = new_token(ctx.session, get_user(ctx.session, name), now=ctx.now, label=label)
-    typer.echo(secret)
+    with unit_of_work(real_now()) as ctx:
+        user = get_user(ctx.session, name)
+        if list_them:
+            now = real_now()
+            rows = [{"id": t.id, "label": t.label or "", "created": moment_text(t.created_at),
+                     "expires": moment_text(t.expires_at) if t.expires_at else "",
+                     "last_used": moment_text(t.last_used_at) if t.last_used_at else "从未使用",
+                     "state": "已作废" if t.revoked_at else ("已过期" if t.expires_at and t.expires_at <= now
+                                                           else "有效")} for t in tokens_of(ctx.session, user)]
+        elif revoke is not None or revoke_all:
+            revoked = revoke_tokens(ctx.session, user, token_id=revoke)
+        else:
+            secret = new_token(ctx.session, user, label=label, days=days)
+    if list_them:
+        print_rows(rows, [("id", "编号"), ("label", "用途"), ("created", "生成于"), ("expires", "失效于"),
+                          ("last_used", "最近使用"), ("state", "状态")], fmt=fmt, title=f"{name} 的 API 令牌")
+    elif revoke is not None or revoke_all:
+        console.print(f"已作废 {name} 的 API 令牌 {revoked} 个")
+    else:
+        typer.echo(secret)
