@@ -15,7 +15,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 
 def _safe(value):
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    # isprintable() is the fast test (CJK is printable; a control character is not).
+    if isinstance(value, str) and not value.isprintable():
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def literal(cell):
