@@ -161,9 +161,12 @@ def end_session(session: Session, secret: str) -> None:
 
 def end_sessions(session: Session, user: User) -> int:
     """End every live session of the user (a password change, a deactivation); how many."""
-    result = session.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
-                             .values(ended_at=real_now()))
-    return int(result.rowcount or 0)
+    live = list(session.scalars(select(WebSession).where(WebSession.user_id == user.id,
+                                                         WebSession.ended_at.is_(None))))
+    now = real_now()
+    for row in live:
+        row.ended_at = now
+    return len(live)
 
 
 def _digest(token: str) -> str:

@@ -226,8 +226,10 @@ def test_tokens_end_can_be_listed_and_revoked_and_a_password_change_may_revoke_t
     revoked = runner.invoke(cli, ["user", "token", world.handler, "--revoke", str(newest)])
     assert revoked.exit_code == 0 and "1 个" in revoked.output
     assert client.get("/api/me", headers=headers).status_code == 401
-    # A password change ends the sessions and, when asked, the tokens.
+    # A password change ends the sessions and, only when asked, the tokens.
     other = world.leader
+    kept = runner.invoke(cli, ["user", "passwd", other, "--password-stdin"], input="another-password-2016\n")
+    assert kept.exit_code == 0 and "仍有 1 个有效的 API 令牌" in kept.output, kept.output
     assert call(client, world, other, "GET", "/me").status_code == 200
     changed = runner.invoke(cli, ["user", "passwd", other, "--password-stdin", "--revoke-tokens"],
                             input="a-new-password-2016\n")

@@ -111,7 +111,7 @@ def user_list(
 def passwd(
     name: Annotated[str, typer.Argument(help="用户名")],
     password_stdin: PasswordStdin = False,
-    revoke_tokens: Annotated[bool, typer.Option("--revoke-tokens", help="同时作废该用户的全部 API 令牌")] = False,
+    and_tokens: Annotated[bool, typer.Option("--revoke-tokens", help="同时作废该用户的全部 API 令牌")] = False,
     as_of: AsOf = None,
 ) -> None:
     """修改用户的网页登录密码:其已登录的会话全部结束;--revoke-tokens 同时作废其 API 令牌。"""
@@ -122,7 +122,7 @@ def passwd(
         user = get_user(ctx.session, name)
         set_password(user, password)
         ended = end_sessions(ctx.session, user)
-        revoked = revoke_tokens(ctx.session, user) if revoke_tokens else 0
+        revoked = revoke_tokens(ctx.session, user) if and_tokens else 0
         live = sum(1 for t in tokens_of(ctx.session, user) if t.revoked_at is None)
     console.print(f"已修改 {name} 的密码,结束已登录的会话 {ended} 个"
                   + (f",作废 API 令牌 {revoked} 个" if revoked else ""))
