@@ -46,11 +46,6 @@ def workdays_left(issue, *, today: date, calendar: WorkCalendar) -> int | None:
     return days_to(issue.deadline, today=today, calendar=calendar)
 
 
-def is_overdue(issue, *, today: date) -> bool:
-    """The unit's overdue: its clock runs and the deadline has passed."""
-    return unit_clock_runs(issue.status, issue.deadline) and today > issue.deadline
-
-
 def light_of(status: Status, deadline: date | None, *, today: date, days_between, policy: Policy) -> Light | None:
     """The traffic light of the unit's clock (`days_between(a, b)`: working days in (a, b])."""
     if not unit_clock_runs(status, deadline):
