@@ -29,7 +29,7 @@ from rectify.models.reminders import (
     select_due,
     verification_dues,
 )
-from rectify.notifications.ledger import Directory, Notice, deliver_to, due_recipients, queue
+from rectify.notifications.ledger import Directory, Notice, days_left_on, deliver_to, due_recipients, queue
 from rectify.notifications.send import RateLimiter
 
 EVENT_WINDOW = timedelta(days=7)
@@ -134,8 +134,8 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
         recipients = due_recipients(ctx.session, now=now)
         numbers = message_numbers(ctx.policy)
         directory = Directory.load(ctx.session)
-        calendar = ctx.calendar
-    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory, calendar):
+        days_left = days_left_on(ctx.today, ctx.calendar)
+    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory, days_left):
         if outcome is None:
             continue
         summary.recipients += 1
@@ -146,13 +146,13 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
 
 
 def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateLimiter, numbers: dict,
-                    directory: Directory, calendar):
+                    directory: Directory, days_left):
     """One session for the loop; one transaction (begun, committed) per recipient."""
     with session_factory(engine_for())() as session:
         for recipient in recipients:
             with session.begin():
                 outcome = deliver_to(session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers,
-                                     directory=directory, calendar=calendar)
+                                     directory=directory, days_left=days_left)
             session.expunge_all()
             yield outcome
 

@@ -9,8 +9,10 @@ and the cursors are written in the transaction that took them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -150,9 +152,10 @@ class Directory:
 
 
 def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
-               policy: dict[str, int], directory: Directory, calendar: WorkCalendar) -> Outcome | None:
+               policy: dict[str, int], directory: Directory, days_left: Callable[[str], int]) -> Outcome | None:
     """Send the recipient's due rows as one digest: channels by priority, else the outbox.
-    Working days left are counted on the day of sending, whenever the rows were queued."""
+    Working days left are counted on the day of sending (`days_left(ISO deadline)`, one
+    function for the run), whenever the rows were queued."""
     _lock_sqlite(session)
     rows = list(session.scalars(
         select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
@@ -163,7 +166,7 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
     today = local_date(now)
     merged: dict[MessageKind, list[dict]] = {}
     for row in rows:
-        merged.setdefault(row.kind, []).extend(_on(today, _items(row), row.kind, calendar))
+        merged.setdefault(row.kind, []).extend(_on(_items(row), row.kind, days_left))
     sections = [Section(kind, items) for kind, items in merged.items()]
     day = today.isoformat()
     where = workbench_url() if Recipient.parse(recipient).kind == "unit" else f"{base_url()}/"
@@ -224,12 +227,17 @@ def _send_first(urls: list[str], text_for, *, name: str, day: str, outbox: Path,
     return attempts
 
 
-def _on(today: date, items: list[dict[str, Any]], kind: MessageKind, calendar: WorkCalendar) -> list[dict[str, Any]]:
-    """The items with their working days left counted today (a closure has none)."""
+def days_left_on(today: date, calendar: WorkCalendar) -> Callable[[str], int]:
+    """Working days from `today` to an ISO deadline (negative when past), each deadline counted once."""
+    return lru_cache(maxsize=None)(lambda deadline: days_to(date.fromisoformat(deadline), today=today,
+                                                            calendar=calendar))
+
+
+def _on(items: list[dict[str, Any]], kind: MessageKind, days_left: Callable[[str], int]) -> list[dict[str, Any]]:
+    """The items with their working days left counted on the day of sending (a closure has none)."""
     if kind is MessageKind.CLOSED:
         return [{**i, "days": None} for i in items]
-    return [{**i, "days": days_to(date.fromisoformat(i["deadline"]), today=today, calendar=calendar)}
-            if i.get("deadline") else i for i in items]
+    return [{**i, "days": days_left(i["deadline"])} if i.get("deadline") else i for i in items]
 
 
 def _items(row: Delivery) -> list[dict[str, Any]]:
