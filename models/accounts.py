@@ -1,5 +1,5 @@
 """Credentials: password hashes (Argon2), web sessions and API tokens (both stored as SHA-256
-of a random secret, both ending), and the record of login attempts that rate-limits guessing.
+of a random secret, both ending), and the record of login attempts (models.throttle slows guessing).
 The web and the CLI call these; nothing else touches a password.
 
 Security clocks use the real time, never a command's --as-of: a session opened on a training
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, String, func, select, update
+from sqlalchemy import Boolean, ForeignKey, Index, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rectify.models.base import Base, UTCDateTime
@@ -22,8 +22,6 @@ from rectify.models.org import User
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 8
-# Failed logins for one name within the window before further tries are refused.
-MAX_FAILURES, FAILURE_WINDOW = 5, timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=8)
 TOKEN_DAYS = 90  # a new API token's life unless asked otherwise
 SEEN_EVERY = timedelta(minutes=10)  # how stale a token's last use may be before it is written again
@@ -41,6 +39,9 @@ class LoginAttempt(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ok: Mapped[bool] = mapped_column(Boolean)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an administrator unlocked it
+
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "at"),)
 
 
 class ApiToken(Base):
@@ -80,19 +81,21 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = HASHER.hash(password)
 
 
-def password_matches(user: User | None, password: str) -> bool:
-    if user is None or not user.active or not user.password_hash:
-        HASHER.hash(password)  # the same work either way: no timing hint whether the name exists
+def stored_hash(user: User | None) -> str | None:
+    """The hash a login is checked against: none for an unknown or inactive name."""
+    return user.password_hash if user is not None and user.active else None
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Argon2 (64 MiB, slow on purpose). Without a hash it hashes anyway: an unknown name costs
+    what a known one does, so the time tells nothing about which names exist."""
+    if not password_hash:
+        HASHER.hash(password)
         return False
     try:
-        return HASHER.verify(user.password_hash, password)
+        return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def recent_failures(session: Session, name: str, *, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.name == name, LoginAttempt.ok.is_(False), LoginAttempt.at > now - FAILURE_WINDOW)) or 0
 
 
 def record_attempt(session: Session, name: str, *, address: str | None, now: datetime, ok: bool) -> None:

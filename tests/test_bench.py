@@ -67,3 +67,11 @@ def test_web_benchmark_serves_pages_without_errors():
 def test_import_benchmark_runs_the_flow_and_the_command():
     out = _bench("import_findings.py", "--rows", "300")
     assert _ratio(out, "import use case", "floor") > 0 and "rectify import (command)" in out
+
+
+@own_databases
+def test_login_flood_benchmark_keeps_pages_answering():
+    out = _bench("login.py", "--issues", "1000", "--attackers", "40", "--seconds", "3")
+    flood = next(row for row in out.splitlines() if "pages under flood" in row)
+    assert "errors 0" in flood and _ratio(out, "pages under flood", "alone") > 0
+    assert "503×" in out and "peak under flood" in out

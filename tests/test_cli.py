@@ -203,7 +203,7 @@ def test_passwords_never_come_from_the_command_line(fresh_db):
     rectify("user", "passwd", "脚本用户", "--password-stdin", stdin="an0ther-pass\n")
     assert "没有密码" in rectify("user", "passwd", "脚本用户", "--password-stdin", stdin="", ok=False).stderr
     with unit_of_work(datetime(2016, 8, 22, tzinfo=UTC)) as ctx:
-        assert password_matches(get_user(ctx.session, "脚本用户"), "an0ther-pass")
+        assert password_matches(get_user(ctx.session, "脚本用户").password_hash, "an0ther-pass")
         assert get_user(ctx.session, "代办用户").password_hash is None
 
 
@@ -296,3 +296,18 @@ def test_the_root_lists_every_command_without_importing_heavy_libraries():
 
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
     assert all(name in done.stdout for name in COMMANDS)
+
+
+def test_user_unlock_clears_the_failures_of_a_name_or_an_address(fresh_db):
+    from rectify.flows.context import unit_of_work
+    from rectify.models.accounts import real_now, record_attempt
+    from rectify.models.throttle import login_wait
+
+    with unit_of_work(real_now()) as ctx:
+        for name in ("甲", "甲", "甲", "甲", "甲", "甲", "乙", "乙", "乙", "乙", "乙", "乙"):
+            record_attempt(ctx.session, name, address="203.0.113.9", now=real_now(), ok=False)
+    assert "清除失败记录 6 条" in rectify("user", "unlock", "甲").stdout
+    assert "清除失败记录 6 条" in rectify("user", "unlock", "--address", "203.0.113.9").stdout
+    with unit_of_work(real_now()) as ctx:
+        assert login_wait(ctx.session, "乙", "203.0.113.9", now=real_now()) is None
+    assert "用户名或地址" in rectify("user", "unlock", ok=False).stderr

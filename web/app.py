@@ -18,7 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rectify.flows.clock import parse_instant
 from rectify.models.db import database_url
 from rectify.models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
-from rectify.web import api, pages
+from rectify.web import api, login, pages
 from rectify.web.headers import SecurityHeaders
 from rectify.web.reference import Reference
 from rectify.web.security import SESSION_HOURS, secret_key
@@ -58,6 +58,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
                        https_only=os.environ.get("RECTIFY_COOKIE_SECURE") == "1")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(api.router, prefix="/api")
 

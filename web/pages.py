@@ -1,4 +1,4 @@
-"""The HTML pages: login, the leadership dashboard, the problem list and page, and the work
+"""The HTML pages (login is web/login.py): the leadership dashboard, the problem list and page, and the work
 queues of units, coordinators and verifiers. Server-rendered, no JavaScript needed.
 
 Where a page runs: the most visited pages, which only read (the login form, the dashboard,
@@ -8,7 +8,7 @@ runs, its worker serves nothing else: a few milliseconds as a rule; at 100,000 p
 50 ms for the unfiltered list (it counts and sorts every match) and 60-110 ms for the dashboard
 right after a change (then it is cached). At ten times that scale, make them `def` again.
 Everything else is `def` and runs in the thread pool: steps that write (on SQLite they may
-wait for the write lock), login (Argon2 is slow on purpose), exports, downloads and the pages
+wait for the write lock), exports, downloads and the pages
 whose work grows with the data.
 """
 
@@ -31,13 +31,11 @@ from rectify.flows.evidence_store import blob_path
 from rectify.flows.reports.cells import text_cell
 from rectify.flows.reports.columns import RATES, TARGET, shown
 from rectify.flows.views import issue_to_dict
-from rectify.models.accounts import FAILURE_WINDOW, MAX_FAILURES, password_matches, recent_failures, record_attempt
 from rectify.models.calendar import SHANGHAI, local_date
 from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import DomainError, NotFound
 from rectify.models.issues import Evidence, Issue
 from rectify.models.lifecycle import MOVES, allowed_actions
-from rectify.models.lookup import find_user
 from rectify.models.org import Unit, User
 from rectify.models.overlays import Light, traffic_light, verification_late_days, verify_by
 from rectify.models.places import County, place_of
@@ -55,7 +53,7 @@ from rectify.web.access import (
 from rectify.web.actions import STEPS, perform
 from rectify.web.dashboard import dashboard
 from rectify.web.reference import Reference
-from rectify.web.security import check_csrf, csrf_token, log_in, log_out, session_user
+from rectify.web.security import check_csrf, csrf_token, session_user
 from rectify.web.uploads import received
 from rectify.web.wording import message_of
 
@@ -94,60 +92,18 @@ def current(request: Request, ctx: Context, *roles: Role) -> User:
     return user
 
 
-def render(request: Request, template: str, ctx: Context, user: User | None, status: int = 200, **data) -> Response:
+def render(request: Request, template: str, ctx: Context | None, user: User | None, status: int = 200,
+           **data) -> Response:
+    """A page; `ctx` None for one that reads nothing (the login form and its refusals)."""
     return templates.TemplateResponse(request, template, {
-        "user": user, "csrf": csrf_token(request), "today": ctx.today, "flash": request.session.pop("flash", None),
+        "user": user, "csrf": csrf_token(request), "today": ctx.today if ctx else None,
+        "flash": request.session.pop("flash", None),
         "home": HOME.get(user.role, "/issues") if user else "/login", "status_code": status, **data},
         status_code=status)
 
 
-def _local(path: str | None, default: str) -> str:
+def local_path(path: str | None, default: str) -> str:
     return path if path and path.startswith("/") and not path.startswith("//") else default
-
-
-# --- login ---------------------------------------------------------------------------------------
-
-
-@router.get("/login")
-async def login_page(request: Request, next: str = "/"):
-    with work(request) as ctx:
-        return render(request, "login.html", ctx, None, next=_local(next, "/"))
-
-
-@router.post("/login")
-def login(request: Request, name: str = Form(""), password: str = Form(""), csrf: str = Form(""),
-          next: str = Form("/")):
-    check_csrf(request, csrf)
-    address = request.client.host if request.client else None
-    name = name.strip()
-    # Read, then record the attempt in a transaction of its own that only writes: on SQLite a
-    # read transaction that later writes fails when another login committed in between.
-    with work(request) as ctx:
-        locked = recent_failures(ctx.session, name, now=ctx.now) >= MAX_FAILURES
-        user = find_user(ctx.session, name) if name and not locked else None
-        ok = not locked and password_matches(user, password)
-        if ok:
-            user_id = user.id
-            target = _local(next, "/")
-            home = HOME.get(user.role, "/issues")
-    with work(request) as ctx:
-        record_attempt(ctx.session, name, address=address, now=ctx.now, ok=ok)
-        if ok:
-            log_in(request, ctx.session, ctx.session.get(User, user_id))
-    if ok:
-        return RedirectResponse(home if target == "/" else target, status_code=303)
-    minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-    error = f"登录失败次数过多,请 {minutes} 分钟后再试或联系管理员" if locked else "用户名或密码不正确"
-    with work(request) as ctx:
-        return render(request, "login.html", ctx, None, status=401, error=error, name=name, next=_local(next, "/"))
-
-
-@router.post("/logout")
-def logout(request: Request, csrf: str = Form("")):
-    check_csrf(request, csrf)
-    with work(request) as ctx:
-        log_out(request, ctx.session)
-    return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/")
@@ -339,7 +295,7 @@ def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), ve
     check_csrf(request, csrf)
     fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
               "deadline": deadline, "level": level}
-    target = _local(back, f"/issues/{code}")
+    target = local_path(back, f"/issues/{code}")
     try:
         with work(request) as ctx:
             user = current(request, ctx)

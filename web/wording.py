@@ -20,3 +20,7 @@ WHERE = {
 def message_of(exc: DomainError) -> str:
     where = WHERE.get(exc.field or "")
     return f"{exc}({where})" if where else str(exc)
+
+
+def wait_text(seconds: int) -> str:
+    return f"{seconds} 秒" if seconds < 60 else f"{(seconds + 59) // 60} 分钟"

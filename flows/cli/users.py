@@ -131,6 +131,22 @@ def passwd(
                       f"请用 rectify user token {name} --revoke-all 作废")
 
 
+@user_app.command("unlock")
+@edge
+def unlock(
+    name: Annotated[str | None, typer.Argument(help="用户名")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="只解除此地址(或此地址的全部用户名)")] = None,
+) -> None:
+    """解除登录限制:清除该用户名(或地址)记录在案的失败登录,之后可立即再试。"""
+    from rectify.models.accounts import real_now
+    from rectify.models.throttle import unlock as clear
+
+    with unit_of_work(real_now()) as ctx:
+        cleared = clear(ctx.session, now=real_now(), name=name, address=address)
+    who = "、".join(x for x in (name, address and f"地址 {address}") if x)
+    console.print(f"已解除 {who} 的登录限制(清除失败记录 {cleared} 条)")
+
+
 @user_app.command("token")
 @edge
 def token(
