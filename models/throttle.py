@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from rectify.models.accounts import LoginAttempt
@@ -72,8 +72,9 @@ def login_wait(session: Session, name: str, address: str, *, now: datetime, limi
     familiar = last_ok is not None and last_ok > now - limits.familiar_for
     after = max(since, last_ok) if last_ok else since
     long, step = limits.longest_wait, 1
-    counts = [("pair", limits.pair_free, long, step, (LoginAttempt.name == name, LoginAttempt.address == address,
-                                                      LoginAttempt.at > after, *failed))]
+    Count = tuple[str, int, timedelta, int, tuple[ColumnElement[bool], ...]]
+    pair = (LoginAttempt.name == name, LoginAttempt.address == address, LoginAttempt.at > after, *failed)
+    counts: list[Count] = [("pair", limits.pair_free, long, step, pair)]
     if not familiar:
         counts += [
             ("address", limits.address_free, long, step, (LoginAttempt.address == address, LoginAttempt.at > since,
@@ -98,7 +99,7 @@ def unlock(session: Session, *, now: datetime, name: str | None = None, address:
     """Clear the recorded failures of a name, an address or both; how many were cleared."""
     if not name and not address:
         raise InvalidInput("请给出要解除限制的用户名或地址", field="name")
-    where = [LoginAttempt.ok.is_(False), LoginAttempt.cleared_at.is_(None)]
+    where: list[ColumnElement[bool]] = [LoginAttempt.ok.is_(False), LoginAttempt.cleared_at.is_(None)]
     if name:
         where.append(LoginAttempt.name == name)
     if address:
