@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from rectify.flows.context import Context
-from rectify.flows.evidence_store import check_upload, keep
+from rectify.flows.evidence_store import check_batch, check_upload, keep
 from rectify.models import lifecycle, recording
 from rectify.models.enums import Severity, Supervision
 from rectify.models.errors import InvalidInput, NotFound
@@ -119,6 +119,7 @@ def send_back(ctx: Context, code: str, *, actor: str, reason: str,
 def _with_evidence(ctx: Context, files, user, step) -> None:
     """Check every file first, let `step(rows)` take the lifecycle step, then keep the files."""
     uploads = [f if not isinstance(f, (str, Path)) else check_upload(Path(f), ctx.policy) for f in files]
+    check_batch(len(uploads), sum(u.size for u in uploads), ctx.policy)
     step([u.row(uploader=user, now=ctx.now) for u in uploads])
     for upload in uploads:
         keep(upload)

@@ -38,6 +38,9 @@ class Policy:
     # past the second number the 督查办 too. Databases seeded before these keys use the defaults.
     verify_within_days: int = 5
     verify_escalate_days: int = 10
+    # One step's files together (a form or an API call), and how many.
+    evidence_max_request_bytes: int = 50 << 20
+    evidence_max_files: int = 10
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -70,6 +73,8 @@ def load_policy(session: Session) -> Policy:
             measures_similarity=float(rows.get("measures_similarity", 0.9)),
             verify_within_days=int(rows.get("verify_within_days", 5)),
             verify_escalate_days=int(rows.get("verify_escalate_days", 10)),
+            evidence_max_request_bytes=int(rows.get("evidence_max_request_bytes", 50 << 20)),
+            evidence_max_files=int(rows.get("evidence_max_files", 10)),
         )
     except KeyError as missing:
         raise NotFound("政策设置", str(missing), hint="请先运行 rectify seed") from None

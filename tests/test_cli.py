@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from samples import image
 from typer.testing import CliRunner
 
 from rectify.flows.cli import app
@@ -53,7 +54,7 @@ def test_whole_lifecycle_through_the_cli(fresh_db, unit_name, tmp_path):
     approved = as_json("issue", "approve-extension", code, "--as", "色达县督查办", "--as-of", "2016-08-25")
     assert approved["deadline"] == "2016-09-09" and approved["original_deadline"] == "2016-08-31"
     photo = tmp_path / "作战图.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 map photo")
+    photo.write_bytes(image(b"map photo", "jpg"))
     bare = rectify("issue", "submit", code, "--measures", "作战图已上墙", "--as", handler, "--as-of", "2016-08-26",
                    ok=False)
     assert bare.exit_code == 1 and "须附至少一份佐证材料(用 --evidence 指明)" in bare.stderr

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
+from samples import image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -29,7 +30,7 @@ def at(day: str, hour: int = 10) -> datetime:
 def campaign(fresh_db, tmp_path):
     """Seven problems of 色达县 walked to known states (see each comment)."""
     photo = tmp_path / "整改照片.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"1" * 64)
+    photo.write_bytes(image(b"1"))
     with unit_of_work(at("2016-08-22")) as ctx:
         village = ctx.session.scalars(select(Village).join(Township).join(County)
                                       .where(County.name == COUNTY).order_by(Village.id)).first()

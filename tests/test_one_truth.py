@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from samples import image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -41,7 +42,7 @@ def moment(text: str) -> datetime:
 @pytest.fixture()
 def people(fresh_db, tmp_path):
     photo = tmp_path / "整改照片.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"1" * 64)
+    photo.write_bytes(image(b"1"))
     with unit_of_work(moment("2016-08-22 09:00")) as ctx:
         village = ctx.session.scalars(select(Village).join(Township).join(County)
                                       .where(County.name == COUNTY).order_by(Village.id)).first()

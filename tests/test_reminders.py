@@ -7,6 +7,7 @@ import json
 from datetime import date, datetime, timedelta
 
 import pytest
+from samples import image
 from sqlalchemy import select
 from standins import DINGTALK_TOO_FAST, Mailbox, Robots
 from typer.testing import CliRunner
@@ -200,7 +201,7 @@ def test_a_long_digest_is_cut_for_wecom(fresh_db):
 
 def test_events_reach_the_unit_once(problem, tmp_path):
     photo = tmp_path / "作战图.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    photo.write_bytes(image(b"0"))
     with unit_of_work(at(date(2016, 8, 23), 9)) as ctx:
         act.sign(ctx, problem["code"], actor=f"{problem['unit']}经办人")
     with unit_of_work(at(date(2016, 8, 23), 10)) as ctx:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from samples import for_name
 from sqlalchemy import select
 
 from rectify.flows import issue_actions as act
@@ -58,9 +59,10 @@ def at(ctx: Context, days: float) -> Context:
     return ctx
 
 
-def photo(tmp_path, name="现场.png", content=b"\x89PNG\r\n\x1a\nphoto") -> str:
+def photo(tmp_path, name="现场.png", content=b"photo") -> str:
+    """A real image of the type the name says, made from `content` (same content, same file)."""
     path = tmp_path / name
-    path.write_bytes(content)
+    path.write_bytes(for_name(name, content))
     return path
 
 

@@ -1,5 +1,6 @@
-"""Uploaded files from a form or an API call, checked before anything is stored: the type by
-name first, then the size while reading (stopping at the limit), then the usual checks."""
+"""Uploaded files from a form or an API call, checked before anything is stored: how many and
+the type by name first, then each file's size and the step's total while reading (stopping at
+the limit), then the content (flows/evidence_store.check_upload)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from rectify.flows.evidence_store import CHUNK, Upload, check_upload, media_type_of, too_large
+from rectify.flows.evidence_store import CHUNK, Upload, check_batch, check_upload, clean_name, media_type_of, too_large
 from rectify.models.policy import Policy
 
 
@@ -21,16 +22,21 @@ def received(files: list[UploadFile] | None, policy: Policy) -> Iterator[list[Up
     folder = Path(tempfile.mkdtemp(prefix="rectify-upload-"))
     try:
         uploads = []
-        for index, part in enumerate(f for f in files or () if f.filename):
-            name = Path(part.filename).name
+        parts = [f for f in files or () if f.filename]
+        check_batch(len(parts), 0, policy)
+        total = 0
+        for index, part in enumerate(parts):
+            name = clean_name(part.filename or "")
             media_type_of(name, policy)
             path = folder / str(index)
             size = 0
             with path.open("wb") as out:
                 while chunk := part.file.read(CHUNK):
                     size += len(chunk)
+                    total += len(chunk)
                     if size > policy.evidence_max_bytes:
                         raise too_large(name, size, policy)
+                    check_batch(len(parts), total, policy)
                     out.write(chunk)
             uploads.append(check_upload(path, policy, name=name))
         yield uploads
