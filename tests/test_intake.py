@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import date
 from pathlib import Path
 
@@ -290,7 +291,7 @@ def test_a_household_outside_the_sampled_village_is_refused(ctx, tmp_path):
 def test_file_level_problems_get_a_clear_message(ctx, tmp_path, inspection):
     fake = tmp_path / "notes.xlsx"
     fake.write_text("这不是工作簿")
-    with pytest.raises(ImportRejected, match="不是有效的 Excel 工作簿"):
+    with pytest.raises(ImportRejected, match="notes.xlsx 不是 .xlsx 工作簿:内容是文本"):
         run(ctx, fake, inspection)
     old = tmp_path / "old.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
@@ -475,3 +476,103 @@ def test_the_feedback_report_after_an_import(ctx, tmp_path):
     categories = {i.check_item.category for i in issues}
     assert all(f". {c}(" in text for c in categories)
     assert "逾期 3、7、15 个工作日" in text
+
+
+# --- broken files, encodings, dates, headers, formulas (issue 16) --------------------------------
+
+
+def _good_xlsx(tmp_path, place) -> Path:
+    village, _ = place
+    return write_xlsx(tmp_path / "good.xlsx", [row(village, 结果="不符合", 问题描述="作战图未上墙", 严重程度="一般")],
+                      title="村")
+
+
+@pytest.mark.parametrize(("make", "says"), [
+    (lambda good, p: p.write_bytes(b""), "是空的(0 字节)"),
+    (lambda good, p: p.write_text("县(市),检查项目,结果\n色达县,V10,符合\n"), "内容是文本"),
+    (lambda good, p: p.write_text("<html><table><tr><td>色达县</td></tr></table></html>"), "网页或 XML"),
+    (lambda good, p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096)), "设置了打开密码"),
+    (lambda good, p: p.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2]), "不是完整的 Excel 工作簿"),
+    (lambda good, p: p.write_bytes(good.read_bytes()[:-30]), "不是完整的 Excel 工作簿"),
+])
+def test_a_broken_workbook_is_one_plain_reason_and_nothing_is_written(ctx, tmp_path, place, inspection, make, says):
+    target = tmp_path / "findings.xlsx"
+    make(_good_xlsx(tmp_path, place), target)
+    before = counts(ctx.session)
+    with pytest.raises(ImportRejected, match=re.escape(says)) as raised:
+        run(ctx, target, inspection)
+    assert "findings.xlsx" in str(raised.value) and counts(ctx.session) == before
+
+
+def test_a_sheet_that_breaks_while_its_rows_are_read_names_the_sheet_and_row(ctx, tmp_path, place, inspection):
+    import zipfile
+
+    good = _good_xlsx(tmp_path, place)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(broken, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"<row r=\"3\"><c r=\"A3\" t=\"s\"><v>9999</v></c></row>"
+                                    b"</sheetData>")
+            out.writestr(item, data)
+    with pytest.raises(ImportRejected, match="已损坏:读到工作表「村」第 3 行时出错"):
+        run(ctx, broken, inspection)
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-16", "\t"), ("utf-16", ","), ("utf-16-le", ",")])
+def test_a_utf16_csv_as_excel_saves_unicode_text_imports(ctx, tmp_path, place, inspection, encoding, delimiter):
+    village, (h1, _) = place
+    path = tmp_path / "unicode.csv"
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(["县(市)", "乡(镇)", "村", "户编号", "检查项目", "结果", "问题描述", "严重程度"])
+        writer.writerow([COUNTY, village.township.name, village.name, h1.registry_no, "H06", "不符合", "危房", "严重"])
+    report = run(ctx, path, inspection)
+    assert report.errors == [] and len(report.created) == 1
+
+
+def test_a_big5_csv_is_told_its_encoding_is_the_problem(ctx, tmp_path, place, inspection):
+    village, _ = place
+    path = tmp_path / "big5.csv"
+    path.write_bytes("縣(市),檢查項目,結果,問題描述\n色達縣,V10,不符合,作戰圖未上牆\n".encode("big5"))
+    report = run(ctx, path, inspection)
+    assert not report.written and len(report.errors) == 1
+    message = report.errors[0].message
+    assert "找不到表头行" in message and "Big5" in message and "CSV UTF-8" in message
+
+
+def test_an_inspection_date_in_the_future_or_another_year_is_refused(ctx, tmp_path, place, inspection):
+    village, _ = place
+    rows = [row(village, 检查日期="2030-01-01"), row(village, 检查日期="2015-08-20", 检查项目="V11"),
+            row(village, 检查日期="2016-08-21", 检查项目="V12")]
+    report = run(ctx, write_xlsx(tmp_path / "d.xlsx", rows, title="村"), inspection)
+    assert [(e.row, e.column, e.value) for e in report.errors] == [(2, "checked_on", "2030-01-01"),
+                                                                    (3, "checked_on", "2015-08-20")]
+    assert "晚于今天(2016-08-22)" in report.errors[0].message and "2016 年" in report.errors[1].message
+    inspection.end_date = date(2016, 8, 20)
+    report = run(ctx, write_xlsx(tmp_path / "e.xlsx", rows[2:], title="村"), inspection)
+    assert "晚于督导「色达县专项督导」的结束日期 2016-08-20" in report.errors[0].message and not report.written
+
+
+def test_a_column_named_twice_is_refused_naming_both(ctx, tmp_path, place, inspection):
+    village, _ = place
+    headers = [*HEADERS, "问题描述"]
+    path = write_xlsx(tmp_path / "twice.xlsx", [row(village, 结果="不符合", 问题描述="作战图未上墙", 严重程度="一般")],
+                      headers=headers, title="村")
+    report = run(ctx, path, inspection)
+    (error,) = report.errors
+    letters = [chr(ord("A") + HEADERS.index("问题描述")), chr(ord("A") + len(HEADERS))]
+    assert error.row == 1 and f"{letters[0]}列、{letters[1]}列都是「问题描述」" in error.message
+    assert not report.written and counts(ctx.session)[0] == 0
+
+
+def test_a_formula_without_its_computed_value_is_named_as_a_formula(ctx, tmp_path, place, inspection):
+    village, _ = place
+    rows = [row(village, 结果="=IF(1,\"不符合\",\"符合\")", 问题描述="作战图未上墙", 严重程度="一般"),
+            row(village, 检查项目="V11", 结果="不符合", 问题描述="无台账", 严重程度="一般", 整改时限="=TODAY()+15")]
+    report = run(ctx, write_xlsx(tmp_path / "formulas.xlsx", rows, title="村"), inspection)
+    found = [(e.row, e.column, e.value) for e in report.errors]
+    assert found == [(2, "result", '=IF(1,"不符合","符合")'), (3, "deadline", "=TODAY()+15")]
+    assert all("是公式,但文件中没有它的计算结果" in e.message and "粘贴为数值" in e.message for e in report.errors)
+    assert not report.written

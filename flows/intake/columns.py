@@ -76,6 +76,16 @@ def header_columns(cells) -> dict[str, int]:
     return columns
 
 
+def duplicated_columns(cells) -> dict[str, list[int]]:
+    """The known columns a header row names more than once, with every 0-based index."""
+    at: dict[str, list[int]] = {}
+    for index, cell in enumerate(cells or ()):
+        key = column_key(cell)
+        if key is not None:
+            at.setdefault(key, []).append(index)
+    return {key: indices for key, indices in at.items() if len(indices) > 1}
+
+
 def find_header(rows) -> int | None:
     """The 1-based number of the header row among the first rows, or None."""
     for number, cells in enumerate(rows, start=1):

@@ -1,5 +1,8 @@
 """The `import-findings` Prefect flow: one task reads and validates the whole file, one writes
-it in batches inside one transaction, and a table artifact summarises what happened."""
+it in batches inside one transaction, and a table artifact summarises what happened.
+
+A rejected file is an outcome, not a failure: the task returns the report with its one plain
+reason, so no traceback is printed and the run ends Completed (its artifact says 被拒绝)."""
 
 from __future__ import annotations
 
@@ -21,16 +24,19 @@ from rectify.models.lookup import get_inspection, get_user
 def _import_task(path: Path, inspection: str, now: datetime, actor: str | None, skip_invalid: bool,
                  dry_run: bool, errors_out: Path | None) -> ImportReport:
     try:
-        with unit_of_work(now) as ctx:
-            found = get_inspection(ctx.session, inspection)
-            importer = get_user(ctx.session, actor) if actor else found.leader
-            return import_findings(ctx, path=path, inspection=found, importer=importer, skip_invalid=skip_invalid,
-                                   dry_run=dry_run, errors_out=errors_out)
-    except (IntegrityError, Conflict):
-        # Another import of the same rows committed first (PostgreSQL: the unique key; SQLite:
-        # the write lock on a stale snapshot, which the unit of work reports as a Conflict);
-        # this one wrote nothing.
-        raise Conflict(f"另一个导入同时写入了「{inspection}」的相同行;本次未写入任何数据,请重新运行导入") from None
+        try:
+            with unit_of_work(now) as ctx:
+                found = get_inspection(ctx.session, inspection)
+                importer = get_user(ctx.session, actor) if actor else found.leader
+                return import_findings(ctx, path=path, inspection=found, importer=importer,
+                                       skip_invalid=skip_invalid, dry_run=dry_run, errors_out=errors_out)
+        except (IntegrityError, Conflict):
+            # Another import of the same rows committed first (PostgreSQL: the unique key; SQLite:
+            # the write lock on a stale snapshot, which the unit of work reports as a Conflict);
+            # this one wrote nothing.
+            raise Conflict(f"另一个导入同时写入了「{inspection}」的相同行;本次未写入任何数据,请重新运行导入") from None
+    except DomainError as exc:
+        return ImportReport(file=path.name, inspection=inspection, fatal=str(exc), fatal_error=exc)
 
 
 @flow(name="import-findings", log_prints=False)
@@ -38,12 +44,11 @@ def import_findings_flow(path: Path, inspection: str, now: datetime, actor: str 
                          skip_invalid: bool = False, dry_run: bool = False,
                          errors_out: Path | None = None) -> ImportReport:
     logger = get_run_logger()
-    try:
-        report = _import_task(path, inspection, now, actor, skip_invalid, dry_run, errors_out)
-    except DomainError as exc:
-        report = ImportReport(file=path.name, inspection=inspection, fatal=str(exc), fatal_error=exc)
+    report = _import_task(path, inspection, now, actor, skip_invalid, dry_run, errors_out)
     _publish(report, dry_run=dry_run)
-    if report.errors or report.fatal:
+    if report.fatal:
+        logger.warning("导入 %s 被拒绝:%s", path.name, report.fatal)
+    elif report.errors:
         logger.warning(
             "导入 %s:%s 个错误,%s", path.name, len(report.errors), "已写入有效行" if report.written else "未写入"
         )

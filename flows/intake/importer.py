@@ -91,7 +91,7 @@ def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, import
             if row.is_blank():
                 continue
             report.rows_read += 1
-            if all(not row.text(k) for k in RESULT_COLUMNS if k in row.values):
+            if all(not row.text(k) for k in RESULT_COLUMNS if k in row.values) and not row.formulas:
                 report.unfilled += 1
                 continue
             ref = row.name("ref")

@@ -69,6 +69,7 @@ class Registry:
 
     def __init__(self, session: Session, inspection: Inspection) -> None:
         self.session = session
+        self.inspection = inspection
         self.counties = {c.name: c for c in session.scalars(select(County))}
         items = list(session.scalars(select(CheckItem).where(CheckItem.active.is_(True))))
         self.items_by_code = {i.code: i for i in items}
@@ -188,6 +189,20 @@ class _CountyPlaces:
         raise _Reject("household_head", _suggest(f"{village.name}的户主", head, heads), head)
 
 
+def date_outside(day: date, inspection: Inspection, today: date) -> str | None:
+    """Why a 检查日期 cannot be right: after today (the import's day), after the inspection's
+    end, or in another year than the inspection's (its start is the day its sample was drawn,
+    and teams' paper forms may carry earlier days of the same campaign)."""
+    if day > today:
+        return f"检查日期晚于今天({today.isoformat()}),请核对年份"
+    start, end = inspection.start_date, inspection.end_date
+    if end and day > end:
+        return f"检查日期晚于督导「{inspection.name}」的结束日期 {end.isoformat()}"
+    if start and day.year != start.year:
+        return f"检查日期不在督导「{inspection.name}」的年份({start.year} 年)内,请核对年份"
+    return None
+
+
 def content_hash(row: SourceRow) -> str:
     """What the row says, independent of spacing, full-width forms and its position."""
     text = "\x1f".join(f"{key}={value}" for key, value in sorted(row.clean.items()) if key != "ref" and value)
@@ -208,6 +223,12 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
     def fail(column: str, message: str, value: object = None) -> None:
         shown = values.get(column) if value is None else value
         errors.append(RowError(row.sheet, row.row, message, column, row.letters.get(column), shown))
+
+    if row.formulas:  # nothing else in the row can be judged while these cells have no value
+        for column, formula in row.formulas.items():
+            fail(column, "是公式,但文件中没有它的计算结果(文件由程序生成,未经 Excel 计算保存);"
+                         "请在 Excel 中打开并保存后重试,或复制后「粘贴为数值」", f"={formula}" if formula else "公式")
+        return None, errors
 
     def attempt(fn, *args, **kwargs):
         try:
@@ -253,6 +274,10 @@ def validate_row(row: SourceRow, registry: Registry, *, year: int, today: date,
     checked_on = None
     if row.text("checked_on"):
         checked_on = parse("checked_on", normalise.a_date, year=year)
+        wrong = checked_on and date_outside(checked_on, registry.inspection, today)
+        if wrong:
+            fail("checked_on", wrong, checked_on.isoformat())
+            checked_on = None
 
     candidate = None
     digest = content_hash(row)

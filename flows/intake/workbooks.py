@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rectify.flows.intake.columns import BY_KEY, COLUMNS, ERROR_HEADER, INSTRUCTION_SHEETS, STANDARD_HEADER, find_header
-from rectify.flows.intake.source import RowError, decode_csv
+from rectify.flows.intake.source import RowError, csv_rows, decode_csv
 from rectify.models.enums import Result, Severity
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -175,7 +175,7 @@ def _error_column(sheet: Worksheet, header: int) -> int:
 
 
 def _marked_csv(path: Path, by_row, out: Path, *, only_rejected: bool) -> None:
-    rows = list(csv.reader(io.StringIO(decode_csv(path))))
+    rows = list(csv_rows(decode_csv(path)[0]))
     sheet = path.name
     header = find_header(rows) or 1
     head = rows[header - 1]
