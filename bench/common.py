@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -67,14 +66,20 @@ def stop(server: subprocess.Popen) -> None:
     server.wait(timeout=30)
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a command; (seconds, peak memory in MB of the largest child waited for so far, stdout)."""
+def run_child(args: list[str], env: dict[str, str], *, exit_code: int = 0) -> tuple[float, float, str]:
+    """Run a command; (seconds, its own peak memory in MB, stdout). Another exit code stops the run."""
     start = time.perf_counter()
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, done.stdout
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(args, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != exit_code:
+        raise SystemExit(f"{' '.join(args)} exited {child.returncode}\n{stdout}{stderr}")
+    return elapsed, usage.ru_maxrss / 1024, stdout
 
 
 def on_postgres(pg: str, measure) -> None:

@@ -7,6 +7,9 @@ mode plus one bulk SQLAlchemy Core insert of the same rows. Measured in the same
   use case       rectify's import (validate every row, write problems, events, findings, notices)
   flow           the same through the Prefect flow, against a running Prefect server
   command        `rectify import` as a user runs it (new process) with that server running
+  rejected       the same command on the same workbook with one bad last row: it reads every
+                 row, refuses the file and writes the marked copy (错误说明), streamed. Goal:
+                 within 1.5x the valid command's time and under 500 MB (issue 16)
   prefect start  a Prefect server's own start-up (reported alone, outside the ratios)
 
 Run: .venv/bin/python bench/import_findings.py [--rows 10000]
@@ -133,11 +136,30 @@ def flow_run(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def command(path: Path, api_url: str) -> tuple[float, float]:
+def command(path: Path, api_url: str, *, exit_code: int = 0) -> tuple[float, float]:
     env = {**os.environ, "RECTIFY_DATABASE_URL": fresh_copy("command"), "PREFECT_API_URL": api_url}
     elapsed, peak_mb, _ = run_child([str(BIN / "rectify"), "import", str(path), "--inspection", INSPECTION,
-                                     "--as-of", NOW], env)
+                                     "--as-of", NOW], env, exit_code=exit_code)
     return elapsed, peak_mb
+
+
+def with_bad_last_row(path: Path) -> Path:
+    """The workbook again (streamed), its last row naming a county that does not exist."""
+    source = load_workbook(path, read_only=True)
+    out = Workbook(write_only=True)
+    sheet = out.create_sheet(source.worksheets[0].title)
+    county = next(i for i, c in enumerate(COLUMNS) if c.key == "county")
+    previous = None
+    for values in source.worksheets[0].iter_rows(values_only=True):
+        if previous is not None:
+            sheet.append(previous)
+        previous = list(values)
+    previous[county] = "不存在县"
+    sheet.append(previous)
+    source.close()
+    bad = path.with_name(path.stem + "-bad-last-row.xlsx")
+    out.save(bad)
+    return bad
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,6 +172,8 @@ def main() -> None:
     server, api_url, prefect_start = start_prefect_server()
     try:
         command_s, peak_mb = best_of(2, lambda: command(path, api_url))
+        bad = with_bad_last_row(path)
+        rejected_s, rejected_mb = best_of(2, lambda: command(bad, api_url, exit_code=1))
         os.environ["PREFECT_API_URL"] = api_url
         flow_s = flow_run(path)
     finally:
@@ -161,6 +185,8 @@ def main() -> None:
     print(f"  of which Prefect's own work  {flow_s - core_s:8.2f} s   (not in the ratio)")
     print(f"rectify import (command)       {command_s:8.2f} s   with a Prefect server already running")
     print(f"peak memory of the command     {peak_mb:8.0f} MB")
+    print(f"rejected: one bad last row     {rejected_s:8.2f} s   {rejected_s / command_s:4.2f}x the valid command "
+          f"(goal 1.5x)   peak {rejected_mb:5.0f} MB (goal 500 MB)")
     print(f"Prefect server start-up        {prefect_start:8.2f} s   (not in the ratios)")
     shutil.rmtree(WORK, ignore_errors=True)
 

@@ -67,6 +67,7 @@ def test_web_benchmark_serves_pages_without_errors():
 def test_import_benchmark_runs_the_flow_and_the_command():
     out = _bench("import_findings.py", "--rows", "300")
     assert _ratio(out, "import use case", "floor") > 0 and "rectify import (command)" in out
+    assert _ratio(out, "rejected: one bad last row", "the valid command") > 0
 
 
 @own_databases

@@ -271,6 +271,11 @@ def test_every_bad_row_is_named_with_row_column_value_and_nothing_is_written(ctx
     assert marked.cell(row=2, column=column).value is None
     assert "县(市)" in marked.cell(row=3, column=column).value
     assert "严重程度" in marked.cell(row=5, column=column).value
+    # Streamed, yet still a sheet to correct in: the lists, the frozen header, a wide error column.
+    lists = {str(v.sqref).split(":")[0][0] for v in marked.data_validations.dataValidation}
+    assert {chr(ord("A") + HEADERS.index(h)) for h in ("结果", "严重程度", "是否现场解决")} <= lists
+    assert marked.freeze_panes == "A2" and marked.column_dimensions[marked.cell(row=1, column=column).column_letter
+                                                                    ].width == 60
 
 
 def test_a_household_outside_the_sampled_village_is_refused(ctx, tmp_path):

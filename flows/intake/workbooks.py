@@ -5,17 +5,29 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rectify.flows.intake.columns import BY_KEY, COLUMNS, ERROR_HEADER, INSTRUCTION_SHEETS, STANDARD_HEADER, find_header
+from rectify.flows.intake.columns import (
+    BY_KEY,
+    COLUMNS,
+    ERROR_HEADER,
+    HEADER_SCAN_ROWS,
+    INSTRUCTION_SHEETS,
+    STANDARD_HEADER,
+    column_key,
+    find_header,
+)
 from rectify.flows.intake.source import RowError, csv_rows, decode_csv
+from rectify.flows.reports.cells import text_cell
 from rectify.models.enums import Result, Severity
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -55,11 +67,7 @@ def add_sheet(workbook: Workbook, title: str, keys: Sequence[str], rows: Iterabl
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         if key in CHOICES:
-            validation = DataValidation(type="list", formula1='"' + ",".join(CHOICES[key]) + '"', allow_blank=True,
-                                        showErrorMessage=True, error="请从下拉列表中选择",
-                                        errorTitle=BY_KEY[key].header)
-            validation.add(f"{letter}2:{letter}{max(count, 1000) + 1}")
-            sheet.add_data_validation(validation)
+            sheet.add_data_validation(_choices(key, letter, count))
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{count + 1}"
     return sheet
@@ -124,54 +132,86 @@ def _explain(errors: list[RowError]) -> str:
 
 
 def _marked_xlsx(path: Path, by_row, out: Path, *, only_rejected: bool) -> None:
-    source = load_workbook(path)
-    target = Workbook() if only_rejected else source
-    if only_rejected:
-        target.remove(target.active)
-    for sheet in source.worksheets:
-        header = _header_row(sheet)
-        if header is None:
-            continue
-        error_col = _error_column(sheet, header)
-        rows = [r for (s, r) in by_row if s == sheet.title]
-        if only_rejected:
+    """Streamed both ways (read-only in, write-only out): a 200,000-row file costs what reading it
+    does, never the whole workbook in memory. Values are copied (a formula as its computed
+    value); the coded columns get their drop-down lists again, widths and the frozen header."""
+    source = load_workbook(path, read_only=True, data_only=True)
+    target = Workbook(write_only=True)
+    try:
+        for sheet in source.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            if sheet.title in INSTRUCTION_SHEETS:
+                if not only_rejected:
+                    copy = target.create_sheet(sheet.title)
+                    for values in rows:
+                        copy.append([_kept(copy, v) for v in values])
+                continue
+            first = [tuple(r) for r in itertools.islice(rows, HEADER_SCAN_ROWS)]
+            header = find_header(first)
+            if header is None:
+                if not only_rejected:
+                    copy = target.create_sheet(sheet.title)
+                    for values in itertools.chain(first, rows):
+                        copy.append([_kept(copy, v) for v in values])
+                continue
+            head = list(first[header - 1])
+            width = _error_column(head) - 1
             copy = target.create_sheet(sheet.title)
-            copy.append([c.value for c in sheet[header]][: error_col - 1] + [ERROR_HEADER])
-            for number in sorted(rows):
-                values = [c.value for c in sheet[number]][: error_col - 1]
-                values += [None] * (error_col - 1 - len(values))
-                copy.append(values + [_explain(by_row[(sheet.title, number)])])
-                copy.cell(row=copy.max_row, column=error_col).fill = ERROR_FILL
-            copy.freeze_panes = "A2"
-            copy.column_dimensions[get_column_letter(error_col)].width = 60
-            continue
-        sheet.cell(row=header, column=error_col, value=ERROR_HEADER).font = Font(bold=True, color="C00000")
-        sheet.column_dimensions[get_column_letter(error_col)].width = 60
-        for number in range(header + 1, sheet.max_row + 1):
-            cell = sheet.cell(row=number, column=error_col)
-            errors = by_row.get((sheet.title, number))
-            cell.value = _explain(errors) if errors else None
-            if errors:
-                cell.fill = ERROR_FILL
-                cell.alignment = Alignment(wrap_text=True)
-    if only_rejected and not target.worksheets:
-        target.create_sheet("未导入")
-    target.save(out)
+            above = [] if only_rejected else first[:header - 1]
+            _dress(copy, head[:width], rows=sheet.max_row or 1000, header=len(above) + 1)
+            for values in above:
+                copy.append([_kept(copy, v) for v in values])
+            mark = WriteOnlyCell(copy, value=ERROR_HEADER)
+            mark.font = Font(bold=True, color="C00000")
+            copy.append([_kept(copy, v) for v in head[:width]] + [mark])
+            for number, values in enumerate(itertools.chain(first[header:], rows), start=header + 1):
+                errors = by_row.get((sheet.title, number))
+                if only_rejected and not errors:
+                    continue
+                cells = [_kept(copy, v) for v in (list(values) + [None] * width)[:width]]
+                if errors:
+                    explained = text_cell(copy, _explain(errors))
+                    explained.fill = ERROR_FILL
+                    explained.alignment = Alignment(wrap_text=True)
+                    cells.append(explained)
+                copy.append(cells)
+        if not target.worksheets:
+            target.create_sheet("未导入")
+        target.save(out)
+    finally:
+        source.close()
 
 
-def _header_row(sheet: Worksheet) -> int | None:
-    if sheet.title in INSTRUCTION_SHEETS:
-        return None
-    return find_header(sheet.iter_rows(max_row=10, values_only=True))
+def _kept(sheet, value):
+    """A value copied as it was: a string that looks like a formula stays a string."""
+    if isinstance(value, str) and (value.startswith("=") or not value.isprintable()):
+        return text_cell(sheet, value)
+    return value
 
 
-def _error_column(sheet: Worksheet, header: int) -> int:
+def _dress(sheet, head: list, *, rows: int, header: int) -> None:
+    """Widths, the frozen header and the drop-down lists of a marked copy (set before its rows)."""
+    keys = [column_key(h) for h in head]
+    for index, key in enumerate(keys, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = BY_KEY[key].width if key in BY_KEY else 14
+        if key in CHOICES:
+            sheet.data_validations.append(_choices(key, get_column_letter(index), rows))
+    sheet.column_dimensions[get_column_letter(len(head) + 1)].width = 60
+    sheet.freeze_panes = f"A{header + 1}"
+
+
+def _choices(key: str, letter: str, rows: int) -> DataValidation:
+    validation = DataValidation(type="list", formula1='"' + ",".join(CHOICES[key]) + '"', allow_blank=True,
+                                showErrorMessage=True, error="请从下拉列表中选择", errorTitle=BY_KEY[key].header)
+    validation.add(f"{letter}2:{letter}{max(rows, 1000) + 1}")
+    return validation
+
+
+def _error_column(head: list) -> int:
     """The existing 错误说明 column (a corrected copy imported again), else a new last column."""
-    for index, cell in enumerate(sheet[header], start=1):
-        if cell.value == ERROR_HEADER:
-            return index
-    last = max((i for i, c in enumerate(sheet[header], start=1) if c.value not in (None, "")), default=0)
-    return last + 1
+    if ERROR_HEADER in head:
+        return head.index(ERROR_HEADER) + 1
+    return max((i for i, v in enumerate(head, start=1) if v not in (None, "")), default=0) + 1
 
 
 def _marked_csv(path: Path, by_row, out: Path, *, only_rejected: bool) -> None:
