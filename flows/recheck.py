@@ -19,7 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
-from prefect import flow, tags
+from prefect import flow
 from prefect.artifacts import create_table_artifact
 from sqlalchemy import select
 
@@ -27,6 +27,7 @@ from rectify.flows.context import unit_of_work
 from rectify.flows.evidence_store import check_upload, keep
 from rectify.flows.intake.workbooks import HEADER_FILL
 from rectify.flows.reports.cells import append_row
+from rectify.flows.runs import command_run
 from rectify.models import lifecycle
 from rectify.models.calendar import local_date
 from rectify.models.errors import DomainError, ImportRejected, InvalidInput, NotFound
@@ -256,12 +257,12 @@ def import_recheck_flow(path: Path, now: datetime, actor: str) -> RecheckImport 
 
 def run_plan(name: str, share: float, seed: int, out: Path, now: datetime, actor: str,
              counties: list[str] | None = None) -> RecheckPlan:
-    with tags("recheck", f"recheck:{name}", *(f"county:{c}" for c in counties or ())):
+    with command_run("recheck", f"recheck:{name}", *(f"county:{c}" for c in counties or ())):
         return _raise_refusal(plan_recheck_flow(name, share, seed, out, now, actor, counties))
 
 
 def run_recheck_import(path: Path, now: datetime, actor: str) -> RecheckImport:
-    with tags("recheck"):
+    with command_run("recheck"):
         return _raise_refusal(import_recheck_flow(path, now, actor))
 
 

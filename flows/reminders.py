@@ -8,12 +8,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from prefect import flow, get_run_logger, tags, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from rectify.flows.context import engine_for, unit_of_work
 from rectify.flows.events import announce
+from rectify.flows.runs import command_run
 from rectify.models.db import rectify_home, session_factory
 from rectify.models.deliveries import unit_key, user_key
 from rectify.models.enums import MessageKind, Supervision
@@ -211,5 +212,5 @@ def _publish(summary: RunSummary) -> None:
 
 
 def run_flow(now: datetime, *, force: bool = False) -> RunSummary:
-    with tags("reminders"):
+    with command_run("reminders"):
         return send_reminders(now, force=force)

@@ -152,3 +152,54 @@ def test_every_broken_file_is_one_plain_message_and_the_run_completes(fresh_db, 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["inspection:坏文件"])))
     assert len(runs) == len(files) and all(r.state.is_completed() for r in runs)
+
+
+def test_a_killed_import_leaves_no_run_running_and_writes_nothing(fresh_db, prefect_harness, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from openpyxl import Workbook
+    from prefect.settings import PREFECT_API_URL
+
+    from rectify.flows.runs import mark_orphaned_runs
+
+    rectify("plan", "--inspection", "被中断", "--county", "色达县", "--villages", 1, "--households", 1,
+            "--out", tmp_path / "p.xlsx", "--leader", "督导组长14", "--as-of", "2016-08-19")
+    plan = load_workbook(tmp_path / "p.xlsx", read_only=True)
+    head, first = list(plan["村"].iter_rows(max_row=2, values_only=True))
+    big = Workbook(write_only=True)
+    sheet = big.create_sheet("村")
+    sheet.append(head)
+    result, ref = head.index("结果"), head.index("问题编号")
+    for n in range(40_000):  # long enough to be killed while it validates
+        values = list(first)
+        values[result], values[ref] = "符合", f"K{n:05d}"
+        sheet.append(values)
+    big.save(tmp_path / "big.xlsx")
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    child = subprocess.Popen([str(Path(sys.executable).parent / "rectify"), "import", str(tmp_path / "big.xlsx"),
+                              "--inspection", "被中断", "--as-of", DAY], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    tagged = FlowRunFilter(tags=FlowRunFilterTags(all_=["inspection:被中断"]))
+    try:
+        with get_client(sync_client=True) as client:
+            for _ in range(600):
+                runs = client.read_flow_runs(flow_run_filter=tagged)
+                if runs and runs[0].state.is_running():
+                    break
+                time.sleep(0.1)
+            assert runs and runs[0].state.is_running(), "the import's run never started"
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+            assert client.read_flow_run(runs[0].id).state.is_running()  # what Prefect knows by itself
+            assert mark_orphaned_runs() == 1 and mark_orphaned_runs() == 0
+            state = client.read_flow_run(runs[0].id).state
+        assert state.is_crashed() and "进程已终止" in state.message
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert json.loads(rectify("issue", "list", "--county", "色达县", "--format", "json").stdout) == []

@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from prefect import flow, get_run_logger, tags, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.exc import IntegrityError
 
 from rectify.flows.context import unit_of_work
 from rectify.flows.intake.importer import ImportReport, import_findings
+from rectify.flows.runs import command_run
 from rectify.models.errors import Conflict, DomainError
 from rectify.models.lookup import get_inspection, get_user
 
@@ -76,5 +77,5 @@ def _publish(report: ImportReport, *, dry_run: bool) -> None:
 
 def run_import(path: Path, inspection: str, now: datetime, **options) -> ImportReport:
     """Run the flow, tagged with what it touches, and return its report."""
-    with tags("import", f"inspection:{inspection}"):
+    with command_run("import", f"inspection:{inspection}"):
         return import_findings_flow(path, inspection, now, **options)

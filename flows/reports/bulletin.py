@@ -10,13 +10,14 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from prefect import flow, get_run_logger, tags, task
+from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.cells import append_row
 from rectify.flows.reports.columns import shown
+from rectify.flows.runs import command_run
 from rectify.models.calendar import local_date, moment_text
 from rectify.models.db import rectify_home
 from rectify.models.deliveries import user_key
@@ -175,5 +176,5 @@ def weekly_bulletin(now: datetime | None = None) -> Bulletin:
 
 
 def run_bulletin(now: datetime) -> Bulletin:
-    with tags("bulletin"):
+    with command_run("bulletin"):
         return weekly_bulletin(now)
