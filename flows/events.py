@@ -1,6 +1,11 @@
 """Every step of a problem also becomes a Prefect event on the resource `rectify.issue.<code>`,
 so the Prefect UI's event feed shows each problem's trail and automations can react to
-`rectify.issue.overdue`, `rectify.issue.escalate`, `rectify.issue.verify` and so on.
+`rectify.issue.escalate`, `rectify.issue.verify` and so on.
+
+What a scheduled run does to many problems at once (the morning's ladder, the overdue list)
+is a bounded number of events instead: `rectify.issues.<action>` on the resource
+`rectify.county.<县>`, one per county and at most BATCH problems, naming the codes in the
+payload. Sent one by one, the 59,000 escalations of a worst morning took 2 min 40 s.
 
 Best effort, after the commit: the database stays the record. Events are sent only when a
 Prefect server is configured (PREFECT_API_URL); Prefect's events worker sends them from a
@@ -26,7 +31,22 @@ KEY = "rectify.announce"
 def announce(session: Session, code: str, action: str, at: datetime, **payload: Any) -> None:
     """Queue an event to send once `session` commits (for steps written in bulk, outside the ORM)."""
     payload["at"] = at.isoformat()  # the step's own time (it may be --as-of); the event occurs now
-    session.info.setdefault(KEY, []).append({"code": code, "action": action, "payload": payload})
+    session.info.setdefault(KEY, []).append({"event": f"rectify.issue.{action}", "resource": f"rectify.issue.{code}",
+                                             "name": code, "payload": payload})
+
+
+BATCH = 1000  # problem codes one bulk event names
+
+
+def announce_many(session: Session, action: str, at: datetime, codes_by_county: dict[str, list[str]],
+                  **payload: Any) -> None:
+    """Queue the bulk events of one action: per county, BATCH codes at most each."""
+    for county, codes in sorted(codes_by_county.items()):
+        for start in range(0, len(codes), BATCH):
+            chunk = codes[start:start + BATCH]
+            session.info.setdefault(KEY, []).append({
+                "event": f"rectify.issues.{action}", "resource": f"rectify.county.{county}", "name": county,
+                "payload": {**payload, "at": at.isoformat(), "county": county, "count": len(chunk), "codes": chunk}})
 
 
 def enabled() -> bool:
@@ -77,10 +97,8 @@ def publish(session: Session) -> int:
         from prefect.events import emit_event
 
         for item in items:
-            emit_event(event=f"rectify.issue.{item['action']}",
-                       resource={"prefect.resource.id": f"rectify.issue.{item['code']}",
-                                 "prefect.resource.name": item["code"]},
-                       payload=item["payload"])
+            emit_event(event=item["event"], payload=item["payload"],
+                       resource={"prefect.resource.id": item["resource"], "prefect.resource.name": item["name"]})
     except Exception as exc:  # noqa: BLE001 - best effort by design; the database is the record
         log.warning("Prefect events not sent (%s): %s", type(exc).__name__, exc)
         return 0

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from sqlalchemy import select
 
 from rectify.flows.context import engine_for, unit_of_work
-from rectify.flows.events import announce
+from rectify.flows.events import announce_many
 from rectify.flows.runs import command_run
 from rectify.models.db import rectify_home, session_factory
 from rectify.models.deliveries import unit_key, user_key
@@ -21,6 +22,7 @@ from rectify.models.enums import MessageKind, Supervision
 from rectify.models.lifecycle import escalate_many
 from rectify.models.lookup import get_user
 from rectify.models.org import SYSTEM_USER, county_coordinator_ids, prefecture_coordinator_ids, verifier_ids
+from rectify.models.places import County
 from rectify.models.policy import Policy
 from rectify.models.referrals import refer
 from rectify.models.reminders import (
@@ -72,6 +74,7 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
         thresholds = Thresholds.at(today, calendar=ctx.calendar, policy=ctx.policy)
         reminders, raise_to = select_due(session, thresholds, calendar=ctx.calendar)
         system = get_user(session, SYSTEM_USER)
+        counties = dict(session.execute(select(County.id, County.name)).tuples().all())
         recipients = escalation_recipients(session)
         notices: list[Notice] = []
         raised_to: dict[int, Supervision] = {}
@@ -84,8 +87,9 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
             for due in dues:
                 if due.issue_id in raised:
                     raised_to[due.issue_id] = level
-                    announce(session, due.code, "escalate", now, to=level.value, auto=True)
                     by_county[due.county_id].append(due.item)
+            announce_many(session, "escalate", now, {counties[c]: [i["code"] for i in items]
+                                                     for c, items in by_county.items()}, to=level.value, auto=True)
             for county_id, items in by_county.items():
                 for user_id in recipients[level].get(county_id, []):
                     notices.append(Notice(user_key(user_id), MessageKind(level.value), "升级", today, items))
@@ -94,13 +98,15 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                     session, raised, reason="listed", now=now, note="逾期升级为挂牌督办,移交问责线索"
                 )
         grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
+        overdue: dict[str, list[str]] = defaultdict(list)
         for due in reminders:
             if due.issue_id in raised_to:
                 due.item["supervision"] = raised_to[due.issue_id].label
             grouped[(due.unit_id, due.kind)].append(due.item)
             summary.due[due.kind.label] += 1
             if due.kind is MessageKind.OVERDUE:
-                announce(session, due.code, "overdue", now, days=due.item.get("days"))
+                overdue[counties[due.county_id]].append(due.code)
+        announce_many(session, "overdue", now, overdue)
         notices += [Notice(unit_key(unit_id), kind, REASONS[kind], today, items)
                     for (unit_id, kind), items in grouped.items()]
         notices += _verification_notices(session, thresholds, ctx.calendar, summary)
