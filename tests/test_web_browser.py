@@ -177,3 +177,23 @@ def test_the_list_filter_submits_on_change_under_the_content_security_policy(sit
     assert f"county={quote(world.county)}" in page.url or "county=" in page.url
     assert page.locator("select[name=township] option").count() > 1  # the county's townships now listed
     assert refused == []
+
+
+def test_the_api_docs_show_every_operation_with_the_network_cut(site, browser):
+    world, base = site
+    page = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    elsewhere: list[str] = []
+
+    def only_this_host(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_host)
+    page.goto(base + "/api/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    shown = page.locator(".opblock").count()
+    operations = sum(len(ops) for ops in httpx.get(base + "/api/openapi.json").json()["paths"].values())
+    assert shown == operations >= 5 and elsewhere == []

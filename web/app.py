@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -25,6 +27,14 @@ from rectify.web.security import SESSION_HOURS, secret_key
 from rectify.web.wording import message_of
 
 HERE = Path(__file__).parent
+DOCS_ASSETS = "/api/docs-assets"
+
+
+def swagger_assets() -> Path:
+    """Swagger UI's files as fastapi-offline ships them (found without importing it)."""
+    spec = importlib.util.find_spec("fastapi_offline")
+    assert spec is not None and spec.origin is not None, "fastapi-offline is a dependency"
+    return Path(spec.origin).parent / "static"
 
 
 def status_of(exc: DomainError) -> int:
@@ -43,7 +53,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
     app = FastAPI(
         title="rectify 整改跟踪 API",
         version="1",
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
         description="问题、操作与统计数据。用 `rectify user token 用户名` 生成令牌,"
@@ -58,6 +68,14 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
                        https_only=os.environ.get("RECTIFY_COOKIE_SECURE") == "1")
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_assets()), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs():
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="rectify 整改跟踪 API",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png")
     app.include_router(login.router)
     app.include_router(pages.router)
     app.include_router(api.router, prefix="/api")
