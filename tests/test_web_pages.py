@@ -239,3 +239,25 @@ def test_a_cookie_kept_from_before_logout_or_past_its_hours_lets_nobody_in(app, 
     with unit_of_work(DAY0, url=world.url) as ctx:
         ctx.session.execute(update(WebSession).values(expires_at=WebSession.created_at))
     assert again.get("/coordinator", follow_redirects=False).status_code == 303
+
+
+def test_every_user_changes_their_own_password_and_their_other_sessions_end(app, world):
+    mine, elsewhere = login(app, world.handler), login(app, world.handler)
+    page = "/account/password"
+    assert "修改我的密码" in mine.get(page).text and 'href="/account/password"' in mine.get("/workbench").text
+
+    def change(current: str, new: str, again: str | None = None):
+        return mine.post(page, data={"csrf": csrf(mine, page), "current": current, "new": new,
+                                     "again": new if again is None else again})
+
+    assert "当前密码不正确" in change("wrong-password", "brand-new-pass").text
+    assert "两次输入的新密码不一致" in change(PASSWORD, "brand-new-pass", "brand-new-pas5").text
+    assert "至少 8 个字符" in change(PASSWORD, "short", "short").text
+    done = change(PASSWORD, "brand-new-pass")
+    assert done.status_code == 200 and "密码已修改" in done.text and "/workbench" in str(done.url)
+    assert "/login" in str(elsewhere.get("/workbench").url)  # the other browser is logged out
+    assert mine.get("/workbench").status_code == 200  # this one keeps working, on a fresh session
+    stranger = browser(app)
+    refused = stranger.post("/login", data={"name": world.handler, "password": PASSWORD, "csrf": csrf(stranger)})
+    assert refused.status_code == 401
+    login(app, world.handler, "brand-new-pass")

@@ -1,4 +1,4 @@
-"""Logging in and out.
+"""Logging in and out, and changing one's own password.
 
 A login goes through three steps. The throttle is read first (models.throttle), and a refused
 try stops there, before any hashing. The password is then checked under a bound of its own
@@ -19,13 +19,22 @@ from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from rectify.models.accounts import password_matches, real_now, record_attempt, stored_hash
+from rectify.models.accounts import (
+    MIN_PASSWORD,
+    end_sessions,
+    password_matches,
+    real_now,
+    record_attempt,
+    set_password,
+    stored_hash,
+)
+from rectify.models.errors import DomainError
 from rectify.models.lookup import find_user
 from rectify.models.org import User
 from rectify.models.throttle import login_wait
-from rectify.web.pages import HOME, local_path, render, work
+from rectify.web.pages import HOME, current, local_path, render, work
 from rectify.web.security import check_csrf, log_in, log_out
-from rectify.web.wording import wait_text
+from rectify.web.wording import message_of, wait_text
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("rectify.security")
@@ -100,6 +109,53 @@ async def login(request: Request, name: str = Form(""), password: str = Form("")
     if not ok:
         return refuse(401, "用户名或密码不正确")
     return RedirectResponse(home if target == "/" else target, status_code=303)
+
+
+@router.get("/account/password")
+def password_page(request: Request):
+    with work(request) as ctx:
+        return render(request, "password.html", ctx, current(request, ctx), min_length=MIN_PASSWORD)
+
+
+@router.post("/account/password")
+async def change_password(request: Request, current_password: str = Form("", alias="current"),
+                          new: str = Form(""), again: str = Form(""), csrf: str = Form("")):
+    """Every user's own: the current password checked (under the worker's hashing bound), then
+    the new one set; every session of the user ends and this browser gets a fresh one."""
+    check_csrf(request, csrf)
+
+    def holder() -> tuple[int, str | None]:
+        with work(request) as ctx:
+            user = current(request, ctx)
+            return user.id, user.password_hash
+
+    user_id, password_hash = await to_thread.run_sync(holder)
+    ok = await to_thread.run_sync(password_matches, password_hash, current_password, limiter=worker_bound().hashing)
+
+    def change() -> str | None:
+        with work(request) as ctx:
+            user = ctx.session.get(User, user_id)
+            if not ok:
+                return "当前密码不正确"
+            if new != again:
+                return "两次输入的新密码不一致"
+            if new == current_password:
+                return "新密码不能与当前密码相同"
+            try:
+                set_password(user, new)
+            except DomainError as exc:
+                return message_of(exc)
+            end_sessions(ctx.session, user)
+            log_in(request, ctx.session, user)
+            request.session["flash"] = ["ok", "密码已修改;其他设备上的登录已全部退出"]
+            return None
+
+    error = await to_thread.run_sync(change)
+    if error is None:
+        return RedirectResponse("/", status_code=303)
+    with work(request) as ctx:
+        return render(request, "password.html", ctx, current(request, ctx), status=400, error=error,
+                      min_length=MIN_PASSWORD)
 
 
 @router.post("/logout")
