@@ -100,7 +100,8 @@ def run_demo(console: Console) -> list[str]:
         _report(console)
         write_reports(console)
         show_outbox(console)
-        show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01", f"{places['v1'][3]}经办人"])
+        show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01",
+                                *(f"{places[v][3]}经办人" for v in ("v1", "v2", "v3"))])
         return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
@@ -191,13 +192,14 @@ def run_demo(console: Console) -> list[str]:
 
     simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
+    something_to_sign(unit1, inspector, coordinator, t1, vil1)
     set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3])
     _report(console)
     write_reports(console)
     show_outbox(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
-    show_web_hint(console, ["州领导13", coordinator, verifier, h1])
+    show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, h3])
     return [housing, economy, clinic, plan, dup, copied, water]
 
 
@@ -215,11 +217,52 @@ def set_demo_passwords(names: list[str]) -> None:
             set_password(get_user(ctx.session, name), DEMO_PASSWORD)
 
 
+def something_to_sign(unit: str, inspector: str, coordinator: str, township: str, village: str) -> None:
+    """On the demo's last morning, a new assignment for the first unit, unless it has one waiting:
+    its login then has a problem to sign for."""
+    from rectify.models.lookup import get_unit
+
+    with unit_of_work(parse_instant(f"{DEMO_END} 09:00")) as ctx:
+        waiting = ctx.session.scalar(select(func.count()).select_from(Issue).where(
+            Issue.unit_id == get_unit(ctx.session, unit).id, Issue.status == Status.ASSIGNED))
+        if not waiting:
+            act.record(ctx, actor=inspector, county=COUNTY, township=township, village=village, item="V10",
+                       description="村级脱贫攻坚作战图未更新到九月", severity="一般", unit=unit)
+
+
+def next_step(session, user) -> tuple[str, str]:
+    """A problem `user` can act on at the demo's end, and what to do with it there."""
+    from rectify.models.enums import Role
+
+    wanted = {Role.UNIT: [(Status.ASSIGNED, "签收"), (Status.RECTIFYING, "报告进展或提交整改")],
+              Role.COORDINATOR: [(Status.TRIAGE, "交办给责任单位"), (Status.RECTIFYING, "提级督办")],
+              Role.VERIFIER: [(Status.SUBMITTED, "核验:销号或退回")]}.get(user.role, [])
+    for status, what in wanted:
+        query = select(Issue.code).where(Issue.status == status).order_by(Issue.code).limit(1)
+        if user.role is Role.UNIT:
+            query = query.where(Issue.unit_id == user.unit_id)
+        elif user.role is Role.COORDINATOR and user.unit is not None and user.unit.county_id is not None:
+            query = query.where(Issue.county_id == user.unit.county_id)
+        code = session.scalar(query)
+        if code:
+            return code, what
+    return "", "领导看板:全州与各县的整改率、排名" if user.role is Role.LEADER else "暂无待办"
+
+
 def show_web_hint(console: Console, names: list[str]) -> None:
+    from rectify.models.lookup import get_user
+
     home = rectify_home()
     console.rule("接下来看哪里")
     console.print(f"网页:运行 [bold].venv/bin/rectify web --as-of {DEMO_END}[/] 后打开 http://127.0.0.1:8000/ ,"
-                  f"用以下任一用户登录,密码均为 [bold]{DEMO_PASSWORD}[/]:" + "、".join(names))
+                  f"用下表任一用户登录,密码均为 [bold]{DEMO_PASSWORD}[/]:")
+    table = Table("角色", "登录名", "现在可以处理的问题", "在网页上做什么")
+    with unit_of_work(parse_instant(DEMO_END)) as ctx:
+        for name in names:
+            user = get_user(ctx.session, name)
+            code, what = next_step(ctx.session, user)
+            table.add_row(user.role.label, name, code or "—", what)
+    console.print(table)
     console.print(f"整改台账与反馈意见:{home / 'demo-reports'};周通报:{home / 'bulletins'}")
     console.print(f"发件箱(未配置渠道时每条提醒、通报的内容):{home / 'outbox'}")
     console.print("Prefect 界面:演示的运行在临时服务器上;运行 [bold].venv/bin/rectify serve[/] 后打开 "
