@@ -246,9 +246,41 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     assert "回头看:抽取" in result.stdout and "反弹重开 2 个" in result.stdout
     warned = {r["kind"] for r in json.loads(rectify("suspicious", "--format", "json").stdout)}
     assert warned == {"reused_evidence", "similar_measures", "too_fast"}
+    _every_demo_login_works_and_has_its_problem(result.stdout)
     again = rectify("demo")
     assert "不再重复登记" in again.stdout and "此前已导入 1497 行" in again.stdout
     assert len(json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)) == len(rows)
+
+
+def _every_demo_login_works_and_has_its_problem(stdout: str) -> None:
+    """The table the demo ends with: each login opens the web app with the printed password, and
+    a unit's problem to sign for is one it can sign for there."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from rectify.flows.demo import DEMO_END, DEMO_PASSWORD
+    from rectify.web.app import create_app
+
+    rows = [re.split(r"\s*│\s*", line.strip(" │")) for line in stdout.splitlines() if line.count("│") >= 4]
+    logins = {row[1]: row[2] for row in rows if row[1] and row[1] != "登录名"}
+    assert {"州领导13", "理塘县督查办", "核验员01"} <= set(logins) and sum("经办人" in n for n in logins) == 3
+    app = create_app(as_of=DEMO_END)
+    for name, code in logins.items():
+        client = TestClient(app)
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+        answer = client.post("/login", data={"name": name, "password": DEMO_PASSWORD, "csrf": token},
+                             follow_redirects=False)
+        assert answer.status_code == 303, (name, answer.text[:300])
+        if code != "—":
+            assert code in client.get(f"/issues/{code}").text, (name, code)
+    signing = [row for row in rows if row[3:4] == ["签收"]]
+    assert signing, rows
+    client = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"name": signing[0][1], "password": DEMO_PASSWORD, "csrf": token})
+    page = client.get(f"/issues/{signing[0][2]}").text
+    assert 'id="form-sign"' in page
 
 
 ENGLISH = ("Show this message", "[required]", "[default:", "Usage:", "<bool>", "<str>", "Options", "Commands",

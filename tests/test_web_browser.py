@@ -112,7 +112,7 @@ def test_unit_submits_verifier_closes_and_the_dashboard_moves(site, browser, sho
     photo = tmp_path / "作战图.png"
     photo.write_bytes(PNG)
     unit.fill("#form-submit textarea[name=measures]", "已制作作战图并上墙公示")
-    unit.set_input_files("#form-submit input[type=file]", str(photo))
+    unit.set_input_files("#form-submit input.files", str(photo))
     unit.click("#form-submit button")
     assert "已申请销号" in unit.text_content(".flash")
     assert unit.locator(".evidence img").evaluate("img => img.complete && img.naturalWidth") == 8
@@ -197,3 +197,46 @@ def test_the_api_docs_show_every_operation_with_the_network_cut(site, browser):
     shown = page.locator(".opblock").count()
     operations = sum(len(ops) for ops in httpx.get(base + "/api/openapi.json").json()["paths"].values())
     assert shown == operations >= 5 and elsewhere == []
+
+
+def test_on_a_phone_lists_are_cards_and_a_unit_does_its_work_by_tapping(site, browser, shots, tmp_path):
+    world, base = site
+    code = world.codes["assigned2"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=2, locale="zh-CN")
+    phone = context.new_page()
+    phone.goto(base + "/login")
+    phone.fill("#name", world.handler)
+    phone.fill("#password", PASSWORD)
+    phone.tap("button[type=submit]")
+    phone.wait_for_url("**/workbench")
+    # A card per problem: the header row hidden, every cell named by its column.
+    assert phone.locator("table.cards thead").first.is_hidden()
+    card = phone.locator(f"table.cards tr:has(a:text('{code}'))").first
+    assert card.locator("td[data-label='整改时限']").is_visible()
+    box = card.bounding_box()
+    assert box is not None and box["width"] <= 390 and box["height"] > 80
+    phone.screenshot(path=shots / "phone-workbench.png", full_page=True)
+    with phone.expect_navigation():
+        phone.tap(f"text={code}")
+    with phone.expect_navigation():
+        phone.tap("#form-sign button")
+    assert "已签收" in phone.text_content(".flash")
+    phone.fill("#form-progress textarea[name=note]", "已联系印刷厂,作战图三日内上墙")
+    with phone.expect_navigation():
+        phone.tap("#form-progress button")
+    assert "进展" in phone.text_content(".flash")
+    camera = phone.locator("#form-submit input.camera")
+    assert camera.get_attribute("capture") == "environment" and camera.get_attribute("accept") == "image/*"
+    photo = tmp_path / "现场.png"
+    photo.write_bytes(PNG)
+    phone.fill("#form-submit textarea[name=measures]", "作战图已上墙公示")
+    camera.set_input_files(str(photo))
+    with phone.expect_navigation():
+        phone.tap("#form-submit button")
+    assert "已申请销号" in phone.text_content(".flash")
+    assert status_of(world, code) == "submitted"
+    for button in phone.locator("main button:visible").all():
+        assert button.bounding_box()["height"] >= 36  # thumb-sized
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path=shots / "phone-submitted.png", full_page=True)
