@@ -57,6 +57,7 @@ def site(backend, template_url, tmp_path_factory):
             server.kill()
             pytest.fail("rectify web did not start: " + server.stdout.read().decode(errors="replace"))
         time.sleep(0.2)
+    world.web_home = home  # where the server writes its logs
     yield world, base
     server.terminate()
     server.wait(timeout=10)
@@ -138,6 +139,9 @@ def test_another_units_problem_is_not_found(site, browser):
     assert response.status == 404 and "找不到" in unit.text_content("main")
     listed = unit.goto(base + "/issues")
     assert listed.status == 200 and world.codes["other"] not in unit.content()
+    # Each request is a line of the access log: time, client, request line, status.
+    log = (world.web_home / "logs" / "access.log").read_text(encoding="utf-8")
+    assert '127.0.0.1:' in log and f'"GET /issues/{world.codes["other"]} HTTP/1.1" 404' in log
 
 
 def test_a_form_without_its_csrf_token_is_refused(site, browser):

@@ -83,8 +83,13 @@ def test_leaders_see_no_household_and_the_export_follows_the_filter(app, world):
     coordinator = login(app, world.coordinator)
     assert "<th>户</th>" in coordinator.get("/issues", params={"county": world.county}).text
     export = coordinator.get("/issues.xlsx", params={"county": world.county, "status": "triage"})
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][5] == "户(建档立卡号)" and [r[0] for r in rows[1:]] == [world.codes["triage"]]
+    # Formatted like the ledger: a header that stays and filters, widths, wrapped text, A4 landscape.
+    assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref == "A1:M2" and sheet["A1"].font.b
+    assert sheet.column_dimensions["I"].width == 40 and sheet["I2"].alignment.wrap_text
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
     leader_rows = list(load_workbook(io.BytesIO(leader.get("/issues.xlsx").content)).active.iter_rows(values_only=True))
     assert "户(建档立卡号)" not in leader_rows[0] and len(leader_rows) > 5
 

@@ -14,7 +14,6 @@ whose work grows with the data.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +27,6 @@ from sqlalchemy import select
 
 from rectify.flows.context import Context, unit_of_work
 from rectify.flows.evidence_store import blob_path
-from rectify.flows.reports.cells import text_cell
 from rectify.flows.reports.columns import RATES, TARGET, shown
 from rectify.flows.views import issue_to_dict
 from rectify.models.calendar import SHANGHAI, local_date
@@ -216,26 +214,9 @@ async def issue_list(request: Request, page: int = 1):
                       households=households, **_choices(request, ctx, user, wanted))
 
 
-EXPORT_HEADERS = [
-    "问题编号",
-    "状态",
-    "县(市)",
-    "乡(镇)",
-    "村",
-    "户(建档立卡号)",
-    "检查项目",
-    "类别",
-    "问题描述",
-    "责任单位",
-    "整改时限",
-    "灯",
-    "督办级别",
-]
-
-
 @router.get("/issues.xlsx")
 def issue_export(request: Request):
-    from openpyxl import Workbook
+    from rectify.flows.reports.issue_list import issue_list_workbook
 
     with work(request) as ctx:
         user = current(request, ctx)
@@ -243,20 +224,19 @@ def issue_export(request: Request):
         issues, _ = issue_rows(ctx.session, scoped(user, wanted), today=ctx.today, calendar=ctx.calendar,
                                policy=ctx.policy, limit=None)
         households = sees_households(user)
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("问题清单")
-        sheet.append(EXPORT_HEADERS if households else [h for h in EXPORT_HEADERS if not h.startswith("户")])
-        for issue in issues:
-            r = _row(issue, ctx, households)
-            cells = [r.code, r.status.label, r.county, r.township, r.village, r.household, r.item, r.category,
-                     r.description, r.unit, r.deadline, r.light.label if r.light else "", r.supervision.label]
-            if not households:
-                del cells[5]
-            sheet.append([text_cell(sheet, value) for value in cells])
-        buffer = io.BytesIO()
-        book.save(buffer)
+
+        def rows():
+            for issue in issues:
+                r = _row(issue, ctx, households)
+                cells = [r.code, r.status.label, r.county, r.township, r.village, r.household, r.item, r.category,
+                         r.description, r.unit, r.deadline, r.light.label if r.light else "", r.supervision.label]
+                if not households:
+                    del cells[5]
+                yield cells
+
+        content = issue_list_workbook(rows(), households=households)
     name = f"问题清单-{ctx.today.isoformat()}.xlsx"
-    return Response(buffer.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 

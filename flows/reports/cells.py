@@ -38,3 +38,13 @@ def append_row(sheet, values: Iterable) -> None:
     sheet.append([_safe(v) for v in values])
     for cell in sheet[sheet.max_row]:
         literal(cell)
+
+
+def for_paper(sheet, *, title_rows: str) -> None:
+    """Landscape A4, fit to the page's width, `title_rows` repeated on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = "9"  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = title_rows

@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from rectify.flows.reports.cells import text_cell
+from rectify.flows.reports.cells import for_paper, text_cell
 from rectify.flows.reports.columns import COLUMNS, RATES
 from rectify.models.calendar import WorkCalendar, local_date, moment_text
 from rectify.models.catalogue import CheckItem
@@ -78,12 +78,7 @@ def _setup(sheet: Worksheet, widths: list[int]) -> None:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[_letter(index)].width = width
     sheet.freeze_panes = "C3"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = "9"  # A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "1:2"
+    for_paper(sheet, title_rows="1:2")
 
 
 def _letter(index: int) -> str:
