@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rectify.flows.clock import parse_instant
 from rectify.models.db import database_url
 from rectify.models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
-from rectify.web import api, login, pages
+from rectify.web import api, imports, login, pages
 from rectify.web.headers import SecurityHeaders
 from rectify.web.reference import Reference
 from rectify.web.security import SESSION_HOURS, secret_key
@@ -78,6 +78,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
                                    swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png")
     app.include_router(login.router)
     app.include_router(pages.router)
+    app.include_router(imports.router)
     app.include_router(api.router, prefix="/api")
 
     def is_api(request: Request) -> bool:
