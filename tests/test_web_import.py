@@ -85,7 +85,8 @@ def test_check_then_import_the_same_file_without_uploading_it_again(app, world):
 
 def test_errors_are_listed_by_sheet_row_and_column_and_the_marked_copy_downloads(app, world):
     coordinator = login(app, world.coordinator)
-    content = workbook(world, {"结果": "不符合", "问题描述": "缺页", "严重程度": "特别严重"}, {"结果": "符合", "县(市)": "色达"})
+    content = workbook(world, {"结果": "不符合", "问题描述": "缺页", "严重程度": "特别严重"},
+                       {"结果": "符合", "县(市)": "色达"})
     answer = upload(coordinator, "色达县网页导入", content, "import")
     assert answer.status_code == 400 and "2 处错误,未写入任何数据" in answer.text and findings(world) == 0
     errors = re.findall(r"<li>([^<]+)</li>", answer.text)
