@@ -47,10 +47,10 @@ def inspections_for(session, user) -> list[Inspection]:
     return list(session.scalars(query))
 
 
-def check_may_import(user, inspection: Inspection) -> None:
+def check_own_inspection(user, inspection: Inspection) -> None:
     county = coordinator_county_id(user)
     if county is not None and inspection.county_id != county:
-        raise PermissionDenied(f"督导「{inspection.name}」不是本县的,县督查办只能导入本县的督导发现")
+        raise PermissionDenied(f"督导「{inspection.name}」不是本县的,县督查办只能处理本县的督导")
 
 
 @router.get("/coordinator/import")
@@ -72,7 +72,7 @@ def import_upload(request: Request, inspection: str = Form(""), mode: str = Form
         now, who, user_id = ctx.now, user.name, user.id
         try:
             found = get_inspection(ctx.session, inspection)
-            check_may_import(user, found)
+            check_own_inspection(user, found)
             folder, path = _keep_upload(file, user_id, found.name)
         except (InvalidInput, NotFound, PermissionDenied) as exc:
             return render(request, "import.html", ctx, user, status=400, inspections=choices,
@@ -95,7 +95,7 @@ def import_checked(request: Request, token: str, csrf: str = Form("")):
         found = get_inspection(ctx.session, meta["inspection"]) if meta.get("inspection") else None
         if found is None:
             raise NotFound("导入记录", token)
-        check_may_import(user, found)
+        check_own_inspection(user, found)
         now, who, choices = ctx.now, user.name, inspections_for(ctx.session, user)
     path = folder / meta["name"]
     report = run_import(path, found.name, now, actor=who)

@@ -1,0 +1,72 @@
+"""Documents in the browser (issue 17): the ledger, an inspection's feedback and the weekly
+bulletins, made by the commands' own code, scoped to the coordinator's county."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from test_web_pages import login
+from webworld import DAY0, build
+
+from rectify.flows.clock import parse_instant
+from rectify.flows.context import unit_of_work
+from rectify.flows.intake.plan import get_or_create_inspection
+from rectify.models.figures import figures
+from rectify.web.app import create_app
+
+AS_OF = "2016-08-23 10:00"
+
+
+@pytest.fixture()
+def world(fresh_db):
+    world = build(fresh_db)
+    with unit_of_work(DAY0, url=fresh_db) as ctx:
+        get_or_create_inspection(ctx, "色达县下载督导", county=world.county, campaign=None, leader=None, team=None)
+        get_or_create_inspection(ctx, "理塘县下载督导", county="理塘县", campaign=None, leader=None, team=None)
+    return world
+
+
+@pytest.fixture()
+def app(world):
+    return create_app(url=world.url, as_of=AS_OF)
+
+
+def test_a_county_coordinator_downloads_its_own_ledger_whatever_the_link_asks(app, world):
+    coordinator = login(app, world.coordinator)
+    page = coordinator.get("/downloads").text
+    assert f"{world.county}整改台账" in page and "全州整改台账" not in page and "理塘县下载督导" not in page
+    for asked in ("", "?county=理塘县", f"?county={world.county}"):
+        answer = coordinator.get("/downloads/ledger.xlsx" + asked)
+        assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+        book = load_workbook(io.BytesIO(answer.content))
+        assert book.sheetnames == ["汇总", world.county], asked
+    sheet = book[world.county]
+    codes = {row[1] for row in sheet.iter_rows(min_row=3, values_only=True) if row[1]}  # 序号, 问题编号, …
+    with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
+        total = next(r for r in figures(ctx.session, by="county", as_of=ctx.now, calendar=ctx.calendar,
+                                        policy=ctx.policy) if r.key == world.county).total
+    assert len(codes) == total  # the ledger lists the problems the figures count
+    assert coordinator.get("/downloads/feedback.md", params={"inspection": "理塘县下载督导"}).status_code == 403
+    mine = coordinator.get("/downloads/feedback.md", params={"inspection": "色达县下载督导"})
+    assert mine.status_code == 200 and "色达县下载督导" in mine.content.decode("utf-8")
+
+
+def test_units_and_leaders_do_not_download_ledgers(app, world):
+    assert login(app, world.handler).get("/downloads/ledger.xlsx").status_code == 403
+    assert login(app, world.leader).get("/downloads").status_code == 403
+
+
+def test_the_weekly_bulletins_the_flow_wrote_are_listed_and_download(app, world, prefect_harness):
+    from rectify.flows.reports.bulletin import weekly_bulletin
+
+    weekly_bulletin(parse_instant(AS_OF))
+    coordinator = login(app, world.coordinator)
+    page = coordinator.get("/downloads").text
+    names = [n for n in page.split('href="/downloads/bulletins/')[1:]]
+    assert names, page
+    first = names[0].split('"')[0]
+    answer = coordinator.get(f"/downloads/bulletins/{first}")
+    assert answer.status_code == 200 and len(answer.content) > 100
+    assert coordinator.get("/downloads/bulletins/..%2F..%2Fsecret_key").status_code == 404
