@@ -17,8 +17,10 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rectify.models.base import Base, UTCDateTime
+from rectify.models.enums import Role
 from rectify.models.errors import InvalidInput
-from rectify.models.org import User
+from rectify.models.org import Unit, User
+from rectify.models.places import County
 
 HASHER = PasswordHasher()
 MIN_PASSWORD = 8
@@ -73,6 +75,33 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+def add_user(session: Session, name: str, *, role: Role, unit: Unit | None = None, display_name: str | None = None,
+             linked_county: County | None = None, password: str | None = None) -> User:
+    """A new user: a unit's 经办人 needs its unit; names are unique; no password means no web login."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("请填写用户名", field="name")
+    if role is Role.UNIT and unit is None:
+        raise InvalidInput("责任单位经办人必须指明所在单位", field="unit")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise InvalidInput(f"用户「{name}」已存在", field="name")
+    user = User(name=name, display_name=display_name or None, role=role, unit=unit, linked_county=linked_county,
+                active=True)
+    if password is not None:
+        set_password(user, password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivating ends the user's sessions and tokens at once (both also check `active`)."""
+    user.active = active
+    if not active:
+        end_sessions(session, user)
+        revoke_tokens(session, user)
 
 
 def set_password(user: User, password: str) -> None:

@@ -266,3 +266,42 @@ def test_every_user_changes_their_own_password_and_their_other_sessions_end(app,
     refused = stranger.post("/login", data={"name": world.handler, "password": PASSWORD, "csrf": csrf(stranger)})
     assert refused.status_code == 401
     login(app, world.handler, "brand-new-pass")
+
+
+def test_an_administrator_manages_users_in_the_browser(app, world):
+    from rectify.models.accounts import real_now, record_attempt
+    from rectify.models.throttle import login_wait
+
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        from rectify.models.accounts import add_user
+        from rectify.models.enums import Role
+
+        add_user(ctx.session, "系统管理员", role=Role.ADMIN, password=PASSWORD)
+        for _ in range(7):
+            record_attempt(ctx.session, world.verifier, address="203.0.113.5", now=real_now(), ok=False)
+    admin = login(app, "系统管理员")
+    page = "/admin/users"
+    assert "用户管理" in admin.get(page).text
+    assert login(app, world.coordinator).get(page).status_code == 403
+
+    def post(path: str, **data):
+        return admin.post(path, data={"csrf": csrf(admin, page), **data})
+
+    added = post(page, name="新经办人", role="unit", unit=world.unit, password="first-pass-1")
+    assert "已添加用户 新经办人" in added.text
+    assert "必须指明所在单位" in post(page, name="无单位", role="unit", password="first-pass-1").text
+    assert "已存在" in post(page, name="新经办人", role="unit", unit=world.unit).text
+    login(app, "新经办人", "first-pass-1")
+    other = login(app, "新经办人", "first-pass-1")
+    assert "结束其登录会话 2 个" in post(f"{page}/新经办人/password", password="second-pass-2").text
+    assert "/login" in str(other.get("/workbench").url)
+    login(app, "新经办人", "second-pass-2")
+    assert "清除失败记录 7 条" in post(f"{page}/{world.verifier}/unlock").text
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        assert login_wait(ctx.session, world.verifier, "203.0.113.5", now=real_now()) is None
+    assert "会话与令牌已全部结束" in post(f"{page}/{world.handler}/deactivate").text
+    api = browser(app).get("/api/me", headers={"Authorization": f"Bearer {world.tokens[world.handler]}"})
+    assert api.status_code == 401
+    assert "不能停用自己的账号" in post(f"{page}/系统管理员/deactivate").text
+    assert "已启用" in post(f"{page}/{world.handler}/activate").text
+    login(app, world.handler)

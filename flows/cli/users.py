@@ -20,7 +20,7 @@ from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.models.enums import Role
 from rectify.models.errors import InvalidInput
-from rectify.models.lookup import find_user, get_county, get_unit, get_user
+from rectify.models.lookup import get_county, get_unit, get_user
 from rectify.models.org import User
 
 user_app = typer.Typer(help="用户", no_args_is_help=True)
@@ -51,26 +51,14 @@ def user_add(
     as_of: AsOf = None,
 ) -> None:
     """添加用户,并设置网页登录密码:在终端上提示输入两次;脚本用 --password-stdin 从标准输入提供。"""
-    from rectify.models.accounts import set_password
+    from rectify.models.accounts import add_user
 
     password = None if no_login else read_password(password_stdin, otherwise=",或用 --no-login 添加不登录网页的用户")
     with unit_of_work(parse_instant(as_of)) as ctx:
         the_role = _role(role)
-        if the_role is Role.UNIT and not unit:
-            raise InvalidInput("责任单位经办人(unit)必须用 --unit 指明所在单位")
-        if find_user(ctx.session, name) is not None:
-            raise InvalidInput(f"用户「{name}」已存在")
-        user = User(
-            name=name.strip(),
-            display_name=display_name,
-            role=the_role,
-            unit=get_unit(ctx.session, unit) if unit else None,
-            linked_county=get_county(ctx.session, linked_county) if linked_county else None,
-            active=True,
-        )
-        if password is not None:
-            set_password(user, password)
-        ctx.session.add(user)
+        user = add_user(ctx.session, name, role=the_role, unit=get_unit(ctx.session, unit) if unit else None,
+                        display_name=display_name, password=password,
+                        linked_county=get_county(ctx.session, linked_county) if linked_county else None)
     login = "不能登录网页(未设密码;可用 rectify user passwd 设置)" if password is None else "可以登录网页"
     console.print(f"已添加用户 {user.name}({the_role.label}),{login}")
 

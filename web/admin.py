@@ -1,0 +1,100 @@
+"""User administration in the browser, for administrators: add a user, reset a password, clear
+a login lock, deactivate or reactivate, revoke API tokens. The same model functions as
+`rectify user …`; every change ends what it must (sessions, tokens) on the server."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import or_, select
+
+from rectify.models.accounts import (
+    add_user,
+    end_sessions,
+    real_now,
+    revoke_tokens,
+    set_active,
+    set_password,
+    tokens_of,
+)
+from rectify.models.enums import Role
+from rectify.models.errors import DomainError, InvalidInput, NotFound
+from rectify.models.lookup import find_user, get_unit
+from rectify.models.org import User
+from rectify.models.throttle import unlock
+from rectify.web.pages import current, render, work
+from rectify.web.security import check_csrf
+from rectify.web.wording import message_of
+
+router = APIRouter(include_in_schema=False)
+SHOWN = 100
+
+
+@router.get("/admin/users")
+def users_page(request: Request, q: str = "", role: str = ""):
+    with work(request) as ctx:
+        admin = current(request, ctx, Role.ADMIN)
+        query = select(User).order_by(User.role, User.name).limit(SHOWN)
+        if q.strip():
+            query = query.where(or_(User.name.contains(q.strip()), User.display_name.contains(q.strip())))
+        if role in {r.value for r in Role}:
+            query = query.where(User.role == Role(role))
+        now = real_now()
+        users = [(u, sum(1 for t in tokens_of(ctx.session, u) if t.revoked_at is None
+                         and (t.expires_at is None or t.expires_at > now)))
+                 for u in ctx.session.scalars(query)]
+        return render(request, "admin_users.html", ctx, admin, users=users, q=q, role=role, roles=list(Role),
+                      shown=SHOWN)
+
+
+@router.post("/admin/users")
+def add(request: Request, name: str = Form(""), role: str = Form(""), unit: str = Form(""),
+        display_name: str = Form(""), password: str = Form(""), csrf: str = Form("")):
+    check_csrf(request, csrf)
+    with work(request) as ctx:
+        current(request, ctx, Role.ADMIN)
+        try:
+            the_role = Role(role)
+            place = get_unit(ctx.session, unit.strip()) if unit.strip() else None
+            user = add_user(ctx.session, name, role=the_role, unit=place, display_name=display_name.strip() or None,
+                            password=password or None)
+            request.session["flash"] = ["ok", f"已添加用户 {user.name}({the_role.label})"
+                                        + ("" if password else ",未设密码,不能登录网页")]
+        except ValueError:
+            request.session["flash"] = ["error", "请选择角色"]
+        except DomainError as exc:
+            ctx.session.rollback()
+            request.session["flash"] = ["error", message_of(exc)]
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{name}/{step}")
+def change(request: Request, name: str, step: str, password: str = Form(""), csrf: str = Form("")):
+    check_csrf(request, csrf)
+    with work(request) as ctx:
+        admin = current(request, ctx, Role.ADMIN)
+        try:
+            user = find_user(ctx.session, name)  # an inactive user too: it may be reactivated
+            if user is None:
+                raise NotFound("用户", name)
+            if step == "password":
+                set_password(user, password)
+                ended = end_sessions(ctx.session, user)
+                said = f"已重置 {name} 的密码,结束其登录会话 {ended} 个"
+            elif step == "unlock":
+                said = f"已解除 {name} 的登录限制(清除失败记录 {unlock(ctx.session, now=real_now(), name=name)} 条)"
+            elif step in ("deactivate", "activate"):
+                if user.id == admin.id:
+                    raise InvalidInput("不能停用自己的账号")
+                set_active(ctx.session, user, step == "activate")
+                said = f"已{'启用' if step == 'activate' else '停用'} {name}" + (
+                    "" if step == "activate" else ",其会话与令牌已全部结束")
+            elif step == "revoke-tokens":
+                said = f"已作废 {name} 的 API 令牌 {revoke_tokens(ctx.session, user)} 个"
+            else:
+                raise InvalidInput(f"未知的操作「{step}」")
+            request.session["flash"] = ["ok", said]
+        except DomainError as exc:
+            ctx.session.rollback()
+            request.session["flash"] = ["error", message_of(exc)]
+    return RedirectResponse(f"/admin/users?q={name}", status_code=303)
