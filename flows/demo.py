@@ -258,7 +258,7 @@ def show_web_hint(console: Console, names: list[str]) -> None:
                   f"用下表任一用户登录,密码均为 [bold]{DEMO_PASSWORD}[/]:")
     table = Table("角色", "登录名", "现在可以处理的问题", "在网页上做什么")
     with unit_of_work(parse_instant(DEMO_END)) as ctx:
-        for name in names:
+        for name in dict.fromkeys(names):  # two villages may share a unit
             user = get_user(ctx.session, name)
             code, what = next_step(ctx.session, user)
             table.add_row(user.role.label, name, code or "—", what)
