@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from rectify.flows.intake.columns import column_key
+from rectify.flows.intake.columns import INSTRUCTION_SHEETS, column_key
 
 PROBLEMS = {
     "就业和经济收入": "家庭人均纯收入测算依据不全,务工收入无佐证",
@@ -37,6 +37,8 @@ def fill_plan(path: Path, out: Path, *, seed: int, leader: str, checked_on: date
     workbook = load_workbook(path)
     counts = {"符合": 0, "不符合": 0, "典型经验": 0, "现场解决": 0}
     for sheet in workbook.worksheets:
+        if sheet.title in INSTRUCTION_SHEETS:
+            continue
         columns = {column_key(c.value): c.column for c in sheet[1] if column_key(c.value)}
         for row in range(2, sheet.max_row + 1):
             def put(key: str, value: object, sheet=sheet, columns=columns, row: int = row) -> None:

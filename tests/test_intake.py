@@ -119,8 +119,13 @@ def test_plan_workbook_has_a_sheet_per_level_with_lists_and_frozen_header(ctx, t
     result = make_plan(ctx, inspection="表格检查", county=COUNTY, villages=2, households=3, seed=1,
                        out=tmp_path / "plan.xlsx")
     workbook = load_workbook(tmp_path / "plan.xlsx")
-    assert workbook.sheetnames == ["县", "村", "户"]
+    assert workbook.sheetnames == ["县", "村", "户", "填写说明"]
+    assert "整改时限" in [row[0] for row in workbook["填写说明"].iter_rows(values_only=True)]
     households = workbook["户"]
+    # On paper: A4 landscape, one page wide, the header on every page, the standards wrapped.
+    assert households.page_setup.orientation == "landscape" and households.page_setup.fitToWidth == 1
+    assert households.print_title_rows == "$1:$1" and households.sheet_properties.pageSetUpPr.fitToPage
+    assert households.cell(row=2, column=11).alignment.wrap_text  # 检查标准
     headers = [c.value for c in households[1]]
     assert headers[:9] == ["问题编号", "督导组", "检查日期", "检查人", "县(市)", "乡(镇)", "村", "户编号", "户主姓名"]
     assert "结果" in headers and "严重程度" in headers and "组长" in headers

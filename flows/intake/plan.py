@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from rectify.flows.context import Context
-from rectify.flows.intake.workbooks import add_sheet, plan_keys
+from rectify.flows.intake.workbooks import add_instructions, add_sheet, plan_keys
 from rectify.models.catalogue import CheckItem
 from rectify.models.enums import Level, Role
 from rectify.models.errors import InvalidInput
@@ -87,6 +87,7 @@ def write_plan(ctx: Context, inspection: Inspection, samples: list[CountySample]
     workbook.remove(workbook.active)
     for sheet, level_rows in rows.items():
         add_sheet(workbook, sheet, plan_keys(sheet), level_rows)
+    add_instructions(workbook)
     try:
         workbook.save(out)
     except OSError as exc:

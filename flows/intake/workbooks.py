@@ -27,11 +27,13 @@ from rectify.flows.intake.columns import (
     find_header,
 )
 from rectify.flows.intake.source import RowError, csv_rows, decode_csv
-from rectify.flows.reports.cells import text_cell
+from rectify.flows.reports.cells import for_paper, text_cell
 from rectify.models.enums import Result, Severity
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 ERROR_FILL = PatternFill("solid", fgColor="F8CBAD")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+WRAPPED = ("item", STANDARD_HEADER, "description", "on_site_note")
 
 LEVEL_KEYS = {
     "县": ("ref", "team", "checked_on", "inspector", "county"),
@@ -70,6 +72,11 @@ def add_sheet(workbook: Workbook, title: str, keys: Sequence[str], rows: Iterabl
             sheet.add_data_validation(_choices(key, letter, count))
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{count + 1}"
+    for_paper(sheet, title_rows="1:1")
+    for index, key in enumerate(keys, start=1):  # long text wraps on paper instead of running off
+        if key in WRAPPED:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.alignment = WRAP_TOP
     return sheet
 
 
@@ -81,6 +88,12 @@ def write_template(path: Path) -> None:
     workbook = Workbook()
     workbook.remove(workbook.active)
     add_sheet(workbook, "问题清单", [c.key for c in COLUMNS], [])
+    add_instructions(workbook)
+    workbook.save(path)
+
+
+def add_instructions(workbook: Workbook) -> None:
+    """The 填写说明 sheet: every column, whether it is required, what goes in it (skipped on import)."""
     notes = workbook.create_sheet(INSTRUCTION_SHEETS[0])
     notes.append(["列名", "必填", "说明"])
     for column in COLUMNS:
@@ -89,7 +102,7 @@ def write_template(path: Path) -> None:
     notes.column_dimensions["C"].width = 90
     for cell in notes[1]:
         cell.font = Font(bold=True)
-    workbook.save(path)
+    for_paper(notes, title_rows="1:1")
 
 
 _EXPLAIN = {
