@@ -132,3 +132,24 @@ def coverage(session: Session, *, year: int, county: County | None = None,
         VillageCoverage(c, t, v, sampled=vid in sampled, inspected=vid in inspected)
         for c, t, v, vid in session.execute(query).tuples()
     ]
+
+
+@dataclass
+class CountyCoverage:
+    county: str
+    planned: int = 0
+    inspected: int = 0
+    sampled_only: int = 0
+    uncovered: int = 0
+
+
+def coverage_by_county(villages: list[VillageCoverage]) -> list[CountyCoverage]:
+    """The villages' coverage tallied per county, in the villages' order."""
+    per: dict[str, CountyCoverage] = {}
+    for v in villages:
+        row = per.setdefault(v.county, CountyCoverage(v.county))
+        row.planned += 1
+        row.inspected += v.inspected
+        row.sampled_only += v.sampled and not v.inspected
+        row.uncovered += not v.sampled and not v.inspected
+    return list(per.values())

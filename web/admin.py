@@ -4,6 +4,8 @@ a login lock, deactivate or reactivate, revoke API tokens. The same model functi
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import or_, select
@@ -51,29 +53,27 @@ def users_page(request: Request, q: str = "", role: str = ""):
 def add(request: Request, name: str = Form(""), role: str = Form(""), unit: str = Form(""),
         display_name: str = Form(""), password: str = Form(""), csrf: str = Form("")):
     check_csrf(request, csrf)
-    with work(request) as ctx:
-        current(request, ctx, Role.ADMIN)
-        try:
-            the_role = Role(role)
+    try:
+        with work(request) as ctx:  # a refusal raises out of it: nothing is written
+            current(request, ctx, Role.ADMIN)
+            if role not in {r.value for r in Role}:
+                raise InvalidInput("请选择角色", field="role")
             place = get_unit(ctx.session, unit.strip()) if unit.strip() else None
-            user = add_user(ctx.session, name, role=the_role, unit=place, display_name=display_name.strip() or None,
-                            password=password or None)
-            request.session["flash"] = ["ok", f"已添加用户 {user.name}({the_role.label})"
+            user = add_user(ctx.session, name, role=Role(role), unit=place,
+                            display_name=display_name.strip() or None, password=password or None)
+            request.session["flash"] = ["ok", f"已添加用户 {user.name}({user.role.label})"
                                         + ("" if password else ",未设密码,不能登录网页")]
-        except ValueError:
-            request.session["flash"] = ["error", "请选择角色"]
-        except DomainError as exc:
-            ctx.session.rollback()
-            request.session["flash"] = ["error", message_of(exc)]
+    except DomainError as exc:
+        request.session["flash"] = ["error", message_of(exc)]
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/users/{name}/{step}")
 def change(request: Request, name: str, step: str, password: str = Form(""), csrf: str = Form("")):
     check_csrf(request, csrf)
-    with work(request) as ctx:
-        admin = current(request, ctx, Role.ADMIN)
-        try:
+    try:
+        with work(request) as ctx:  # a refusal raises out of it: nothing is written
+            admin = current(request, ctx, Role.ADMIN)
             user = find_user(ctx.session, name)  # an inactive user too: it may be reactivated
             if user is None:
                 raise NotFound("用户", name)
@@ -94,7 +94,6 @@ def change(request: Request, name: str, step: str, password: str = Form(""), csr
             else:
                 raise InvalidInput(f"未知的操作「{step}」")
             request.session["flash"] = ["ok", said]
-        except DomainError as exc:
-            ctx.session.rollback()
-            request.session["flash"] = ["error", message_of(exc)]
-    return RedirectResponse(f"/admin/users?q={name}", status_code=303)
+    except DomainError as exc:
+        request.session["flash"] = ["error", message_of(exc)]
+    return RedirectResponse(f"/admin/users?q={quote(name)}", status_code=303)

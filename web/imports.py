@@ -13,6 +13,7 @@ import json
 import secrets
 import shutil
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import FileResponse
@@ -113,7 +114,7 @@ def _outcome(request: Request, report, folder: Path, path: Path, *, choices, ins
                       chosen=inspection, report=report, dry_run=dry_run, file_name=path.name,
                       fatal=message_of(report.fatal_error) if report.fatal_error else report.fatal,
                       errors=[str(e) for e in report.errors[:SHOWN_ERRORS]], more=len(report.errors) - SHOWN_ERRORS,
-                      marked=f"/coordinator/import/{folder.name}/{marked.name}" if marked else None,
+                      marked=kept_url(folder, marked.name) if marked else None,
                       again=folder.name if dry_run and clean else None)
 
 
@@ -144,8 +145,7 @@ def _keep_upload(file: UploadFile | None, user_id: int, inspection: str) -> tupl
     if not name.lower().endswith(SUFFIXES):
         hint = ",请在 Excel 中另存为 .xlsx" if name.lower().endswith((".xls", ".et", ".wps")) else ""
         raise InvalidInput(f"文件「{name}」不是 .xlsx 或 .csv{hint}", field="file")
-    folder = imports_root() / secrets.token_urlsafe(12)
-    folder.mkdir(parents=True)
+    folder = kept_folder(user_id, name=name, inspection=inspection)
     path = folder / name
     size = 0
     try:
@@ -158,6 +158,16 @@ def _keep_upload(file: UploadFile | None, user_id: int, inspection: str) -> tupl
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    (folder / "upload.json").write_text(json.dumps({"user": user_id, "name": name, "inspection": inspection},
-                                                   ensure_ascii=False), encoding="utf-8")
     return folder, path
+
+
+def kept_folder(user_id: int, **meta: str) -> Path:
+    """A new folder for one user's file (an upload, a plan drawn for them), downloadable by them only."""
+    folder = imports_root() / secrets.token_urlsafe(12)
+    folder.mkdir(parents=True)
+    (folder / "upload.json").write_text(json.dumps({"user": user_id, **meta}, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def kept_url(folder: Path, name: str) -> str:
+    return f"/coordinator/import/{folder.name}/{quote(name)}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -61,8 +60,11 @@ def coverage(
     as_of: AsOf = None,
 ) -> None:
     """督导全覆盖:当年拟退出村中,哪些还没有任何督导抽到或检查过。"""
+    from dataclasses import asdict
+
     from rectify.models.lookup import get_county
     from rectify.models.sampling import coverage as village_coverage
+    from rectify.models.sampling import coverage_by_county
 
     with unit_of_work(parse_instant(as_of)) as ctx:
         wanted = get_county(ctx.session, county) if county else None
@@ -76,15 +78,7 @@ def coverage(
         print_rows(rows, [("township", "乡(镇)"), ("village", "村"), ("sampled", "已抽样待检查")], fmt=fmt.value,
                    title=f"{wanted.name} {year} 年拟退出村中尚未检查的村")
         return
-    per: dict[str, Counter] = {}
-    for v in villages:
-        counts = per.setdefault(v.county, Counter())
-        counts["planned"] += 1
-        counts["inspected"] += v.inspected
-        counts["sampled_only"] += v.sampled and not v.inspected
-        counts["uncovered"] += not v.sampled and not v.inspected
-    keys = ("planned", "inspected", "sampled_only", "uncovered")
-    rows = [{"county": c, **{k: n[k] for k in keys}} for c, n in per.items()]
+    rows = [asdict(row) for row in coverage_by_county(villages)]
     print_rows(rows, [("county", "县(市)"), ("planned", "拟退出村"), ("inspected", "已检查"),
                       ("sampled_only", "已抽样未检查"), ("uncovered", "未覆盖")], fmt=fmt.value,
                title=f"{year} 年拟退出村督导覆盖情况")
