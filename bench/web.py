@@ -7,6 +7,8 @@ the last one answered, for D seconds (default 30) per page:
   baseline   /static/style.css (the same server, no database, no template): the floor
   dashboard  /dashboard as a leader
   list       /issues?county=康定市&status=rectifying&light=red&sort=deadline (a filtered page of 50)
+  workbench  /workbench as the 经办人 of the unit with the most open problems
+  problem    /issues/<code> as a leader: the page of one problem with its history
 
 It prints the median, the 95th percentile, requests per second and errors, and each median as
 a ratio of the baseline's. Goal: median < 100 ms and p95 < 300 ms, no errors.
@@ -39,10 +41,14 @@ WORK = scratch("rectify-bench-web-")
 
 import httpx  # noqa: E402
 from population import NOW, build  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from rectify.flows.context import unit_of_work  # noqa: E402
 from rectify.models.accounts import set_password  # noqa: E402
+from rectify.models.enums import OPEN_STATUSES, Role  # noqa: E402
+from rectify.models.issues import Issue  # noqa: E402
 from rectify.models.lookup import get_user  # noqa: E402
+from rectify.models.org import User  # noqa: E402
 
 LEADER, PASSWORD = "州领导01", "bench-password"
 PAGES = {
@@ -69,12 +75,12 @@ def start_web(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     raise SystemExit("rectify web did not start")
 
 
-def log_in(base: str) -> dict[str, str]:
+def log_in(base: str, name: str = LEADER) -> dict[str, str]:
     """One client's session cookie (logging in costs an Argon2 check: not part of a page view)."""
     with httpx.Client(base_url=base, timeout=30) as http:
         page = http.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        answer = http.post("/login", data={"name": LEADER, "password": PASSWORD, "csrf": token})
+        answer = http.post("/login", data={"name": name, "password": PASSWORD, "csrf": token})
         if "rectify_session" not in http.cookies or answer.status_code != 303:
             raise SystemExit(f"login failed: {answer.status_code}")
         return dict(http.cookies)
@@ -129,15 +135,28 @@ def measure(label: str, url: str, issues: int, clients: int, seconds: float, wor
     build(url, issues)
     with unit_of_work(NOW, url=url) as ctx:
         set_password(get_user(ctx.session, LEADER), PASSWORD)
+        busiest = ctx.session.execute(
+            select(Issue.unit_id, func.count()).where(Issue.status.in_(list(OPEN_STATUSES)))
+            .group_by(Issue.unit_id).order_by(func.count().desc())).first()[0]
+        handler = ctx.session.scalars(select(User).where(User.unit_id == busiest, User.role == Role.UNIT)).first()
+        if handler is None:
+            handler = User(name="基准经办人", role=Role.UNIT, unit_id=busiest, active=True)
+            ctx.session.add(handler)
+        set_password(handler, PASSWORD)
+        unit_user = handler.name
+        code = ctx.session.scalar(select(Issue.code).order_by(Issue.id).limit(1))
+    pages = {**PAGES, "workbench": "/workbench", "problem": f"/issues/{code}"}
     print(f"[{label}] {issues:,} problems (built in {time.perf_counter() - started:.0f} s); "
           f"{clients} clients × {seconds:.0f} s per page, {workers} web worker(s)")
     gc.collect()
     gc.freeze()  # the load runs in this process: keep the collector off what the build left
     server, base = start_web(url, workers)
     try:
-        sessions = [log_in(base) for _ in range(clients)]
+        leaders = [log_in(base) for _ in range(clients)]
+        units = [log_in(base, unit_user) for _ in range(clients)]
         medians = {}
-        for name, path in PAGES.items():
+        for name, path in pages.items():
+            sessions = units if name == "workbench" else leaders
             asyncio.run(load(base, sessions, path, 3))  # warm-up: caches, connections
             latencies, errors = asyncio.run(load(base, sessions, path, seconds))
             ms = sorted(x * 1000 for x in latencies)

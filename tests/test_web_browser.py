@@ -244,3 +244,56 @@ def test_on_a_phone_lists_are_cards_and_a_unit_does_its_work_by_tapping(site, br
         assert button.bounding_box()["height"] >= 36  # thumb-sized
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     phone.screenshot(path=shots / "phone-submitted.png", full_page=True)
+
+
+def test_every_page_weighs_under_100_kb_and_asks_no_other_host(site, browser):
+    world, base = site
+    pages = {world.coordinator: ["/dashboard", "/issues", "/coordinator", "/coordinator/import", "/coordinator/plan",
+                                 "/coverage", "/downloads", f"/issues/{world.codes['assigned']}"],
+             world.handler: ["/workbench", f"/issues/{world.codes['assigned']}", "/account/password"],
+             world.verifier: ["/verifier"], world.leader: ["/dashboard"]}
+    for name, paths in pages.items():
+        context = login(browser, base, name).context
+        for path in paths:
+            page, loaded = context.new_page(), []
+            page.route("**/*", lambda route: route.continue_())  # routing turns the HTTP cache off: every byte counts
+            page.on("requestfinished", lambda request, loaded=loaded: loaded.append(
+                (request.url, len(request.response().body()) if request.response() else 0)))
+            assert page.goto(base + path).status == 200, (name, path)
+            page.wait_for_load_state("networkidle")
+            page.close()
+            elsewhere = [url for url, _ in loaded if not url.startswith(base)]
+            weight = sum(size for _, size in loaded)
+            assert not elsewhere and weight < 100_000, (name, path, weight, elsewhere)
+
+
+AXE = Path(__file__).resolve().parent.parent / ".ci" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (.ci/browser installs it)")
+def test_no_page_has_a_serious_accessibility_violation(site, browser):
+    world, base = site
+    pages = {world.coordinator: ["/dashboard", "/issues", "/coordinator", "/coordinator/import", "/coordinator/plan",
+                                 "/coverage", "/downloads", f"/issues/{world.codes['assigned']}"],
+             world.handler: ["/workbench", f"/issues/{world.codes['assigned']}", "/account/password"],
+             world.verifier: ["/verifier"]}
+    found = []
+    for name, paths in pages.items():
+        for width, height in ((1366, 768), (390, 844)):
+            # The page's own policy would refuse an injected script: the test browser bypasses it.
+            context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+            page = context.new_page()
+            page.goto(base + "/login")
+            page.fill("#name", name)
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            for path in [*paths, "/login"]:
+                page.goto(base + path)
+                page.add_script_tag(path=str(AXE))
+                violations = page.evaluate("async () => (await axe.run()).violations.map(v => "
+                                           "({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))"
+                                           ".slice(0, 3)}))")
+                found += [(path, width, v["id"], v["nodes"]) for v in violations
+                          if v["impact"] in ("serious", "critical")]
+            context.close()
+    assert found == [], "\n".join(map(str, found))
