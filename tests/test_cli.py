@@ -181,7 +181,7 @@ def test_user_add_and_calendar_add(fresh_db):
     users = as_json("user", "list", "--role", "unit")
     assert any(u["name"] == "新经办人" and u["unit"] == "康定市教育局" for u in users)
     assert (
-        "必须用 --unit"
+        "必须指明所在单位(用 --unit 指明)"
         in rectify("user", "add", "无单位", "--role", "unit", "--password-stdin", stdin="whatever-1\n", ok=False).stderr
     )
     rectify("calendar", "add", "2027-01-01", "休", "--name", "元旦")
