@@ -92,7 +92,7 @@ def test_errors_are_listed_by_sheet_row_and_column_and_the_marked_copy_downloads
     errors = re.findall(r"<li>([^<]+)</li>", answer.text)
     assert any("工作表「村」 第 2 行" in e and "严重程度" in e for e in errors)
     assert any("工作表「村」 第 3 行" in e and "县(市)" in e for e in errors)
-    link = re.search(r'href="(/coordinator/import/[^"]+)" id="marked-copy"', answer.text).group(1)
+    link = re.search(r'href="(/files/[^"]+)" id="marked-copy"', answer.text).group(1)
     marked = coordinator.get(link)
     assert marked.status_code == 200 and "attachment" in marked.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(marked.content))["村"]

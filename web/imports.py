@@ -74,7 +74,7 @@ def import_upload(request: Request, inspection: str = Form(""), mode: str = Form
         try:
             found = get_inspection(ctx.session, inspection)
             check_own_inspection(user, found)
-            folder, path = _keep_upload(file, user_id, found.name)
+            folder, path = save_upload(file, user_id, inspection=found.name)
         except (InvalidInput, NotFound, PermissionDenied) as exc:
             return render(request, "import.html", ctx, user, status=400, inspections=choices,
                           chosen=inspection, error=message_of(exc))
@@ -118,10 +118,11 @@ def _outcome(request: Request, report, folder: Path, path: Path, *, choices, ins
                       again=folder.name if dry_run and clean else None)
 
 
-@router.get("/coordinator/import/{token}/{name}")
-def import_file(request: Request, token: str, name: str):
+@router.get("/files/{token}/{name}")
+def kept_file(request: Request, token: str, name: str):
+    """A file kept for one user (an upload and its marked copy, a plan, a 回头看 workbook): theirs only."""
     with work(request) as ctx:
-        user = current(request, ctx, Role.COORDINATOR, Role.ADMIN)
+        user = current(request, ctx)
         folder = _owned(token, user.id)
     path = folder / clean_name(name)
     if not path.is_file() or path.name == "upload.json":
@@ -138,14 +139,17 @@ def _owned(token: str, user_id: int) -> Path:
     return folder
 
 
-def _keep_upload(file: UploadFile | None, user_id: int, inspection: str) -> tuple[Path, Path]:
+def save_upload(file: UploadFile | None, user_id: int, *, suffixes: tuple[str, ...] = SUFFIXES,
+                kind: str = "检查表", **meta: str) -> tuple[Path, Path]:
+    """An uploaded workbook kept in a folder of its own (read in chunks, at most MAX_BODY)."""
+    accepted = " 或 ".join(suffixes)
     if file is None or not file.filename:
-        raise InvalidInput("请选择要导入的检查表文件(.xlsx 或 .csv)", field="file")
+        raise InvalidInput(f"请选择要上传的{kind}文件({accepted})", field="file")
     name = clean_name(file.filename)
-    if not name.lower().endswith(SUFFIXES):
+    if not name.lower().endswith(suffixes):
         hint = ",请在 Excel 中另存为 .xlsx" if name.lower().endswith((".xls", ".et", ".wps")) else ""
-        raise InvalidInput(f"文件「{name}」不是 .xlsx 或 .csv{hint}", field="file")
-    folder = kept_folder(user_id, name=name, inspection=inspection)
+        raise InvalidInput(f"文件「{name}」不是 {accepted}{hint}", field="file")
+    folder = kept_folder(user_id, name=name, **meta)
     path = folder / name
     size = 0
     try:
@@ -170,4 +174,4 @@ def kept_folder(user_id: int, **meta: str) -> Path:
 
 
 def kept_url(folder: Path, name: str) -> str:
-    return f"/coordinator/import/{folder.name}/{quote(name)}"
+    return f"/files/{folder.name}/{quote(name)}"
