@@ -305,3 +305,33 @@ def test_an_administrator_manages_users_in_the_browser(app, world):
     assert "不能停用自己的账号" in post(f"{page}/系统管理员/deactivate").text
     assert "已启用" in post(f"{page}/{world.handler}/activate").text
     login(app, world.handler)
+
+
+def test_an_administrator_adds_tests_and_removes_a_units_channel(app, world):
+    from standins import Robots
+
+    from rectify.models.accounts import add_user
+    from rectify.models.enums import Role
+
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        add_user(ctx.session, "渠道管理员", role=Role.ADMIN, password=PASSWORD)
+    admin = login(app, "渠道管理员")
+    page = "/admin/channels"
+    token, secret = "a1b2c3d4e5f60718293a4b5c6d7e8f90", "SEC-web-000000000000"
+    with Robots() as robots:
+        robots.secrets[token] = secret
+        url = f"rdingtalk://{token}/{secret}?api={robots.api}"
+        added = admin.post(page, data={"csrf": csrf(admin, page), "owner_kind": "unit", "owner": world.unit,
+                                       "url": url, "priority": 1})
+        assert f"已为 {world.unit} 添加" in added.text
+        assert token not in added.text and secret not in added.text  # shown masked, never whole
+        channel = re.search(r'action="/admin/channels/(\d+)/test"', added.text).group(1)
+        tested = admin.post(f"{page}/{channel}/test", data={"csrf": csrf(admin, page)})
+        assert "测试消息已送达" in tested.text
+        assert "测试消息" in robots.of("dingtalk")[0]["body"]["markdown"]["text"]
+        wrong = admin.post(page, data={"csrf": csrf(admin, page), "owner_kind": "unit", "owner": world.unit,
+                                       "url": "wecom://abc"})
+        assert "rwecombot://" in wrong.text
+        removed = admin.post(f"{page}/{channel}/remove", data={"csrf": csrf(admin, page)})
+        assert f"已删除渠道 #{channel}" in removed.text and f'/admin/channels/{channel}/test' not in removed.text
+    assert login(app, world.coordinator).get(page).status_code == 403

@@ -1,6 +1,7 @@
-"""User administration in the browser, for administrators: add a user, reset a password, clear
-a login lock, deactivate or reactivate, revoke API tokens. The same model functions as
-`rectify user …`; every change ends what it must (sessions, tokens) on the server."""
+"""Administration in the browser, for administrators. Users: add one, reset a password, clear a
+login lock, deactivate or reactivate, revoke API tokens (the same model functions as `rectify
+user …`; every change ends what it must, sessions and tokens, on the server). Channels: add,
+test, remove, with addresses shown masked (flows/channels.py, as `rectify channel …`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rectify.models.accounts import (
 )
 from rectify.models.enums import Role
 from rectify.models.errors import DomainError, InvalidInput, NotFound
-from rectify.models.lookup import find_user, get_unit
+from rectify.models.lookup import find_user, get_unit, get_user
 from rectify.models.org import User
 from rectify.models.throttle import unlock
 from rectify.web.pages import current, render, work
@@ -97,3 +98,60 @@ def change(request: Request, name: str, step: str, password: str = Form(""), csr
     except DomainError as exc:
         request.session["flash"] = ["error", message_of(exc)]
     return RedirectResponse(f"/admin/users?q={quote(name)}", status_code=303)
+
+
+@router.get("/admin/channels")
+def channels_page(request: Request, q: str = ""):
+    from rectify.flows.channels import channel_row
+    from rectify.models.deliveries import Channel
+
+    with work(request) as ctx:
+        admin = current(request, ctx, Role.ADMIN)
+        query = select(Channel).order_by(Channel.unit_id, Channel.user_id, Channel.priority, Channel.id).limit(SHOWN)
+        rows = [channel_row(c) for c in ctx.session.scalars(query)]
+        if q.strip():
+            rows = [r for r in rows if q.strip() in r["owner"]]
+        return render(request, "admin_channels.html", ctx, admin, channels=rows, q=q)
+
+
+@router.post("/admin/channels")
+def channel_add(request: Request, owner: str = Form(""), owner_kind: str = Form("unit"), url: str = Form(""),
+                priority: int = Form(10), csrf: str = Form("")):
+    from rectify.flows.channels import add_channel, channel_row
+
+    check_csrf(request, csrf)
+    try:
+        with work(request) as ctx:  # a refusal raises out of it: nothing is written
+            current(request, ctx, Role.ADMIN)
+            whose = {"unit": get_unit(ctx.session, owner.strip())} if owner_kind == "unit" else {
+                "user": get_user(ctx.session, owner.strip())}
+            row = channel_row(add_channel(ctx, url, priority=priority, **whose))
+            request.session["flash"] = ["ok", f"已为 {row['owner']} 添加{row['kind']}渠道 #{row['id']}:{row['url']}"]
+    except DomainError as exc:
+        request.session["flash"] = ["error", message_of(exc)]
+    return RedirectResponse("/admin/channels", status_code=303)
+
+
+@router.post("/admin/channels/{channel_id}/{step}")
+def channel_change(request: Request, channel_id: int, step: str, csrf: str = Form("")):
+    from rectify.flows.channels import get_channel, send_test, test_message
+
+    check_csrf(request, csrf)
+    try:
+        with work(request) as ctx:
+            current(request, ctx, Role.ADMIN)
+            channel = get_channel(ctx, channel_id)
+            if step == "remove":
+                ctx.session.delete(channel)
+                request.session["flash"] = ["ok", f"已删除渠道 #{channel_id}"]
+            elif step == "test":
+                url, title, body = test_message(ctx, channel)
+            else:
+                raise InvalidInput(f"未知的操作「{step}」")
+        if step == "test":  # sent outside the transaction: a slow provider holds no lock
+            attempt = send_test(url, title, body)
+            request.session["flash"] = (["ok", f"测试消息已送达 {attempt.channel}"] if attempt.ok
+                                        else ["error", f"发送失败:{attempt.detail}({attempt.channel})"])
+    except DomainError as exc:
+        request.session["flash"] = ["error", message_of(exc)]
+    return RedirectResponse("/admin/channels", status_code=303)

@@ -30,19 +30,13 @@ def _owner(ctx, unit: str | None, user: str | None) -> dict:
     return {"unit": get_unit(ctx.session, unit)} if unit else {"user": get_user(ctx.session, user or "")}
 
 
-def _channel_row(channel: Channel) -> dict:
-    from rectify.notifications.urls import kind_of, mask
-
-    owner = channel.unit.name if channel.unit else (channel.user.name if channel.user else "")
-    return {"id": channel.id, "owner": owner, "kind": kind_of(channel.url).label, "priority": channel.priority,
-            "url": mask(channel.url), "active": channel.active}
-
-
 def _get_channel(ctx, channel_id: int) -> Channel:
-    channel = ctx.session.get(Channel, channel_id)
-    if channel is None:
-        raise NotFound("通知渠道", str(channel_id), hint="用 rectify channel list 查看编号")
-    return channel
+    from rectify.flows.channels import get_channel
+
+    try:
+        return get_channel(ctx, channel_id)
+    except NotFound:
+        raise NotFound("通知渠道", str(channel_id), hint="用 rectify channel list 查看编号") from None
 
 
 @channel_app.command("add")
@@ -58,15 +52,11 @@ def channel_add(
     as_of: AsOf = None,
 ) -> None:
     """为单位或个人添加通知渠道(密钥只保存,不显示)。"""
-    from rectify.notifications.urls import check
+    from rectify.flows.channels import add_channel, channel_row
 
     with unit_of_work(parse_instant(as_of)) as ctx:
-        owner = _owner(ctx, unit, user)
-        kind = check(url)
-        channel = Channel(url=url.strip(), kind=kind.name, priority=priority, active=True, created_at=ctx.now, **owner)
-        ctx.session.add(channel)
-        ctx.session.flush()
-        row = _channel_row(channel)
+        channel = add_channel(ctx, url, priority=priority, **_owner(ctx, unit, user))
+        row = channel_row(channel)
     console.print(f"已添加渠道 #{row['id']}({row['kind']},优先级 {priority}):{row['url']}")
 
 
@@ -75,13 +65,15 @@ def channel_add(
 def channel_list(unit: UnitOpt = None, user: UserOpt = None,
                  fmt: Annotated[ListFormat, typer.Option("--format", help="输出格式")] = ListFormat.table) -> None:
     """列出通知渠道(地址中的密钥已隐去)。"""
+    from rectify.flows.channels import channel_row
+
     with unit_of_work(datetime.now(UTC)) as ctx:
         query = select(Channel).order_by(Channel.unit_id, Channel.user_id, Channel.priority, Channel.id)
         if unit or user:
             owner = _owner(ctx, unit, user)
             query = query.where(Channel.unit_id == owner["unit"].id) if unit else query.where(
                 Channel.user_id == owner["user"].id)
-        rows = [_channel_row(c) for c in ctx.session.scalars(query)]
+        rows = [channel_row(c) for c in ctx.session.scalars(query)]
     print_rows(rows, [("id", "编号"), ("owner", "单位/个人"), ("kind", "类型"), ("priority", "优先级"),
                       ("url", "地址(已隐去密钥)"), ("active", "启用")], fmt=fmt.value, title="通知渠道")
 
@@ -100,23 +92,11 @@ def channel_remove(channel_id: Annotated[int, typer.Argument(help="渠道编号(
 @edge
 def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(见 channel list)")]) -> None:
     """向一个渠道发送测试消息,显示对方的回答(不写入发送台账)。"""
-    from rectify.flows.reminders import message_numbers
-    from rectify.models.enums import MessageKind
-    from rectify.notifications.ledger import Directory
-    from rectify.notifications.links import base_url
-    from rectify.notifications.messages import Section, render_digest
-    from rectify.notifications.send import RateLimiter, send
-    from rectify.notifications.urls import kind_of
+    from rectify.flows.channels import send_test, test_message
 
     with unit_of_work(datetime.now(UTC)) as ctx:
-        channel = _get_channel(ctx, channel_id)
-        directory = Directory.load(ctx.session)
-        message = render_digest(recipient=directory.name(channel.recipient), day=ctx.today.isoformat(),
-                                sections=[Section(MessageKind.TEST, [])], policy=message_numbers(ctx.policy),
-                                where=f"{base_url()}/", contact=directory.contact(channel.recipient),
-                                limit_bytes=kind_of(channel.url).limit_bytes)
-        url = channel.url
-    attempt = send(url, title=message.title, body=message.body, limiter=RateLimiter())
+        url, title, body = test_message(ctx, _get_channel(ctx, channel_id))
+    attempt = send_test(url, title, body)
     if attempt.ok:
         console.print(f"[green]测试消息已送达[/] {attempt.channel}")
     else:
