@@ -70,3 +70,17 @@ def test_the_weekly_bulletins_the_flow_wrote_are_listed_and_download(app, world,
     answer = coordinator.get(f"/downloads/bulletins/{first}")
     assert answer.status_code == 200 and len(answer.content) > 100
     assert coordinator.get("/downloads/bulletins/..%2F..%2Fsecret_key").status_code == 404
+
+
+def test_a_problems_dossier_downloads_for_those_who_may_open_it(app, world):
+    code = world.codes["assigned"]
+    coordinator = login(app, world.coordinator)
+    assert f'href="/issues/{code}/dossier.xlsx"' in coordinator.get(f"/issues/{code}").text
+    dossier = coordinator.get(f"/issues/{code}/dossier.xlsx")
+    assert dossier.status_code == 200
+    cells = [str(c) for sheet in load_workbook(io.BytesIO(dossier.content)).worksheets
+             for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert any(code in c for c in cells) and any("作战图未上墙" in c for c in cells)
+    unit = login(app, world.handler)
+    assert unit.get(f"/issues/{code}/dossier.xlsx").status_code == 403
+    assert 'id="dossier"' not in unit.get(f"/issues/{code}").text

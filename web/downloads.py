@@ -87,3 +87,18 @@ def bulletin_file(request: Request, name: str):
     if found is None:
         raise NotFound("周通报", name)
     return FileResponse(found, filename=found.name, content_disposition_type="attachment")
+
+
+@router.get("/issues/{code}/dossier.xlsx")
+def dossier_file(request: Request, code: str):
+    """One problem's 案卷 (`rectify dossier`): its trail, evidence list and warnings, for the
+    coordinators, verifiers and administrators who may open it."""
+    from rectify.flows.reports.dossier import write_dossier
+    from rectify.web.access import visible_issue
+
+    with work(request) as ctx, tempfile.TemporaryDirectory() as folder:
+        user = current(request, ctx, Role.COORDINATOR, Role.VERIFIER, Role.ADMIN)
+        issue = visible_issue(ctx.session, user, code)
+        path = write_dossier(ctx.session, issue, Path(folder) / "dossier.xlsx", policy=ctx.policy, today=ctx.today)
+        content, name = path.read_bytes(), f"案卷-{issue.code}.xlsx"
+    return Response(content, media_type=XLSX, headers=attachment(name))

@@ -1,8 +1,20 @@
 // The little JavaScript the pages use, loaded from the same origin (the Content-Security-Policy
-// allows no inline script): a filter marked data-submit sends its form when it changes.
+// allows no inline script): a filter marked data-submit sends its form when it changes; a form
+// marked data-busy says so while a long request (an import, a plan) runs, and cannot be sent twice.
 document.addEventListener("change", function (event) {
   var target = event.target;
   if (target && target.hasAttribute && target.hasAttribute("data-submit") && target.form) {
     target.form.submit();
   }
+});
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form || !form.hasAttribute || !form.hasAttribute("data-busy")) return;
+  if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
+  form.setAttribute("data-sent", "1");
+  var note = document.createElement("p");
+  note.className = "flash ok";
+  note.setAttribute("role", "status");
+  note.textContent = form.getAttribute("data-busy");
+  form.appendChild(note);
 });
