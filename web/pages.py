@@ -251,7 +251,7 @@ def _forms(issue: Issue, user: User) -> list[str]:
 
 @router.get("/issues/{code}")
 def issue_page(request: Request, code: str):
-    with work(request) as ctx:
+    with work(request, reading=True) as ctx:
         user = current(request, ctx)
         issue = visible_issue(ctx.session, user, code)
         load_issue_detail(ctx.session, issue)
