@@ -119,3 +119,23 @@ def test_a_county_coordinator_imports_into_their_own_county_only(app, world):
     unit = login(app, world.handler)
     assert unit.get("/coordinator/import").status_code == 403
     assert TestClient(app).get("/coordinator/import", follow_redirects=False).status_code == 303
+
+
+def test_the_page_can_read_how_far_its_import_got(app, world, monkeypatch):
+    from rectify.flows.intake import importer
+
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)  # a note every row
+    coordinator = login(app, world.coordinator)
+    form = coordinator.get("/coordinator/import").text
+    ticket = re.search(r'name="ticket" value="([^"]+)"', form).group(1)
+    assert f'data-progress="/coordinator/import/progress/{ticket}"' in form
+    assert coordinator.get(f"/coordinator/import/progress/{ticket}").json()["rows"] == 0
+    content = workbook(world, {"结果": "符合"}, {"结果": "符合", "检查项目": "V12"}, {"结果": "符合", "检查项目": "V13"})
+    coordinator.post("/coordinator/import", data={"csrf": csrf(coordinator, "/coordinator/import"), "ticket": ticket,
+                                                  "inspection": "色达县网页导入", "mode": "check"},
+                     files={"file": ("三行.xlsx", content, "application/octet-stream")})
+    assert coordinator.get(f"/coordinator/import/progress/{ticket}").json() == {"rows": 3, "errors": 0,
+                                                                               "stage": "完成"}
+    # Another user cannot read it.
+    other = login(app, "理塘县督查办")
+    assert other.get(f"/coordinator/import/progress/{ticket}").json()["rows"] == 0

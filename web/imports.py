@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
 
 from rectify.flows.evidence_store import CHUNK, clean_name
@@ -54,37 +54,60 @@ def check_own_inspection(user, inspection: Inspection) -> None:
         raise PermissionDenied(f"督导「{inspection.name}」不是本县的,县督查办只能处理本县的督导")
 
 
+def progress_file(user_id: int, ticket: str) -> Path | None:
+    """Where an import started from a page notes how far it got: named by the page's ticket and
+    the user, so nobody else can read it."""
+    if not ticket or len(ticket) > 40 or not ticket.replace("-", "").replace("_", "").isalnum():
+        return None
+    folder = imports_root() / "progress"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{user_id}-{ticket}.json"
+
+
+def render_form(request: Request, ctx, user, status: int = 200, **data):
+    return render(request, "import.html", ctx, user, status=status, inspections=inspections_for(ctx.session, user),
+                  ticket=secrets.token_urlsafe(12), **data)
+
+
 @router.get("/coordinator/import")
 def import_page(request: Request):
     with work(request) as ctx:
         user = current(request, ctx, Role.COORDINATOR, Role.ADMIN)
-        return render(request, "import.html", ctx, user, inspections=inspections_for(ctx.session, user))
+        return render_form(request, ctx, user)
+
+
+@router.get("/coordinator/import/progress/{ticket}")
+def import_progress(request: Request, ticket: str):
+    with work(request) as ctx:
+        user = current(request, ctx, Role.COORDINATOR, Role.ADMIN)
+        path = progress_file(user.id, ticket)
+    if path is None or not path.is_file():
+        return JSONResponse({"rows": 0, "errors": 0, "stage": "等待"})
+    return JSONResponse(json.loads(path.read_text(encoding="utf-8")))
 
 
 @router.post("/coordinator/import")
 def import_upload(request: Request, inspection: str = Form(""), mode: str = Form("check"), csrf: str = Form(""),
-                  file: UploadFile | None = None):
+                  ticket: str = Form(""), file: UploadFile | None = None):
     from rectify.flows.intake.flow import run_import
 
     check_csrf(request, csrf)
     with work(request) as ctx:
         user = current(request, ctx, Role.COORDINATOR, Role.ADMIN)
-        choices = inspections_for(ctx.session, user)
         now, who, user_id = ctx.now, user.name, user.id
         try:
             found = get_inspection(ctx.session, inspection)
             check_own_inspection(user, found)
             folder, path = save_upload(file, user_id, inspection=found.name)
         except (InvalidInput, NotFound, PermissionDenied) as exc:
-            return render(request, "import.html", ctx, user, status=400, inspections=choices,
-                          chosen=inspection, error=message_of(exc))
+            return render_form(request, ctx, user, status=400, chosen=inspection, error=message_of(exc))
     dry_run = mode != "import"
-    report = run_import(path, found.name, now, actor=who, dry_run=dry_run)
-    return _outcome(request, report, folder, path, choices=choices, inspection=found.name, dry_run=dry_run)
+    report = run_import(path, found.name, now, actor=who, dry_run=dry_run, progress=progress_file(user_id, ticket))
+    return _outcome(request, report, folder, path, inspection=found.name, dry_run=dry_run)
 
 
 @router.post("/coordinator/import/{token}")
-def import_checked(request: Request, token: str, csrf: str = Form("")):
+def import_checked(request: Request, token: str, csrf: str = Form(""), ticket: str = Form("")):
     """Import the file that was just checked, without uploading it again."""
     from rectify.flows.intake.flow import run_import
 
@@ -97,25 +120,26 @@ def import_checked(request: Request, token: str, csrf: str = Form("")):
         if found is None:
             raise NotFound("导入记录", token)
         check_own_inspection(user, found)
-        now, who, choices = ctx.now, user.name, inspections_for(ctx.session, user)
+        now, who = ctx.now, user.name
     path = folder / meta["name"]
-    report = run_import(path, found.name, now, actor=who)
-    return _outcome(request, report, folder, path, choices=choices, inspection=found.name, dry_run=False)
+    report = run_import(path, found.name, now, actor=who, progress=progress_file(user.id, ticket))
+    return _outcome(request, report, folder, path, inspection=found.name, dry_run=False)
 
 
-def _outcome(request: Request, report, folder: Path, path: Path, *, choices, inspection: str, dry_run: bool):
+def _outcome(request: Request, report, folder: Path, path: Path, *, inspection: str, dry_run: bool):
     """The page after a check or an import: the one reason, or each error with the marked copy,
     or what was written; after a clean check, the button that imports the same file."""
     marked = Path(report.errors_file) if report.errors_file else None
     clean = not report.errors and not report.fatal
     with work(request) as ctx:
         user = current(request, ctx, Role.COORDINATOR, Role.ADMIN)
-        return render(request, "import.html", ctx, user, status=200 if clean else 400, inspections=choices,
-                      chosen=inspection, report=report, dry_run=dry_run, file_name=path.name,
-                      fatal=message_of(report.fatal_error) if report.fatal_error else report.fatal,
-                      errors=[str(e) for e in report.errors[:SHOWN_ERRORS]], more=len(report.errors) - SHOWN_ERRORS,
-                      marked=kept_url(folder, marked.name) if marked else None,
-                      again=folder.name if dry_run and clean else None)
+        return render_form(request, ctx, user, status=200 if clean else 400, chosen=inspection, report=report,
+                           dry_run=dry_run, file_name=path.name,
+                           fatal=message_of(report.fatal_error) if report.fatal_error else report.fatal,
+                           errors=[str(e) for e in report.errors[:SHOWN_ERRORS]],
+                           more=len(report.errors) - SHOWN_ERRORS,
+                           marked=kept_url(folder, marked.name) if marked else None,
+                           again=folder.name if dry_run and clean else None)
 
 
 @router.get("/files/{token}/{name}")

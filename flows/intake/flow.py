@@ -23,14 +23,15 @@ from rectify.models.lookup import get_inspection, get_user
 
 @task(name="validate-and-write", cache_policy=NO_CACHE)
 def _import_task(path: Path, inspection: str, now: datetime, actor: str | None, skip_invalid: bool,
-                 dry_run: bool, errors_out: Path | None) -> ImportReport:
+                 dry_run: bool, errors_out: Path | None, progress: Path | None = None) -> ImportReport:
     try:
         try:
             with unit_of_work(now) as ctx:
                 found = get_inspection(ctx.session, inspection)
                 importer = get_user(ctx.session, actor) if actor else found.leader
                 return import_findings(ctx, path=path, inspection=found, importer=importer,
-                                       skip_invalid=skip_invalid, dry_run=dry_run, errors_out=errors_out)
+                                       skip_invalid=skip_invalid, dry_run=dry_run, errors_out=errors_out,
+                                       progress=progress)
         except (IntegrityError, Conflict):
             # Another import of the same rows committed first (PostgreSQL: the unique key; SQLite:
             # the write lock on a stale snapshot, which the unit of work reports as a Conflict);
@@ -43,9 +44,9 @@ def _import_task(path: Path, inspection: str, now: datetime, actor: str | None, 
 @flow(name="import-findings", log_prints=False)
 def import_findings_flow(path: Path, inspection: str, now: datetime, actor: str | None = None,
                          skip_invalid: bool = False, dry_run: bool = False,
-                         errors_out: Path | None = None) -> ImportReport:
+                         errors_out: Path | None = None, progress: Path | None = None) -> ImportReport:
     logger = get_run_logger()
-    report = _import_task(path, inspection, now, actor, skip_invalid, dry_run, errors_out)
+    report = _import_task(path, inspection, now, actor, skip_invalid, dry_run, errors_out, progress)
     _publish(report, dry_run=dry_run)
     if report.fatal:
         logger.warning("导入 %s 被拒绝:%s", path.name, report.fatal)

@@ -4,6 +4,7 @@ valid rows), in batches, in the caller's transaction. Nothing is written when it
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,11 +53,18 @@ class ImportReport:
         return len({(e.sheet, e.row) for e in self.errors if e.row is not None})
 
 
+PROGRESS_EVERY = 2000  # rows between two notes of progress
+
+
 def import_findings(ctx: Context, *, path: Path, inspection: Inspection, importer: User | None,
-                    skip_invalid: bool = False, dry_run: bool = False, errors_out: Path | None = None) -> ImportReport:
+                    skip_invalid: bool = False, dry_run: bool = False, errors_out: Path | None = None,
+                    progress: Path | None = None) -> ImportReport:
+    """`progress`: a file rewritten every PROGRESS_EVERY rows with how far the import got (JSON:
+    rows read, errors, stage), for a page to show while it waits."""
     report = ImportReport(file=path.name, inspection=inspection.name)
     source = FindingsFile(path)
-    good = _validate(ctx, source, inspection, importer, report)
+    good = _validate(ctx, source, inspection, importer, report, progress)
+    _note(progress, report, "写入" if not report.errors and not dry_run else "完成")
     if importer is None and any(e.column == "inspector" for e in report.errors):
         # One cause, one error: nobody to record these rows as, whatever each row says.
         report.errors = [e for e in report.errors if e.column != "inspector"]
@@ -77,8 +85,16 @@ def import_findings(ctx: Context, *, path: Path, inspection: Inspection, importe
     return report
 
 
+def _note(progress: Path | None, report: ImportReport, stage: str) -> None:
+    if progress is not None:
+        tmp = progress.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"rows": report.rows_read, "errors": len(report.errors), "stage": stage},
+                                  ensure_ascii=False), encoding="utf-8")
+        tmp.replace(progress)
+
+
 def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, importer: User | None,
-              report: ImportReport) -> list[Candidate]:
+              report: ImportReport, progress: Path | None = None) -> list[Candidate]:
     registry = Registry(ctx.session, inspection)
     known = dict(ctx.session.execute(
         select(Finding.row_key, Finding.content_hash).where(Finding.inspection_id == inspection.id)
@@ -91,6 +107,8 @@ def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, import
             if row.is_blank():
                 continue
             report.rows_read += 1
+            if report.rows_read % PROGRESS_EVERY == 0:
+                _note(progress, report, "检查")
             if all(not row.text(k) for k in RESULT_COLUMNS if k in row.values) and not row.formulas:
                 report.unfilled += 1
                 continue

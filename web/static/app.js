@@ -17,4 +17,13 @@ document.addEventListener("submit", function (event) {
   note.setAttribute("role", "status");
   note.textContent = form.getAttribute("data-busy");
   form.appendChild(note);
+  var progress = form.getAttribute("data-progress");
+  if (progress && window.fetch) {  // the page stays until the answer arrives: say how far it got
+    var base = note.textContent;
+    setInterval(function () {
+      fetch(progress, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (p) {
+        if (p.rows) note.textContent = base + "(" + p.stage + ":已读 " + p.rows + " 行,发现错误 " + p.errors + " 处)";
+      }).catch(function () {});
+    }, 1000);
+  }
 });
