@@ -297,3 +297,18 @@ def test_no_page_has_a_serious_accessibility_violation(site, browser):
                           if v["impact"] in ("serious", "critical")]
             context.close()
     assert found == [], "\n".join(map(str, found))
+
+
+def test_screenshots_of_each_roles_pages_on_a_phone(site, browser, shots):
+    """Not a check of looks (a person looks at them): each page loads at 390x844, is no wider,
+    and is kept as a picture in $RECTIFY_SCREENSHOTS."""
+    world, base = site
+    pages = {world.leader: ["/dashboard"], world.coordinator: ["/coordinator", "/coordinator/import", "/coverage",
+                                                                "/downloads", "/coordinator/plan", "/recheck"],
+             world.verifier: ["/verifier", "/recheck"]}
+    for name, paths in pages.items():
+        phone = login(browser, base, name, 390, 844)
+        for path in paths:
+            assert phone.goto(base + path).status == 200, (name, path)
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390, (name, path)
+            phone.screenshot(path=shots / f"phone-{name}-{path.strip('/').replace('/', '-')}.png", full_page=True)
