@@ -130,7 +130,8 @@ def test_the_page_can_read_how_far_its_import_got(app, world, monkeypatch):
     ticket = re.search(r'name="ticket" value="([^"]+)"', form).group(1)
     assert f'data-progress="/coordinator/import/progress/{ticket}"' in form
     assert coordinator.get(f"/coordinator/import/progress/{ticket}").json()["rows"] == 0
-    content = workbook(world, {"结果": "符合"}, {"结果": "符合", "检查项目": "V12"}, {"结果": "符合", "检查项目": "V13"})
+    content = workbook(world, {"结果": "符合"}, {"结果": "符合", "检查项目": "V12"},
+                       {"结果": "符合", "检查项目": "V13"})
     coordinator.post("/coordinator/import", data={"csrf": csrf(coordinator, "/coordinator/import"), "ticket": ticket,
                                                   "inspection": "色达县网页导入", "mode": "check"},
                      files={"file": ("三行.xlsx", content, "application/octet-stream")})
