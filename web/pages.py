@@ -255,7 +255,7 @@ def issue_page(request: Request, code: str):
         user = current(request, ctx)
         issue = visible_issue(ctx.session, user, code)
         load_issue_detail(ctx.session, issue)
-        data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
+        data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, with_events=False)
         warnings = warnings_for(ctx.session, user, suspicions(ctx.session, issue, ctx.policy)) \
             if sees_warnings(user) else []
         units = []
