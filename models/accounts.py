@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Index, String, select, update
+from sqlalchemy import Boolean, ForeignKey, Index, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rectify.models.base import Base, UTCDateTime
@@ -156,6 +156,17 @@ def token_user(session: Session, token: str) -> User | None:
 
 def tokens_of(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def live_token_counts(session: Session, user_ids: list[int]) -> dict[int, int]:
+    """How many tokens each user has that still work (neither revoked nor expired), in one query."""
+    now = real_now()
+    rows = session.execute(
+        select(ApiToken.user_id, func.count()).where(
+            ApiToken.user_id.in_(user_ids), ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now))
+        .group_by(ApiToken.user_id)).all()
+    return {user_id: count for user_id, count in rows}
 
 
 def revoke_tokens(session: Session, user: User, *, token_id: int | None = None) -> int:

@@ -14,11 +14,11 @@ from sqlalchemy import or_, select
 from rectify.models.accounts import (
     add_user,
     end_sessions,
+    live_token_counts,
     real_now,
     revoke_tokens,
     set_active,
     set_password,
-    tokens_of,
 )
 from rectify.models.enums import Role
 from rectify.models.errors import DomainError, InvalidInput, NotFound
@@ -42,10 +42,9 @@ def users_page(request: Request, q: str = "", role: str = ""):
             query = query.where(or_(User.name.contains(q.strip()), User.display_name.contains(q.strip())))
         if role in {r.value for r in Role}:
             query = query.where(User.role == Role(role))
-        now = real_now()
-        users = [(u, sum(1 for t in tokens_of(ctx.session, u) if t.revoked_at is None
-                         and (t.expires_at is None or t.expires_at > now)))
-                 for u in ctx.session.scalars(query)]
+        found = list(ctx.session.scalars(query))
+        live = live_token_counts(ctx.session, [u.id for u in found])
+        users = [(u, live.get(u.id, 0)) for u in found]
         return render(request, "admin_users.html", ctx, admin, users=users, q=q, role=role, roles=list(Role),
                       shown=SHOWN)
 

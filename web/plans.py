@@ -18,6 +18,7 @@ from rectify.models.sampling import coverage, coverage_by_county
 from rectify.web.access import coordinator_county_id
 from rectify.web.imports import kept_folder, kept_url
 from rectify.web.pages import current, render, work
+from rectify.web.security import check_csrf
 from rectify.web.wording import message_of
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +43,6 @@ def plan_page(request: Request):
 @router.post("/coordinator/plan")
 def draw_plan(request: Request, inspection: str = Form(""), county: str = Form(""), villages: int = Form(10),
               households: int = Form(10), seed: int = Form(2016), leader: str = Form(""), csrf: str = Form("")):
-    from rectify.web.security import check_csrf
-
     check_csrf(request, csrf)
     form = {"inspection": inspection, "county": county, "villages": villages, "households": households,
             "seed": seed, "leader": leader}
