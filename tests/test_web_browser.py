@@ -302,10 +302,15 @@ def test_no_page_has_a_serious_accessibility_violation(site, browser):
 def test_screenshots_of_each_roles_pages_on_a_phone(site, browser, shots):
     """Not a check of looks (a person looks at them): each page loads at 390x844, is no wider,
     and is kept as a picture in $RECTIFY_SCREENSHOTS."""
+    from rectify.models.accounts import add_user
+    from rectify.models.enums import Role
+
     world, base = site
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        add_user(ctx.session, "页面管理员", role=Role.ADMIN, password=PASSWORD)
     pages = {world.leader: ["/dashboard"], world.coordinator: ["/coordinator", "/coordinator/import", "/coverage",
                                                                 "/downloads", "/coordinator/plan", "/recheck"],
-             world.verifier: ["/verifier", "/recheck"]}
+             world.verifier: ["/verifier", "/recheck"], "页面管理员": ["/admin/users", "/admin/channels"]}
     for name, paths in pages.items():
         phone = login(browser, base, name, 390, 844)
         for path in paths:
