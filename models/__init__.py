@@ -5,6 +5,7 @@ from rectify.models.base import Base
 from rectify.models.calendar import HolidayOverride
 from rectify.models.catalogue import CheckItem
 from rectify.models.deliveries import Channel, Delivery, ReminderCursor
+from rectify.models.documents import IssuedDocument
 from rectify.models.inspections import Finding, Inspection, InspectionSample
 from rectify.models.issues import Evidence, Issue, IssueCodeCounter, IssueEvent
 from rectify.models.org import Unit, User
@@ -31,6 +32,7 @@ __all__ = [
     "Issue",
     "IssueTally",
     "IssueCodeCounter",
+    "IssuedDocument",
     "IssueEvent",
     "PolicySetting",
     "Recheck",

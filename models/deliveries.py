@@ -27,12 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rectify.models.base import Base, UTCDateTime, enum_column
-from rectify.models.enums import DeliveryStatus, MessageKind
+from rectify.models.enums import DeliveryStatus, MessageKind, ReadState
 from rectify.models.org import Unit, User
 
 _kind_type, _kind_check = enum_column(MessageKind, "kind")
 _status_type, _status_check = enum_column(DeliveryStatus, "status")
 _cursor_kind_type, _cursor_kind_check = enum_column(MessageKind, "kind")
+_read_type, _read_check = enum_column(ReadState, "read_state")
 
 
 class Recipient(NamedTuple):
@@ -93,7 +94,9 @@ class Delivery(Base):
         UniqueConstraint("recipient", "kind", "reason", "day"),
         _kind_check,
         _status_check,
+        _read_check,
         Index("ix_deliveries_status", "status", "next_attempt_at"),
+        Index("ix_deliveries_read_state", "read_state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,6 +119,13 @@ class Delivery(Base):
     # Per target tried: [{"channel": masked url, "ok": bool, "detail": str}].
     result: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     error: Mapped[str | None] = mapped_column(Text)
+    # Channels that report reads (DingTalk work notices, Feishu app messages): what the service
+    # answered when it took the message ({"channel_id", "service", "ref", "to"}), and what it
+    # says of reading since. NULL for channels that cannot tell.
+    receipt: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    read_state: Mapped[ReadState | None] = mapped_column(_read_type)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
     user: Mapped[User | None] = relationship()

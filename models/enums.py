@@ -139,6 +139,24 @@ class DeliveryStatus(Labelled):
     FAILED = "failed"
 
 
+class DocumentKind(Labelled):
+    """An official document (公文) rectify writes; each issued one is numbered in a register."""
+
+    NOTICE = "notice"
+    URGE = "urge"
+    RECONCILE = "reconcile"
+    REPORT = "report"
+    BULLETIN = "bulletin"
+
+
+class ReadState(Labelled):
+    """What a channel that reports reads (DingTalk work notices, Feishu) says of a sent message."""
+
+    UNREAD = "unread"
+    READ = "read"
+    FELL_BACK = "fell_back"
+
+
 class DayKind(Labelled):
     """An operator's entry in the holiday table."""
 
@@ -196,6 +214,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "test": "测试消息",
     },
     "DeliveryStatus": {"queued": "待发送", "sent": "已发送", "failed": "发送失败"},
+    "DocumentKind": {"notice": "整改通知书", "urge": "督办单", "reconcile": "对账销号单", "report": "整改情况报告",
+                     "bulletin": "整改周通报"},
+    "ReadState": {"unread": "未读", "read": "已读", "fell_back": "未读,已改用下一渠道"},
     "Action": {
         "record": "登记",
         "assign": "交办",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rectify.models.base import Base, enum_column
 from rectify.models.enums import Role, UnitKind
+from rectify.models.errors import InvalidInput
 from rectify.models.places import County
 
 _unit_kind_type, _unit_kind_check = enum_column(UnitKind, "kind")
@@ -27,6 +30,15 @@ class Unit(Base):
     county: Mapped[County | None] = relationship()
 
 
+# The 督查办 that follows a unit's problems up: its county's, or the prefecture's for a unit
+# without a county. Messages name it as whom to ask; documents as their issuing office.
+PREFECTURE_OFFICE = "甘孜州督查办"
+
+
+def office_of(county_name: str | None) -> str:
+    return f"{county_name}督查办" if county_name else PREFECTURE_OFFICE
+
+
 # The user the scheduled jobs act as (escalations, referrals): a prefecture-wide coordinator.
 SYSTEM_USER = "系统"
 
@@ -44,9 +56,31 @@ class User(Base):
     linked_county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # Argon2, see models.accounts
+    # A mainland mobile number, 11 digits (SMS reaches the person here); shown masked everywhere.
+    phone: Mapped[str | None] = mapped_column(String(11))
 
     unit: Mapped[Unit | None] = relationship()
     linked_county: Mapped[County | None] = relationship()
+
+
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def normalise_phone(text: str) -> str:
+    """A mainland mobile number as 11 digits (spaces, dashes and a +86 prefix dropped), or
+    InvalidInput naming the field; the number itself is not repeated in the message."""
+    digits = re.sub(r"[\s\-()]", "", text or "")
+    digits = re.sub(r"^(\+?86)", "", digits)
+    if not _MOBILE.fullmatch(digits):
+        raise InvalidInput("手机号应为 11 位中国大陆手机号(如 13800001234)", field="phone")
+    return digits
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****1234: enough to tell two numbers apart, not enough to call one."""
+    if not phone:
+        return "—"
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
 def leader_ids(session: Session) -> list[int]:

@@ -41,6 +41,12 @@ class Policy:
     # One step's files together (a form or an API call), and how many.
     evidence_max_request_bytes: int = 50 << 20
     evidence_max_files: int = 10
+    # A 督办单 asks for the rectification within these working days of its date, per level.
+    urge_within_days: dict[Supervision, int] = field(default_factory=lambda: {
+        Supervision.YELLOW: 5, Supervision.RED: 3, Supervision.LISTED: 2})
+    # A message on a channel that reports reads (DingTalk work notices, Feishu) still unread
+    # after these working hours goes again on the recipient's next channel (SMS, say).
+    unread_fallback_hours: int = 4
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -55,6 +61,16 @@ class Policy:
 
 def _for_item(rules: dict[str, Any], item: CheckItem) -> Any:
     return rules.get(item.code, rules.get(item.category))
+
+
+def _optional(rows: dict[str, Any]) -> dict[str, Any]:
+    """Keys added after a database was seeded: the defaults stand until the operator sets them."""
+    found: dict[str, Any] = {}
+    if "urge_within_days" in rows:
+        found["urge_within_days"] = {Supervision(k): int(v) for k, v in rows["urge_within_days"].items()}
+    if "unread_fallback_hours" in rows:
+        found["unread_fallback_hours"] = int(rows["unread_fallback_hours"])
+    return found
 
 
 def load_policy(session: Session) -> Policy:
@@ -75,6 +91,7 @@ def load_policy(session: Session) -> Policy:
             verify_escalate_days=int(rows.get("verify_escalate_days", 10)),
             evidence_max_request_bytes=int(rows.get("evidence_max_request_bytes", 50 << 20)),
             evidence_max_files=int(rows.get("evidence_max_files", 10)),
+            **_optional(rows),
         )
     except KeyError as missing:
         raise NotFound("政策设置", str(missing), hint="请先运行 rectify seed") from None

@@ -9,7 +9,7 @@ and the cursors are written in the transaction that took them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -23,7 +23,7 @@ from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.deliveries import Channel, Delivery, Recipient, ReminderCursor, unit_key, user_key
 from rectify.models.enums import DeliveryStatus, MessageKind
 from rectify.models.issues import Issue
-from rectify.models.org import Unit, User
+from rectify.models.org import PREFECTURE_OFFICE, Unit, User, office_of
 from rectify.models.overlays import days_to
 from rectify.models.places import County, place_of
 from rectify.notifications.links import base_url, workbench_url
@@ -31,7 +31,6 @@ from rectify.notifications.messages import Section, render_digest
 from rectify.notifications.send import Attempt, RateLimiter, send, write_outbox
 from rectify.notifications.urls import kind_of
 
-PREFECTURE_OFFICE = "甘孜州督查办"
 FIRST_RETRY = timedelta(minutes=10)
 LONGEST_WAIT = timedelta(hours=24)
 
@@ -134,7 +133,7 @@ class Directory:
         for unit_id, name, county in session.execute(
                 select(Unit.id, Unit.name, County.name).outerjoin(County, County.id == Unit.county_id)):
             names[unit_key(unit_id)] = name
-            contacts[unit_key(unit_id)] = f"{county}督查办" if county else PREFECTURE_OFFICE
+            contacts[unit_key(unit_id)] = office_of(county)
         names.update(
             {user_key(i): d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))}
         )
@@ -185,7 +184,8 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
 
 
 def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, outbox: Path, limiter: RateLimiter,
-                       directory: Directory, title: str, body: str, short: str, attach: Path | None) -> list[Outcome]:
+                       directory: Directory, title: str, body: str, short: str,
+                       attach: Sequence[Path] = ()) -> list[Outcome]:
     """Send every due row of a standalone kind (the bulletin): e-mail gets `body` and the
     attachment, robots `short`, a recipient without a channel the outbox. Caller commits."""
     _lock_sqlite(session)
@@ -198,7 +198,7 @@ def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, ou
         if url is None:
             return title, body
         if kind_of(url).name == "email":  # the only channel the attachment goes with
-            return title, body + (f"\n\n附件:{attach.name}(本期通报工作簿)" if attach is not None else "")
+            return title, body + (f"\n\n附件:{'、'.join(p.name for p in attach)}" if attach else "")
         limit = kind_of(url).limit_bytes
         return title, short if limit is None else short.encode()[:limit].decode(errors="ignore")
 
@@ -212,7 +212,7 @@ def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, ou
 
 
 def _send_first(urls: list[str], text_for, *, name: str, day: str, outbox: Path, delivery_ids: list[int],
-                limiter: RateLimiter, attach: Path | None = None) -> list[Attempt]:
+                limiter: RateLimiter, attach: Sequence[Path] = ()) -> list[Attempt]:
     """The outbox for a recipient without a channel; else its channels by priority until one
     delivers. `text_for(url)` gives the (title, body) fitting that channel (None: the outbox)."""
     if not urls:

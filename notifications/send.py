@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +70,10 @@ class RateLimiter:
 _DETAIL = re.compile(r" - (?:WARNING|ERROR|INFO) - (.*)")
 
 
-def send(url: str, *, title: str, body: str, limiter: RateLimiter, attach: Path | None = None) -> Attempt:
+def send(url: str, *, title: str, body: str, limiter: RateLimiter, attach: Sequence[Path] = ()) -> Attempt:
     """Deliver one message to one channel; the detail names the service's error code on failure.
 
-    `attach` is sent with e-mail only; robots and webhooks get the text alone.
+    `attach` (files) goes with e-mail only; robots, SMS and webhooks get the text alone.
     """
     _guard_apprise_logger()
     shown = mask(url)
@@ -82,7 +82,7 @@ def send(url: str, *, title: str, body: str, limiter: RateLimiter, attach: Path 
     if not target.add(url):
         return Attempt(shown, False, "通知地址无效")
     with apprise.LogCapture(level=logging.INFO) as captured:
-        files = [str(attach)] if attach is not None and kind_of(url).name == "email" else None
+        files = [str(p) for p in attach] if attach and kind_of(url).name == "email" else None
         ok = bool(target.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN, attach=files))
     lines = [m.group(1) for m in _DETAIL.finditer(captured.getvalue())
              if not m.group(1).startswith(("Notifying ", "Failed to send "))]

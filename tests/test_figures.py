@@ -196,10 +196,19 @@ def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefe
         [mail] = mailbox.messages
         assert mail["to"] == ["leader13@example.com"] and "整改周通报" in mail["subject"]
         assert COUNTY in mail["body"] and "逾期最久" in mail["body"]
-        [(name, content)] = mail["attachments"].items()
-        assert name.endswith(".xlsx")
-        ranking = load_workbook(io.BytesIO(content))["县(市)排名"]
+        attached = mail["attachments"]
+        assert sorted(n.rsplit(".", 1)[1] for n in attached) == ["docx", "xlsx"]
+        workbook = next(content for name, content in attached.items() if name.endswith(".xlsx"))
+        ranking = load_workbook(io.BytesIO(workbook))["县(市)排名"]
         assert [c.value for c in ranking[2]][1:4] == [COUNTY, 6, 0.5]
+        # The .docx bulletin (公文) carries the same ranking, numbered as the week's bulletin.
+        from docx import Document
+
+        document = Document(io.BytesIO(next(c for n, c in attached.items() if n.endswith(".docx"))))
+        assert document.paragraphs[0].text == "甘孜州督查办文件"
+        assert any(p.text.startswith("甘督通〔2016〕1号") for p in document.paragraphs)
+        [row] = [r for r in document.tables[0].rows[1:] if r.cells[1].text == COUNTY]
+        assert [c.text for c in row.cells][:4] == ["1", COUNTY, "6", "50.0%"]
         short = robots.of("wecombot")[0]["body"]["markdown"]["content"]
         assert "整改周通报" in short and len(short.encode()) <= 2048 and "销号率" in short
         again = runner.invoke(app, ["bulletin", "--as-of", "2016-09-05 10:00"])

@@ -50,6 +50,7 @@ COMMANDS: dict[str, Entry] = {
     "ledger": Entry("report", "app", "整改台账工作簿(每县一张表)", _FIGURES),
     "bulletin": Entry("report", "app", "运行一次周通报并发送给领导", _FIGURES),
     "feedback": Entry("report", "app", "督导反馈意见", _FIGURES),
+    "doc": Entry("doc", "doc_app", "公文(.docx):整改通知书、督办单、对账销号单、整改情况报告、周通报", _FIGURES),
     "seed": Entry("db", "app", "载入基础数据(县、单位、检查项目、政策、节假日)", _GROUPS),
     "db": Entry("db", "db_app", "数据库结构(迁移、重新统计)", _GROUPS),
     "user": Entry("users", "user_app", "用户、登录密码与接口令牌", _GROUPS),

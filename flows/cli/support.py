@@ -78,7 +78,9 @@ def read_password(from_stdin: bool, *, otherwise: str = "") -> str:
 
 # What a domain error's `field` is called on the command line.
 OPTION_OF = {"evidence": "--evidence", "unit": "--unit", "cosign": "--cosign", "township": "--township",
-             "village": "--village", "household": "--household", "deadline": "--deadline", "reason": "--reason"}
+             "village": "--village", "household": "--household", "deadline": "--deadline", "reason": "--reason",
+             "supervision": "--level", "period": "--since 与 --until", "scope": "--county 或 --inspection",
+             "phone": "--phone"}
 
 
 def edge(func: Callable) -> Callable:

@@ -17,13 +17,16 @@ from prefect.cache_policies import NO_CACHE
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.cells import append_row
 from rectify.flows.reports.columns import shown
+from rectify.flows.reports.gongwen import Gongwen
+from rectify.flows.reports.official import Written
 from rectify.flows.runs import command_run
 from rectify.models.calendar import local_date, moment_text
 from rectify.models.db import rectify_home
 from rectify.models.deliveries import user_key
-from rectify.models.enums import MessageKind, Supervision
+from rectify.models.documents import register
+from rectify.models.enums import DocumentKind, MessageKind, Supervision
 from rectify.models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
-from rectify.models.org import leader_ids, prefecture_coordinator_ids
+from rectify.models.org import PREFECTURE_OFFICE, leader_ids, prefecture_coordinator_ids
 from rectify.models.overlays import days_to
 from rectify.models.places import place_of
 from rectify.notifications.ledger import Directory, Notice, deliver_standalone, queue
@@ -41,8 +44,10 @@ class Bulletin:
     ranking: list[dict]
     overdue: list[dict]
     units: list[dict]
+    now: datetime | None = None  # the moment counted at
     markdown: Path | None = None
     workbook: Path | None = None
+    document: Path | None = None
     sent: int = 0
     failed: list[str] = field(default_factory=list)
 
@@ -89,7 +94,7 @@ def compile_bulletin(now: datetime) -> Bulletin:
         units = [{"name": n, "yellow": y, "red": r, "listed": listed} for n, y, r, listed in carded_units(session)]
         week = f"{today.isocalendar().year} 年第 {today.isocalendar().week} 周"
     return Bulletin(week=week, today=today.isoformat(), moment=moment_text(now), totals=totals, ranking=ranking,
-                    overdue=overdue, units=units)
+                    overdue=overdue, units=units, now=now)
 
 
 def write_files(bulletin: Bulletin, folder: Path) -> None:
@@ -119,6 +124,47 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
         ws.column_dimensions["B"].width = 18
     bulletin.workbook = folder / f"整改周通报-{bulletin.today}.xlsx"
     workbook.save(bulletin.workbook)
+    assert bulletin.now is not None  # set by compile_bulletin
+    bulletin.document = write_document(bulletin, folder / f"整改周通报-{bulletin.today}.docx", now=bulletin.now).path
+
+
+def title_of(bulletin: Bulletin) -> str:
+    return f"甘孜州脱贫攻坚督查问题整改周通报({bulletin.week})"
+
+
+def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
+    """The bulletin as an official document (.docx, GB/T 9704), numbered in the register once per week."""
+    title = title_of(bulletin).replace("(", "（").replace(")", "）")
+    with unit_of_work(now) as ctx:
+        reference = register(ctx.session, kind=DocumentKind.BULLETIN, subject=f"week:{bulletin.week}",
+                             issuer=PREFECTURE_OFFICE, title=title, now=now).reference
+    doc = Gongwen(issuer=PREFECTURE_OFFICE, reference=reference, title=title,
+                  addressee="各县（市）党委、政府，州级有关部门",
+                  author=PREFECTURE_OFFICE, created=now)
+    t = bulletin.totals
+    doc.paragraph(f"截至{bulletin.moment}，全州督导发现问题 {t['total']} 个，已销号 {t['closed']} 个，现场解决 {t['on_site']} 个，"
+                  f"销号率 {t['closure']}；逾期 {t['overdue']} 个，核验超时 {t['verification_late']} 个。现将各县（市）整改情况通报如下。")
+    doc.heading("一、县（市）排名")
+    doc.table(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题"],
+              [[r["rank"], r["key"], r["total"], r["closure"], r["change"], r["on_time"], r["overdue"],
+                r["verification_late"], r["per_hundred"]] for r in bulletin.ranking],
+              [10, 22, 14, 16, 26, 18, 12, 14, 16])
+    doc.heading("二、逾期最久的问题")
+    if bulletin.overdue:
+        doc.table(["问题编号", "地点", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"],
+                  [[i["code"], i["place"], i["item"], i["unit"], i["deadline"], i["days"], i["supervision"] or "—"]
+                   for i in bulletin.overdue], [28, 34, 22, 28, 22, 14, 16])
+    else:
+        doc.paragraph("本期没有逾期的问题。")
+    doc.heading("三、督办最多的单位")
+    if bulletin.units:
+        doc.table(["单位", "挂牌督办", "红牌", "黄牌"], [[u["name"], u["listed"], u["red"], u["yellow"]]
+                                                   for u in bulletin.units], [60, 20, 20, 20])
+    else:
+        doc.paragraph("本期没有黄牌、红牌或挂牌督办的问题。")
+    doc.paragraph("名次第 1 名最好（销号率最高，其次按期销号率、逾期最少）。")
+    doc.signature(PREFECTURE_OFFICE, local_date(now))
+    return Written(doc.save(path), DocumentKind.BULLETIN, reference, title, len(bulletin.overdue))
 
 
 def _values(bulletin: Bulletin) -> dict:
@@ -132,7 +178,7 @@ def leadership(session) -> list[str]:
 
 
 def send_bulletin(bulletin: Bulletin, now: datetime) -> None:
-    title = f"甘孜州脱贫攻坚督查问题整改周通报({bulletin.week})"
+    title = title_of(bulletin)
     assert bulletin.markdown is not None  # written before it is sent
     body = bulletin.markdown.read_text(encoding="utf-8")
     short = render_page("bulletin_short.md.j2", **_values(bulletin))
@@ -144,7 +190,7 @@ def send_bulletin(bulletin: Bulletin, now: datetime) -> None:
         outcomes = deliver_standalone(ctx.session, kind=MessageKind.BULLETIN, now=now,
                                       outbox=rectify_home() / "outbox", limiter=RateLimiter(),
                                       directory=Directory.load(ctx.session), title=title, body=body, short=short,
-                                      attach=bulletin.workbook)
+                                      attach=[p for p in (bulletin.workbook, bulletin.document) if p is not None])
     bulletin.sent = sum(1 for o in outcomes if o.ok)
     bulletin.failed = [f"{o.recipient}:{o.attempts[-1].detail}" for o in outcomes if not o.ok]
 
