@@ -84,3 +84,43 @@ def test_a_problems_dossier_downloads_for_those_who_may_open_it(app, world):
     unit = login(app, world.handler)
     assert unit.get(f"/issues/{code}/dossier.xlsx").status_code == 403
     assert 'id="dossier"' not in unit.get(f"/issues/{code}").text
+
+
+def _docx(answer):
+    from docx import Document
+
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessing")
+    document = Document(io.BytesIO(answer.content))
+    return document, [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+
+
+def test_a_unit_downloads_its_own_notice_whatever_unit_the_link_names(app, world):
+    handler = login(app, world.handler)
+    page = handler.get("/documents").text
+    assert "整改通知书" in page and world.unit in page and "整改情况报告" not in page
+    for asked in ("", world.other_unit):
+        document, rows = _docx(handler.get("/documents/notice.docx", params={"unit": asked}))
+        assert f"{world.unit}:" in [p.text for p in document.paragraphs]
+        codes = {r[1] for r in rows[1:]}
+        assert world.codes["assigned"] in codes and world.codes["other"] not in codes
+    # Downloaded again: the same 发文字号 (the register numbers a document once).
+    first = _docx(handler.get("/documents/notice.docx"))[0]
+    again = _docx(handler.get("/documents/notice.docx"))[0]
+    number = [p.text for p in first.paragraphs if "督改〔" in p.text]
+    assert number and number == [p.text for p in again.paragraphs if "督改〔" in p.text]
+    assert handler.get("/documents/report.docx", params={"county": world.county}).status_code == 403
+
+
+def test_a_county_coordinator_reports_on_its_own_county_only(app, world):
+    coordinator = login(app, world.coordinator)
+    document, rows = _docx(coordinator.get("/documents/report.docx", params={"county": "理塘县"}))
+    assert any(p.text == f"关于{world.county}督导发现问题整改情况的报告" for p in document.paragraphs)
+    with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
+        total = next(r for r in figures(ctx.session, by="county", as_of=ctx.now, calendar=ctx.calendar,
+                                        policy=ctx.policy) if r.key == world.county).total
+    assert dict(r for r in rows if len(r) == 2)["问题数"] == str(total)
+    assert coordinator.get("/documents/report.docx", params={"inspection": "理塘县下载督导"}).status_code == 403
+    # A 督办单 for a unit with nothing raised says so on the page, not with a traceback.
+    refused = coordinator.get("/documents/urge.docx", params={"unit": world.unit, "level": "red"})
+    assert refused.status_code == 404 and "红牌" in refused.text

@@ -33,8 +33,9 @@ def attachment(name: str) -> dict[str, str]:
 
 def bulletin_files() -> list[Path]:
     folder = rectify_home() / "bulletins"
-    return sorted((p for p in folder.glob("*") if p.suffix in (".md", ".xlsx")), reverse=True) if folder.is_dir() \
-        else []
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.glob("*") if p.suffix in (".md", ".xlsx", ".docx")), reverse=True)
 
 
 @router.get("/downloads")

@@ -71,9 +71,11 @@ def _problems(session: Session, *conditions) -> list[Issue]:
         .where(Issue.status != Status.VOID, *conditions).order_by(Issue.deadline, Issue.id)))
 
 
-def _office(unit: Unit, problems: list[Issue]) -> str:
-    """The 督查办 that follows these problems up: their county's when they are all in one (the
-    office that assigned them), else the unit's own."""
+def _office(unit: Unit, problems: list[Issue], county: County | None) -> str:
+    """The 督查办 that follows these problems up: the county's asked for, their county's when
+    they are all in one (the office that assigned them), else the unit's own."""
+    if county is not None:
+        return office_of(county.name)
     counties = {p.county.name for p in problems}
     if len(counties) == 1:
         return office_of(counties.pop())
@@ -93,30 +95,41 @@ def _issue(session: Session, kind: DocumentKind, subject: str, issuer: str, titl
 
 
 # -- 整改通知书 -----------------------------------------------------------------------------------
-def latest_assignment_day(session: Session, unit: Unit) -> date | None:
+def latest_assignment_day(session: Session, unit: Unit, county: County | None = None) -> date | None:
     last = session.scalar(select(func.max(Issue.assigned_at)).where(Issue.unit_id == unit.id,
-                                                                   Issue.status != Status.VOID))
+                                                                   Issue.status != Status.VOID, *_within(county)))
     return local_date(last) if last else None
 
 
+def _within(county: County | None) -> tuple:
+    """A county's 督查办 issues documents about its own county's problems only."""
+    return (Issue.county_id == county.id,) if county is not None else ()
+
+
+def _scope_key(county: County | None) -> str:
+    return f"|county:{county.id}" if county is not None else ""
+
+
 def notice(session: Session, unit: Unit, out: Path, *, clock: Clock, inspection: Inspection | None = None,
-           day: date | None = None, actor: User | None = None) -> Written:
+           day: date | None = None, county: County | None = None, actor: User | None = None) -> Written:
     """整改通知书: the problems handed to `unit` by one inspection, or on one day (the latest
-    day it was handed problems when neither is given)."""
+    day it was handed problems when neither is given); `county` keeps to that county's."""
     if inspection is not None:
         problems = _problems(session, Issue.unit_id == unit.id, Issue.inspection_id == inspection.id,
-                             Issue.assigned_at.is_not(None))
+                             Issue.assigned_at.is_not(None), *_within(county))
         subject, source = f"unit:{unit.id}|inspection:{inspection.id}", f"{inspection.name}督导检查情况"
     else:
-        day = day or latest_assignment_day(session, unit)
+        day = day or latest_assignment_day(session, unit, county)
         if day is None:
             raise NotFound("交办给该单位的问题", unit.name)
         start, end = _day_range(day)
-        problems = _problems(session, Issue.unit_id == unit.id, Issue.assigned_at >= start, Issue.assigned_at < end)
+        problems = _problems(session, Issue.unit_id == unit.id, Issue.assigned_at >= start, Issue.assigned_at < end,
+                             *_within(county))
         subject, source = f"unit:{unit.id}|day:{day.isoformat()}", f"{date_text(day)}交办情况"
+    subject += _scope_key(county)
     if not problems:
         raise NotFound("交办给该单位的问题", f"{unit.name}({inspection.name if inspection else day})")
-    issuer = _office(unit, problems)
+    issuer = _office(unit, problems, county)
     title = "关于限期整改督导发现问题的通知"
     reference = _issue(session, DocumentKind.NOTICE, subject, issuer, title, clock, actor)
     doc = Gongwen(issuer=issuer, reference=reference, title=title, addressee=unit.name, author=issuer,
@@ -155,31 +168,32 @@ def notice(session: Session, unit: Unit, out: Path, *, clock: Clock, inspection:
 _NEXT = {Supervision.YELLOW: Supervision.RED, Supervision.RED: Supervision.LISTED}
 
 
-def _escalated(session: Session, unit: Unit, level: Supervision) -> dict[date, set[int]]:
+def _escalated(session: Session, unit: Unit, level: Supervision, county: County | None) -> dict[date, set[int]]:
     """Per day, the unit's problems raised to `level` that day (from the events)."""
     days: dict[date, set[int]] = defaultdict(set)
     for issue_id, at, payload in session.execute(
             select(IssueEvent.issue_id, IssueEvent.at, IssueEvent.payload).join(Issue, Issue.id == IssueEvent.issue_id)
-            .where(IssueEvent.action == "escalate", Issue.unit_id == unit.id)):
+            .where(IssueEvent.action == "escalate", Issue.unit_id == unit.id, *_within(county))):
         if (payload or {}).get("to") == level.value:
             days[local_date(at)].add(issue_id)
     return days
 
 
 def urge(session: Session, unit: Unit, level: Supervision, out: Path, *, clock: Clock, day: date | None = None,
-         actor: User | None = None) -> Written:
+         county: County | None = None, actor: User | None = None) -> Written:
     """督办单: the unit's problems raised to `level` on `day` (the latest such day by default)."""
     if level is Supervision.NORMAL:
         raise InvalidInput("督办单只用于黄牌、红牌或挂牌督办", field="supervision")
-    days = _escalated(session, unit, level)
+    days = _escalated(session, unit, level, county)
     day = day or (max(days) if days else None)
     if day is None or not days.get(day):
         raise NotFound(f"{level.label}的问题", f"{unit.name}({day or '无'})")
     problems = _problems(session, Issue.id.in_(days[day]))
-    issuer = _office(unit, problems)
+    issuer = _office(unit, problems, county)
     title = f"{issuer}{level.label}督办单"
-    reference = _issue(session, DocumentKind.URGE, f"unit:{unit.id}|{level.value}|day:{day.isoformat()}", issuer,
-                       title, clock, actor)
+    reference = _issue(session, DocumentKind.URGE,
+                       f"unit:{unit.id}|{level.value}|day:{day.isoformat()}{_scope_key(county)}", issuer, title,
+                       clock, actor)
     doc = Gongwen(issuer=issuer, reference=reference, title=title, addressee=unit.name, author=issuer,
                   created=clock.now, masthead=f"{issuer}督办单")
     policy = clock.policy
@@ -222,18 +236,19 @@ def _verifiers(session: Session, issue_ids: list[int]) -> dict[int, str]:
 
 
 def reconcile(session: Session, unit: Unit, out: Path, *, clock: Clock, since: date, until: date,
-              actor: User | None = None) -> Written:
+              county: County | None = None, actor: User | None = None) -> Written:
     """对账销号单: the unit's problems closed from `since` to `until` (inclusive), to sign."""
     if until < since:
         raise InvalidInput(f"对账期间的结束日 {until} 早于开始日 {since}", field="period")
     start, end = _day_range(since)[0], _day_range(until)[1]
     problems = _problems(session, Issue.unit_id == unit.id, Issue.status == Status.CLOSED,
-                         Issue.closed_at >= start, Issue.closed_at < end, Issue.closed_at <= clock.now)
+                         Issue.closed_at >= start, Issue.closed_at < end, Issue.closed_at <= clock.now, *_within(county))
     problems.sort(key=lambda p: (p.closed_at, p.id))
-    issuer = _office(unit, problems)
+    issuer = _office(unit, problems, county)
     title = f"{unit.name}整改问题对账销号单({since.isoformat()}至{until.isoformat()})"
-    reference = _issue(session, DocumentKind.RECONCILE, f"unit:{unit.id}|{since.isoformat()}|{until.isoformat()}",
-                       issuer, title, clock, actor)
+    reference = _issue(session, DocumentKind.RECONCILE,
+                       f"unit:{unit.id}|{since.isoformat()}|{until.isoformat()}{_scope_key(county)}", issuer, title,
+                       clock, actor)
     doc = Gongwen(issuer=issuer, reference=reference, title=title, addressee=unit.name, author=issuer,
                   created=clock.now, masthead=f"{issuer}对账销号单")
     verifiers = _verifiers(session, [p.id for p in problems])
