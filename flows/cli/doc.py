@@ -19,7 +19,8 @@ Out = Annotated[Path | None, typer.Option("--out", help="写出的 .docx(默认�
 
 
 def _done(written) -> None:
-    console.print(f"{written.kind.label}已写出:{written.path}(发文字号 {written.reference},列出 {written.problems} 个问题)")
+    console.print(f"{written.kind.label}已写出:{written.path}"
+                  f"(发文字号 {written.reference},列出 {written.problems} 个问题)")
 
 
 def _clock(ctx):

@@ -142,8 +142,9 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
                   addressee="各县（市）党委、政府，州级有关部门",
                   author=PREFECTURE_OFFICE, created=now)
     t = bulletin.totals
-    doc.paragraph(f"截至{bulletin.moment}，全州督导发现问题 {t['total']} 个，已销号 {t['closed']} 个，现场解决 {t['on_site']} 个，"
-                  f"销号率 {t['closure']}；逾期 {t['overdue']} 个，核验超时 {t['verification_late']} 个。现将各县（市）整改情况通报如下。")
+    doc.paragraph(f"截至{bulletin.moment}，全州督导发现问题 {t['total']} 个，已销号 {t['closed']} 个，"
+                  f"现场解决 {t['on_site']} 个，销号率 {t['closure']}；逾期 {t['overdue']} 个，"
+                  f"核验超时 {t['verification_late']} 个。现将各县（市）整改情况通报如下。")
     doc.heading("一、县（市）排名")
     doc.table(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题"],
               [[r["rank"], r["key"], r["total"], r["closure"], r["change"], r["on_time"], r["overdue"],

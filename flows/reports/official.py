@@ -154,7 +154,8 @@ def notice(session: Session, unit: Unit, out: Path, *, clock: Clock, inspection:
     doc.paragraph("整改完成后，在系统中填报整改措施，上传佐证材料，申请销号；经核验人核验后予以销号。"
                   + (f"其中{'、'.join(photos)}类问题须附整改前后照片。" if photos else ""))
     doc.subheading("（三）确需延期的，事前申请。")
-    doc.paragraph("确因客观原因不能按期完成的，应在整改时限届满前申请延期，经督查办批准后执行；原定时限仍作为按期销号的统计依据。")
+    doc.paragraph("确因客观原因不能按期完成的，应在整改时限届满前申请延期，经督查办批准后执行；"
+                  "原定时限仍作为按期销号的统计依据。")
     doc.subheading("（四）逾期督办。")
     doc.paragraph(f"逾期 {ladder[Supervision.YELLOW]} 个工作日的黄牌督办，{ladder[Supervision.RED]} 个工作日的红牌督办，"
                   f"{ladder[Supervision.LISTED]} 个工作日的挂牌督办并移交问责线索。")
@@ -198,7 +199,8 @@ def urge(session: Session, unit: Unit, level: Supervision, out: Path, *, clock: 
                   created=clock.now, masthead=f"{issuer}督办单")
     policy = clock.policy
     by = clock.calendar.add_workdays(max(day, clock.today), policy.urge_within_days[level])
-    doc.paragraph(f"你单位负责整改的下列 {len(problems)} 个问题，逾期满 {policy.escalation_days[level]} 个工作日仍未整改到位，"
+    doc.paragraph(f"你单位负责整改的下列 {len(problems)} 个问题，"
+                  f"逾期满 {policy.escalation_days[level]} 个工作日仍未整改到位，"
                   f"{date_text(day)}起予以{level.label}。截至{moment_text(clock.now)}的情况如下：")
     rows = []
     for n, p in enumerate(problems, start=1):
@@ -242,7 +244,8 @@ def reconcile(session: Session, unit: Unit, out: Path, *, clock: Clock, since: d
         raise InvalidInput(f"对账期间的结束日 {until} 早于开始日 {since}", field="period")
     start, end = _day_range(since)[0], _day_range(until)[1]
     problems = _problems(session, Issue.unit_id == unit.id, Issue.status == Status.CLOSED,
-                         Issue.closed_at >= start, Issue.closed_at < end, Issue.closed_at <= clock.now, *_within(county))
+                         Issue.closed_at >= start, Issue.closed_at < end, Issue.closed_at <= clock.now,
+                         *_within(county))
     problems.sort(key=lambda p: (p.closed_at, p.id))
     issuer = _office(unit, problems, county)
     title = f"{unit.name}整改问题对账销号单({since.isoformat()}至{until.isoformat()})"
