@@ -157,8 +157,8 @@ def notice(session: Session, unit: Unit, out: Path, *, clock: Clock, inspection:
     doc.paragraph("确因客观原因不能按期完成的，应在整改时限届满前申请延期，经督查办批准后执行；"
                   "原定时限仍作为按期销号的统计依据。")
     doc.subheading("（四）逾期督办。")
-    doc.paragraph(f"逾期 {ladder[Supervision.YELLOW]} 个工作日的黄牌督办，{ladder[Supervision.RED]} 个工作日的红牌督办，"
-                  f"{ladder[Supervision.LISTED]} 个工作日的挂牌督办并移交问责线索。")
+    doc.paragraph(f"逾期 {ladder[Supervision.YELLOW]} 个工作日的黄牌督办，"
+                  f"{ladder[Supervision.RED]} 个工作日的红牌督办，{ladder[Supervision.LISTED]} 个工作日的挂牌督办并移交问责线索。")
     doc.paragraph(f"网上办理：{workbench_url()}")
     doc.signature(issuer, clock.today)
     path = doc.save(out)
