@@ -158,7 +158,8 @@ def notice(session: Session, unit: Unit, out: Path, *, clock: Clock, inspection:
                   "原定时限仍作为按期销号的统计依据。")
     doc.subheading("（四）逾期督办。")
     doc.paragraph(f"逾期 {ladder[Supervision.YELLOW]} 个工作日的黄牌督办，"
-                  f"{ladder[Supervision.RED]} 个工作日的红牌督办，{ladder[Supervision.LISTED]} 个工作日的挂牌督办并移交问责线索。")
+                  f"{ladder[Supervision.RED]} 个工作日的红牌督办，"
+                  f"{ladder[Supervision.LISTED]} 个工作日的挂牌督办并移交问责线索。")
     doc.paragraph(f"网上办理：{workbench_url()}")
     doc.signature(issuer, clock.today)
     path = doc.save(out)
