@@ -1,6 +1,7 @@
-"""The `send-reminders` Prefect flow: queue what is due (reminders, the escalation ladder,
-notices of recent steps) in one transaction, then deliver every recipient's due rows as one
-digest. Two tasks, whatever the number of problems."""
+"""The `send-reminders` Prefect flow: ask the channels that report reads about what is still
+unread (falling back to the next channel when the time is up), queue what is due (reminders,
+the escalation ladder, notices of recent steps) in one transaction, then deliver every
+recipient's due rows as one digest. Three tasks, whatever the number of problems."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from rectify.models.reminders import (
     verification_dues,
 )
 from rectify.notifications.ledger import Directory, Notice, days_left_on, deliver_to, due_recipients, queue
+from rectify.notifications.receipts import ReadSummary, check_group, unread_groups
 from rectify.notifications.send import RateLimiter
 
 EVENT_WINDOW = timedelta(days=7)
@@ -57,6 +59,7 @@ class RunSummary:
     recipients: int = 0
     delivered: int = 0
     failed: list[str] = field(default_factory=list)
+    reads: ReadSummary = field(default_factory=ReadSummary)
 
 
 def message_numbers(policy: Policy) -> dict[str, int]:
@@ -164,6 +167,32 @@ def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateL
             yield outcome
 
 
+def check_reads(now: datetime, summary: ReadSummary) -> None:
+    """Every group of rows sent on a channel that reports reads and not yet read: one
+    transaction each (a slow service delays, never blocks, the others)."""
+    with unit_of_work(now) as ctx:
+        groups = unread_groups(ctx.session)
+        if not groups:
+            return
+        numbers = message_numbers(ctx.policy)
+        directory = Directory.load(ctx.session)
+        days_left = days_left_on(ctx.today, ctx.calendar)
+        calendar, hours = ctx.calendar, ctx.policy.unread_fallback_hours
+    limiter, outbox = RateLimiter(), rectify_home() / "outbox"
+    with session_factory(engine_for())() as session:
+        for recipient, sent_at in groups:
+            with session.begin():
+                check_group(session, recipient, sent_at, now=now, calendar=calendar, fallback_hours=hours,
+                            numbers=numbers, directory=directory, days_left=days_left, outbox=outbox,
+                            limiter=limiter, summary=summary)
+            session.expunge_all()
+
+
+@task(name="check-reads", cache_policy=NO_CACHE)
+def _reads_task(now: datetime, summary: RunSummary) -> None:
+    check_reads(now, summary.reads)
+
+
 @task(name="queue-due", cache_policy=NO_CACHE)
 def _queue_task(now: datetime, summary: RunSummary) -> None:
     queue_due(now, summary)
@@ -182,9 +211,11 @@ def run_reminders(now: datetime, *, force: bool = False, with_tasks: bool = True
             summary.skipped = f"{ctx.today} 不是工作日,不发送提醒"
             return summary
     if with_tasks:
+        _reads_task(now, summary)
         _queue_task(now, summary)
         _deliver_task(now, summary)
     else:
+        check_reads(now, summary.reads)
         queue_due(now, summary)
         deliver_due(now, summary)
     return summary
@@ -212,7 +243,9 @@ def _publish(summary: RunSummary) -> None:
     rows += [{"项目": f"到期提醒:{kind}", "值": n} for kind, n in summary.due.items()]
     rows += [{"项目": f"升级:{level}", "值": n} for level, n in summary.escalated.items()]
     rows += [{"项目": "问责线索", "值": summary.referrals}, {"项目": "新排队消息", "值": summary.queued},
-             {"项目": "收件人", "值": summary.recipients}, {"项目": "送达条数", "值": summary.delivered}]
+             {"项目": "收件人", "值": summary.recipients}, {"项目": "送达条数", "值": summary.delivered},
+             {"项目": "已读确认", "值": summary.reads.read},
+             {"项目": "未读改发下一渠道", "值": summary.reads.fell_back}]
     rows += [{"项目": "发送失败", "值": f} for f in summary.failed[:100]]
     create_table_artifact(rows, key="send-reminders-summary", description=f"{summary.day} 提醒与督办")
 

@@ -20,6 +20,8 @@ from rectify.models.base import Base, enum_column
 from rectify.models.enums import DayKind
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# When a message on a working day is expected to be read: the offices' morning and afternoon.
+OFFICE_HOURS = ((time(9), time(12)), (time(14), time(18)))
 
 _kind_type, _kind_check = enum_column(DayKind, "kind")
 
@@ -90,6 +92,19 @@ class WorkCalendar:
             if self.is_workday(day):
                 counted += 1
         return day
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Office hours (OFFICE_HOURS, Beijing time, on working days) from `start` to `end`."""
+        total, day = 0.0, local_date(start)
+        last = local_date(end)
+        while day <= last:
+            if self.is_workday(day):
+                for opens, closes in OFFICE_HOURS:
+                    span_start = max(start, datetime.combine(day, opens, SHANGHAI))
+                    span_end = min(end, datetime.combine(day, closes, SHANGHAI))
+                    total += max(0.0, (span_end - span_start).total_seconds() / 3600)
+            day += timedelta(days=1)
+        return total
 
     def between_fn(self, first: date, last: date):
         """workdays_between for many pairs of days within [first, last], after one pass over them."""

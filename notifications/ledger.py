@@ -21,15 +21,15 @@ from sqlalchemy.orm import Session
 
 from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.deliveries import Channel, Delivery, Recipient, ReminderCursor, unit_key, user_key
-from rectify.models.enums import DeliveryStatus, MessageKind
+from rectify.models.enums import DeliveryStatus, MessageKind, ReadState
 from rectify.models.issues import Issue
 from rectify.models.org import PREFECTURE_OFFICE, Unit, User, office_of
 from rectify.models.overlays import days_to
 from rectify.models.places import County, place_of
 from rectify.notifications.links import base_url, workbench_url
-from rectify.notifications.messages import Section, render_digest
+from rectify.notifications.messages import Section, render_digest, render_sms, sms_for
 from rectify.notifications.send import Attempt, RateLimiter, send, write_outbox
-from rectify.notifications.urls import kind_of
+from rectify.notifications.urls import carries, kind_of, with_phones
 
 FIRST_RETRY = timedelta(minutes=10)
 LONGEST_WAIT = timedelta(hours=24)
@@ -121,11 +121,13 @@ class Outcome:
 
 @dataclass
 class Directory:
-    """Every recipient's name and channel URLs (by priority), loaded once per run."""
+    """Every recipient's name, channel URLs (by priority) and phone numbers, loaded once per run."""
 
     names: dict[str, str]
     channels: dict[str, list[str]]
     contacts: dict[str, str] = field(default_factory=dict)  # a unit's 督查办, whom its messages say to ask
+    channel_ids: dict[str, int] = field(default_factory=dict)  # url -> channels.id
+    phones: dict[str, list[str]] = field(default_factory=dict)  # a person's, or a unit's people's
 
     @classmethod
     def load(cls, session: Session) -> Directory:
@@ -138,10 +140,19 @@ class Directory:
             {user_key(i): d or n for i, n, d in session.execute(select(User.id, User.name, User.display_name))}
         )
         channels: dict[str, list[str]] = {}
+        ids: dict[str, int] = {}
         for channel in session.scalars(select(Channel).where(Channel.active.is_(True))
                                        .order_by(Channel.priority, Channel.id)):
             channels.setdefault(channel.recipient, []).append(channel.url)
-        return cls(names, channels, contacts)
+            ids.setdefault(channel.url, channel.id)
+        phones: dict[str, list[str]] = {}
+        for user_id, unit_id, phone in session.execute(
+                select(User.id, User.unit_id, User.phone).where(User.active.is_(True), User.phone.is_not(None))
+                .order_by(User.id)):
+            phones.setdefault(user_key(user_id), []).append(phone)
+            if unit_id is not None:
+                phones.setdefault(unit_key(unit_id), []).append(phone)
+        return cls(names, channels, contacts, ids, phones)
 
     def name(self, recipient: str) -> str:
         return self.names.get(recipient, recipient)
@@ -161,8 +172,20 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
         .with_for_update(skip_locked=True)))
     if not rows:
         return None  # another run holds them, or sent them meanwhile
+    text_for = digest_for(rows, recipient, today=local_date(now), policy=policy, directory=directory,
+                          days_left=days_left)
+    sent = _send_first(directory.channels.get(recipient, []), text_for, recipient=recipient, directory=directory,
+                       kinds={r.kind.value for r in rows}, day=local_date(now).isoformat(), outbox=outbox,
+                       delivery_ids=[r.id for r in rows], limiter=limiter)
+    _record(session, rows, sent, now=now)
+    return Outcome(recipient=directory.name(recipient), ok=sent.ok, rows=len(rows), attempts=sent.attempts)
+
+
+def digest_for(rows: list[Delivery], recipient: str, *, today: date, policy: dict[str, int], directory: Directory,
+               days_left: Callable[[str], int]) -> Callable[[str | None], tuple[str, str]]:
+    """The recipient's rows as one digest, worded for a channel: `text_for(url)` gives the
+    (title, body) that fits it (None: the outbox; an SMS: its template's parameters)."""
     name = directory.name(recipient)
-    today = local_date(now)
     merged: dict[MessageKind, list[dict]] = {}
     for row in rows:
         merged.setdefault(row.kind, []).extend(_on(_items(row), row.kind, days_left))
@@ -174,57 +197,74 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
         message = render_digest(recipient=name, day=day, sections=sections, policy=policy, where=where,
                                 contact=directory.contact(recipient),
                                 limit_bytes=kind_of(url).limit_bytes if url else None)
+        if url is not None and kind_of(url).name == "sms":
+            return message.title, sms_for(name, sections)
         return message.title, message.body
 
-    attempts = _send_first(directory.channels.get(recipient, []), text_for, name=name, day=day, outbox=outbox,
-                           delivery_ids=[r.id for r in rows], limiter=limiter)
-    ok = attempts[-1].ok
-    _record(session, rows, attempts, ok=ok, now=now)
-    return Outcome(recipient=name, ok=ok, rows=len(rows), attempts=attempts)
+    return text_for
 
 
 def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, outbox: Path, limiter: RateLimiter,
                        directory: Directory, title: str, body: str, short: str,
                        attach: Sequence[Path] = ()) -> list[Outcome]:
     """Send every due row of a standalone kind (the bulletin): e-mail gets `body` and the
-    attachment, robots `short`, a recipient without a channel the outbox. Caller commits."""
+    attachments, robots `short`, SMS its parameters, a recipient without a channel the outbox.
+    Caller commits."""
     _lock_sqlite(session)
     rows = list(session.scalars(select(Delivery).where(Delivery.kind == kind, _due(now, standalone=True))
                                 .order_by(Delivery.id).with_for_update(skip_locked=True)))
     outcomes = []
     day = local_date(now).isoformat()
 
-    def text_for(url: str | None) -> tuple[str, str]:
-        if url is None:
-            return title, body
-        if kind_of(url).name == "email":  # the only channel the attachment goes with
-            return title, body + (f"\n\n附件:{'、'.join(p.name for p in attach)}" if attach else "")
-        limit = kind_of(url).limit_bytes
-        return title, short if limit is None else short.encode()[:limit].decode(errors="ignore")
-
     for row in rows:
         name = directory.name(row.recipient)
-        attempts = _send_first(directory.channels.get(row.recipient, []), text_for, name=name, day=day,
-                               outbox=outbox, delivery_ids=[row.id], limiter=limiter, attach=attach)
-        _record(session, [row], attempts, ok=attempts[-1].ok, now=now)
-        outcomes.append(Outcome(recipient=name, ok=attempts[-1].ok, rows=1, attempts=attempts))
+
+        def text_for(url: str | None, name: str = name) -> tuple[str, str]:
+            if url is None:
+                return title, body
+            if kind_of(url).name == "email":  # the only channel the attachments go with
+                return title, body + (f"\n\n附件:{'、'.join(p.name for p in attach)}" if attach else "")
+            if kind_of(url).name == "sms":
+                return title, render_sms(recipient=name, what=kind.label, count=1)
+            limit = kind_of(url).limit_bytes
+            return title, short if limit is None else short.encode()[:limit].decode(errors="ignore")
+
+        sent = _send_first(directory.channels.get(row.recipient, []), text_for, recipient=row.recipient,
+                           directory=directory, kinds={kind.value}, day=day, outbox=outbox, delivery_ids=[row.id],
+                           limiter=limiter, attach=attach)
+        _record(session, [row], sent, now=now)
+        outcomes.append(Outcome(recipient=name, ok=sent.ok, rows=1, attempts=sent.attempts))
     return outcomes
 
 
-def _send_first(urls: list[str], text_for, *, name: str, day: str, outbox: Path, delivery_ids: list[int],
-                limiter: RateLimiter, attach: Sequence[Path] = ()) -> list[Attempt]:
-    """The outbox for a recipient without a channel; else its channels by priority until one
-    delivers. `text_for(url)` gives the (title, body) fitting that channel (None: the outbox)."""
+@dataclass
+class Sent:
+    attempts: list[Attempt]
+    channel_id: int | None  # the channel that delivered (None: the outbox, or nothing did)
+
+    @property
+    def ok(self) -> bool:
+        return self.attempts[-1].ok
+
+
+def _send_first(urls: list[str], text_for, *, recipient: str, directory: Directory, kinds: set[str], day: str,
+                outbox: Path, delivery_ids: list[int], limiter: RateLimiter, attach: Sequence[Path] = ()) -> Sent:
+    """The outbox for a recipient without a channel; else its channels by priority (those kept
+    for these kinds of message) until one delivers. `text_for(url)` gives the (title, body)
+    fitting that channel (None: the outbox)."""
+    urls = [u for u in urls if carries(u, kinds)]
     if not urls:
         title, body = text_for(None)
-        return [write_outbox(outbox, recipient=name, day=day, title=title, body=body, delivery_ids=delivery_ids)]
+        return Sent([write_outbox(outbox, recipient=directory.name(recipient), day=day, title=title, body=body,
+                                  delivery_ids=delivery_ids)], None)
     attempts: list[Attempt] = []
     for url in urls:
         title, body = text_for(url)
-        attempts.append(send(url, title=title, body=body, limiter=limiter, attach=attach))
+        attempts.append(send(with_phones(url, directory.phones.get(recipient, [])), title=title, body=body,
+                             limiter=limiter, attach=attach))
         if attempts[-1].ok:
-            break
-    return attempts
+            return Sent(attempts, directory.channel_ids.get(url))
+    return Sent(attempts, None)
 
 
 def days_left_on(today: date, calendar: WorkCalendar) -> Callable[[str], int]:
@@ -250,21 +290,24 @@ def _items(row: Delivery) -> list[dict[str, Any]]:
     return [{**blank, "code": code} for code in row.issue_codes]
 
 
-def _record(session: Session, rows: list[Delivery], attempts: list[Attempt], *, ok: bool, now: datetime) -> None:
-    results = [a.as_dict() for a in attempts]
-    error = None if ok else "; ".join(a.detail for a in attempts)[:1000]
+def _record(session: Session, rows: list[Delivery], sent: Sent, *, now: datetime) -> None:
+    results = [a.as_dict() for a in sent.attempts]
+    error = None if sent.ok else "; ".join(a.detail for a in sent.attempts)[:1000]
+    receipt = sent.attempts[-1].receipt if sent.ok else None
     changes = []
     for row in rows:
-        change = {"id": row.id, "attempts": row.attempts + 1, "result": results, "error": error}
-        if ok:
-            change.update(status=DeliveryStatus.SENT, sent_at=now, channel=attempts[-1].channel[:200])
+        change: dict[str, Any] = {"id": row.id, "attempts": row.attempts + 1, "result": results, "error": error}
+        if sent.ok:
+            change.update(status=DeliveryStatus.SENT, sent_at=now, channel=sent.attempts[-1].channel[:200])
+            if receipt is not None and sent.channel_id is not None:
+                change.update(receipt={**receipt, "channel_id": sent.channel_id}, read_state=ReadState.UNREAD)
         else:
             change.update(status=DeliveryStatus.FAILED,
                           next_attempt_at=now + min(FIRST_RETRY * 2 ** row.attempts, LONGEST_WAIT))
         changes.append(change)
     # One UPDATE by primary key, executed for all the rows; the rows were locked when taken.
     session.execute(update(Delivery), changes)
-    if ok:
+    if sent.ok:
         move_cursors(session, rows, now=now)
 
 

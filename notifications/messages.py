@@ -9,6 +9,7 @@ with where to act and whom to ask (notifications/links.py)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,19 @@ def render_digest(*, recipient: str, day: str, sections: list[Section], policy: 
         else:
             high = middle - 1
     return build(low)
+
+
+def render_sms(*, recipient: str, what: str, count: int) -> str:
+    """An SMS carries the parameters of a template the provider approved, not the digest: who,
+    how many problems, the most urgent matter (each at most 20 characters, and no link: the
+    providers refuse links in parameters; the template holds the site's address)."""
+    return json.dumps({"name": recipient[:20], "count": str(count), "what": what[:20]}, ensure_ascii=False)
+
+
+def sms_for(recipient: str, sections: list[Section]) -> str:
+    ordered = once_each(sections)
+    return render_sms(recipient=recipient, what=ordered[0].kind.label if ordered else "通知",
+                      count=sum(len(s.items) for s in ordered))
 
 
 def render_page(template: str, **values: Any) -> str:

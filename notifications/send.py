@@ -35,6 +35,8 @@ class Attempt:
     channel: str  # masked
     ok: bool
     detail: str
+    # From a channel that reports reads: what to ask it later ({"service", "ref", "to"}).
+    receipt: dict | None = None
 
     def as_dict(self) -> dict:
         return {"channel": self.channel, "ok": self.ok, "detail": self.detail}
@@ -81,13 +83,18 @@ def send(url: str, *, title: str, body: str, limiter: RateLimiter, attach: Seque
     target = apprise.Apprise()
     if not target.add(url):
         return Attempt(shown, False, "通知地址无效")
-    with apprise.LogCapture(level=logging.INFO) as captured:
-        files = [str(p) for p in attach] if attach and kind_of(url).name == "email" else None
-        ok = bool(target.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN, attach=files))
+    found: list[dict] = []
+    opened = plugins.receipts.set(found)
+    try:
+        with apprise.LogCapture(level=logging.INFO) as captured:
+            files = [str(p) for p in attach] if attach and kind_of(url).name == "email" else None
+            ok = bool(target.notify(body=body, title=title, body_format=apprise.NotifyFormat.MARKDOWN, attach=files))
+    finally:
+        plugins.receipts.reset(opened)
     lines = [m.group(1) for m in _DETAIL.finditer(captured.getvalue())
              if not m.group(1).startswith(("Notifying ", "Failed to send "))]
     detail = "已送达" if ok else ("; ".join(lines[-3:]) or "发送失败")
-    return Attempt(shown, ok, detail[:500])
+    return Attempt(shown, ok, detail[:500], receipt=found[-1] if ok and found else None)
 
 
 def write_outbox(folder: Path, *, recipient: str, day: str, title: str, body: str, delivery_ids: list[int]) -> Attempt:

@@ -173,3 +173,171 @@ class Mailbox:
 
     def url(self, to: str) -> str:
         return f"mailto://localhost:{self.port}?from=rectify@example.com&to={to}"
+
+
+# The providers' real answers (their documentation's examples), success and refusal.
+ALIYUN_OK = {"Message": "OK", "RequestId": "F655A8D5-B967-440B-8683-DAD6FF8DE990", "Code": "OK",
+             "BizId": "900619746936498440^0"}
+ALIYUN_LIMIT = {"Message": "触发天级流控Permits:10", "RequestId": "E3F11903-3F92-4245-8FDD-407BAE980FCA",
+                "Code": "isv.BUSINESS_LIMIT_CONTROL"}
+ALIYUN_BAD_SIGNATURE = {"RequestId": "8E2A8C9B-6D4C-4C4B-9B2E-3C2F0E4B5D6A", "HostId": "dysmsapi.aliyuncs.com",
+                        "Code": "SignatureDoesNotMatch",
+                        "Message": "Specified signature is not matched with our calculation."}
+TENCENT_LIMIT = {"Code": "LimitExceeded.PhoneNumberDailyLimit",
+                 "Message": "the number of sms messages sent from a single mobile number every day exceeds the "
+                            "upper limit"}
+TENCENT_BAD_SIGNATURE = {"Error": {"Code": "AuthFailure.SignatureFailure", "Message": "The provided credentials "
+                                   "could not be validated. Please check your signature is correct."},
+                         "RequestId": "ed93f3cb-f35e-473f-b9f3-0d451b8b79c6"}
+
+
+class Providers:
+    """Aliyun and Tencent Cloud SMS, DingTalk work notices and Feishu app messages on one HTTP
+    server: each request is checked as the service checks it (signatures, tokens, fields) and
+    answered with the service's real bodies. `read_by` is who has read what was sent;
+    `answers[service]` queues refusals to return."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.answers: dict[str, deque] = defaultdict(deque)
+        self.keys: dict[str, str] = {}  # access key id / secret id / app key / app id -> its secret
+        self.read_by: set[str] = set()
+        self.sent: dict[str, list[str]] = {}  # task or message id -> the users it went to
+        providers = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _body(self) -> bytes:
+                return self.rfile.read(int(self.headers.get("Content-Length", 0)))
+
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                raw = self._body()
+                status, answer = providers.post(url.path, query, dict(self.headers), raw)
+                self._reply(answer, status)
+
+            def do_GET(self) -> None:  # noqa: N802
+                url = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                self._reply(providers.get(url.path, query, dict(self.headers)), 200)
+
+            def _reply(self, data: dict, status: int) -> None:
+                raw = json.dumps(data, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.api = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Providers:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def of(self, service: str) -> list[dict]:
+        return [r for r in self.requests if r["service"] == service]
+
+    def _note(self, service: str, request: dict, answer: dict) -> dict:
+        self.requests.append({"service": service, **request, "answer": answer})
+        return answer
+
+    def _queued(self, service: str) -> dict | None:
+        return self.answers[service].popleft() if self.answers[service] else None
+
+    def post(self, path: str, query: dict, headers: dict, raw: bytes) -> tuple[int, dict]:
+        if path == "/" and headers.get("X-TC-Action") == "SendSms":
+            return 200, {"Response": self._tencent(headers, raw)}
+        if path == "/":
+            return self._aliyun({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+        body = json.loads(raw or b"{}")
+        if path == "/topapi/message/corpconversation/asyncsend_v2":
+            if query.get("access_token") != "DT-1":
+                return 200, {"errcode": 40014, "errmsg": "不合法的access_token"}
+            problem = self._queued("dingwork")
+            if problem:
+                return 200, self._note("dingwork", {"body": body}, problem)
+            task = 256271667526 + len(self.sent)
+            self.sent[str(task)] = body["userid_list"].split(",")
+            return 200, self._note("dingwork", {"body": body}, {"errcode": 0, "task_id": task,
+                                                                  "request_id": "4jzllmte0wau"})
+        if path == "/topapi/message/corpconversation/getsendresult":
+            users = self.sent.get(str(body.get("task_id")), [])
+            return 200, {"errcode": 0, "request_id": "hvj9jl3dq8a8", "send_result": {
+                "invalid_user_id_list": [], "forbidden_user_id_list": [], "failed_user_id_list": [],
+                "read_user_id_list": [u for u in users if u in self.read_by],
+                "unread_user_id_list": [u for u in users if u not in self.read_by],
+                "invalid_dept_id_list": [], "forbidden_list": []}}
+        if path == "/open-apis/auth/v3/tenant_access_token/internal":
+            ok = self.keys.get(body.get("app_id", "")) == body.get("app_secret")
+            return 200, ({"code": 0, "msg": "ok", "tenant_access_token": "t-caecc734c2e3328a62489fe0648c4b9",
+                          "expire": 7200} if ok else {"code": 10014, "msg": "app secret invalid"})
+        if path == "/open-apis/im/v1/messages":
+            if headers.get("Authorization") != "Bearer t-caecc734c2e3328a62489fe0648c4b9":
+                return 200, {"code": 99991663, "msg": "Invalid access token for authorization."}
+            message = f"om_dc13264520392913993dd051dba21d{len(self.sent):02d}"
+            self.sent[message] = [body["receive_id"]]
+            return 200, self._note("feishuapp", {"body": body}, {"code": 0, "msg": "success", "data": {
+                "message_id": message, "msg_type": body["msg_type"], "create_time": "1615380573411"}})
+        return 404, {"errcode": 404, "errmsg": "not found"}
+
+    def get(self, path: str, query: dict, headers: dict) -> dict:
+        if path == "/gettoken":
+            ok = self.keys.get(query.get("appkey", "")) == query.get("appsecret")
+            return ({"errcode": 0, "access_token": "DT-1", "errmsg": "ok", "expires_in": 7200} if ok
+                    else {"errcode": 40089, "errmsg": "不合法的corpid或corpsecret"})
+        if path.startswith("/open-apis/im/v1/messages/") and path.endswith("/read_users"):
+            message = path.split("/")[-2]
+            return {"code": 0, "msg": "success", "data": {"has_more": False, "page_token": "", "items": [
+                {"user_id_type": "user_id", "user_id": u, "timestamp": "1609484183000",
+                 "tenant_key": "736588c9260f175e"} for u in self.sent.get(message, []) if u in self.read_by]}}
+        return {"errcode": 404, "errmsg": "not found"}
+
+    def _aliyun(self, params: dict) -> tuple[int, dict]:
+        from urllib.parse import quote
+
+        signature = params.pop("Signature", "")
+        secret = self.keys.get(params.get("AccessKeyId", ""), "")
+        canonical = "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in sorted(params.items()))
+        to_sign = "POST&%2F&" + quote(canonical, safe="~")
+        expected = base64.b64encode(hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
+        request = {"params": params}
+        if signature != expected:
+            return 400, self._note("aliyunsms", request, ALIYUN_BAD_SIGNATURE)
+        return 200, self._note("aliyunsms", request, self._queued("aliyunsms") or ALIYUN_OK)
+
+    def _tencent(self, headers: dict, raw: bytes) -> dict:
+        from datetime import UTC, datetime
+
+        body = json.loads(raw)
+        credential = headers.get("Authorization", "").split("Credential=")[-1].split(",")[0]
+        secret_id, day = credential.split("/")[0], credential.split("/")[1] if "/" in credential else ""
+        secret = self.keys.get(secret_id, "")
+        host, timestamp = headers.get("Host", ""), headers.get("X-TC-Timestamp", "0")
+        canonical = (f"POST\n/\n\ncontent-type:{headers.get('Content-Type')}\nhost:{host}\n\ncontent-type;host\n"
+                     + hashlib.sha256(raw).hexdigest())
+        to_sign = (f"TC3-HMAC-SHA256\n{timestamp}\n{day}/sms/tc3_request\n"
+                   + hashlib.sha256(canonical.encode()).hexdigest())
+        key = f"TC3{secret}".encode()
+        for part in (day, "sms", "tc3_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        fresh = day == datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d")
+        if not fresh or not headers.get("Authorization", "").endswith(f"Signature={expected}"):
+            return self._note("tencentsms", {"body": body}, TENCENT_BAD_SIGNATURE)
+        refusal = self._queued("tencentsms")
+        statuses = [{"SerialNo": f"5000:10457106691570536578494996{n}", "PhoneNumber": phone,
+                     "Fee": 0 if refusal else 1, "SessionContext": "", "IsoCode": "CN",
+                     **(refusal or {"Code": "Ok", "Message": "send success"})}
+                    for n, phone in enumerate(body["PhoneNumberSet"])]
+        return self._note("tencentsms", {"body": body}, {"SendStatusSet": statuses,
+                                                         "RequestId": "a0aabda6-cf91-4f3e-a81f-9198114a2279"})

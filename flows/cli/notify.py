@@ -138,6 +138,8 @@ def deliveries(
                     "items": len(d.issue_codes),
                     "status": d.status.value,
                     "status_label": d.status.label,
+                    "read_state": d.read_state.value if d.read_state else None,
+                    "read_label": d.read_state.label if d.read_state else "—",
                     "attempts": d.attempts,
                     "channel": d.channel,
                     "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
@@ -146,7 +148,8 @@ def deliveries(
                 }
             )
     print_rows(rows, [("id", "编号"), ("day", "日期"), ("recipient", "收件人"), ("kind_label", "类型"),
-                      ("items", "问题数"), ("status_label", "状态"), ("attempts", "尝试"), ("error", "失败原因")],
+                      ("items", "问题数"), ("status_label", "状态"), ("read_label", "已读"), ("attempts", "尝试"),
+                      ("error", "失败原因")],
                fmt=fmt.value, title="发送台账" + (":失败待重试" if failed else ""), total=total,
                more=f"最新的 {len(rows)} 条;用 --limit {total} 显示全部")
 

@@ -135,6 +135,28 @@ def unlock(
     console.print(f"已解除 {who} 的登录限制(清除失败记录 {cleared} 条)")
 
 
+@user_app.command("phone")
+@edge
+def phone(
+    name: Annotated[str, typer.Argument(help="用户名")],
+    number: Annotated[str | None, typer.Option("--set", help="手机号(11 位中国大陆手机号)")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="删除手机号")] = False,
+) -> None:
+    """手机号:短信通知发到这里(单位的短信渠道发给本单位每个有手机号的人);显示时隐去中间四位。"""
+    from datetime import UTC, datetime
+
+    from rectify.models.org import mask_phone, normalise_phone
+
+    with unit_of_work(datetime.now(UTC)) as ctx:
+        user = get_user(ctx.session, name)
+        if clear:
+            user.phone = None
+        elif number is not None:
+            user.phone = normalise_phone(number)
+        shown = mask_phone(user.phone)
+    console.print(f"{name} 的手机号:{shown}")
+
+
 @user_app.command("token")
 @edge
 def token(

@@ -205,10 +205,11 @@ def urge(session: Session, unit: Unit, level: Supervision, out: Path, *, clock: 
                   f"{date_text(day)}起予以{level.label}。截至{moment_text(clock.now)}的情况如下：")
     rows = []
     for n, p in enumerate(problems, start=1):
-        waiting = p.status in UNIT_CLOCK_STATUSES and p.deadline is not None
-        overdue = max(0, -days_to(p.deadline, today=clock.today, calendar=clock.calendar)) if waiting else 0
+        overdue: int | str = "—"  # the unit's clock has stopped (submitted) or never ran
+        if p.status in UNIT_CLOCK_STATUSES and p.deadline is not None:
+            overdue = max(0, -days_to(p.deadline, today=clock.today, calendar=clock.calendar))
         rows.append([n, p.code, place_of(p, household=True), p.check_item.title, _date(p.original_deadline),
-                     _date(p.deadline), overdue if waiting else "—", p.status.label])
+                     _date(p.deadline), overdue, p.status.label])
     doc.table(["序号", "问题编号", "地点", "检查项目", "原定时限", "现行时限", "逾期工作日", "状态"], rows,
               [10, 28, 30, 20, 24, 24, 16, 18])
     doc.heading("一、办理要求")
