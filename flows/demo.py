@@ -397,12 +397,15 @@ def show_outbox(console: Console) -> None:
 
 
 def write_reports(console: Console) -> None:
-    """The county ranking, the 整改台账, a feedback report and the weekly bulletin, and where they are."""
+    """The county ranking, the 整改台账, a feedback report, the 整改情况报告 (公文, .docx) and the
+    weekly bulletin, and where they are."""
     from rectify.flows.cli.report import By, ReportFormat, report
     from rectify.flows.reports.bulletin import run_bulletin
     from rectify.flows.reports.feedback import write_feedback
     from rectify.flows.reports.ledger import write_ledger
-    from rectify.models.lookup import get_inspection
+    from rectify.flows.reports.official import Clock
+    from rectify.flows.reports.official import report as official_report
+    from rectify.models.lookup import get_county, get_inspection
 
     folder = rectify_home() / "demo-reports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -414,10 +417,14 @@ def write_reports(console: Console) -> None:
         feedback = folder / f"反馈意见-{COUNTY}.md"
         write_feedback(ctx.session, get_inspection(ctx.session, f"2016年第一批督导·{COUNTY}"), feedback,
                        now=moment, calendar=ctx.calendar, policy=ctx.policy)
+        written = official_report(ctx.session, folder / f"整改情况报告-{COUNTY}.docx",
+                                  clock=Clock(moment, ctx.calendar, ctx.policy), county=get_county(ctx.session, COUNTY))
     bulletin = run_bulletin(moment)
     console.print(f"整改台账:{ledger.path}")
     console.print(f"反馈意见:{feedback}")
-    console.print(f"周通报:{bulletin.markdown} 与 {bulletin.workbook}(已送达 {bulletin.sent} 位领导,无渠道者在发件箱)")
+    console.print(f"整改情况报告(公文):{written.path}(发文字号 {written.reference})")
+    console.print(f"周通报:{bulletin.markdown}、{bulletin.workbook} 与 {bulletin.document}"
+                  f"(已送达 {bulletin.sent} 位领导,无渠道者在发件箱)")
 
 
 def _report(console: Console) -> None:
