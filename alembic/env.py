@@ -51,6 +51,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite" and not connection.in_transaction()
+    if sqlite:
+        # Batch mode rebuilds a SQLite table (create, copy, drop, rename): with foreign keys
+        # enforced, dropping a table other rows refer to fails. As Alembic advises, they are off
+        # while the migrations run, and every reference is checked before the commit.
+        _foreign_keys(connection, on=False)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -60,6 +66,17 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references, first: {broken[0]}")
+    if sqlite:
+        _foreign_keys(connection, on=True)
+
+
+def _foreign_keys(connection, *, on: bool) -> None:
+    """Outside any transaction (SQLite ignores the pragma inside one), on the driver's connection."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

@@ -4,7 +4,7 @@ add one (the address checked and stored, shown only masked), remove one, send a 
 from __future__ import annotations
 
 from rectify.flows.context import Context
-from rectify.models.deliveries import Channel
+from rectify.models.deliveries import Channel, Delivery
 from rectify.models.errors import InvalidInput, NotFound
 from rectify.models.org import Unit, User
 
@@ -16,6 +16,17 @@ def channel_row(channel: Channel) -> dict:
     owner = channel.unit.name if channel.unit else (channel.user.name if channel.user else "")
     return {"id": channel.id, "owner": owner, "kind": kind_of(channel.url).label, "priority": channel.priority,
             "url": mask(channel.url), "active": channel.active}
+
+
+def delivery_row(d: Delivery, recipient: str) -> dict:
+    """What the ledger shows of a delivery (the channel is stored masked), CLI and page alike."""
+    return {"id": d.id, "day": d.day.isoformat(), "recipient": recipient, "kind": d.kind.value,
+            "kind_label": d.kind.label, "reason": d.reason, "items": len(d.issue_codes), "status": d.status.value,
+            "status_label": d.status.label, "read_state": d.read_state.value if d.read_state else None,
+            "read_label": d.read_state.label if d.read_state else "—", "attempts": d.attempts, "channel": d.channel,
+            "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+            "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None, "error": d.error,
+            "result": d.result}
 
 
 def add_channel(ctx: Context, url: str, *, unit: Unit | None = None, user: User | None = None,

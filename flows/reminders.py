@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -16,13 +17,16 @@ from sqlalchemy import select
 
 from rectify.flows.context import engine_for, unit_of_work
 from rectify.flows.events import announce_many
+from rectify.flows.reports.official import Clock, notice
 from rectify.flows.runs import command_run
+from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.db import rectify_home, session_factory
-from rectify.models.deliveries import unit_key, user_key
+from rectify.models.deliveries import Recipient, unit_key, user_key
 from rectify.models.enums import MessageKind, Supervision
+from rectify.models.errors import NotFound
 from rectify.models.lifecycle import escalate_many
 from rectify.models.lookup import get_user
-from rectify.models.org import SYSTEM_USER, county_coordinator_ids, prefecture_coordinator_ids, verifier_ids
+from rectify.models.org import SYSTEM_USER, Unit, county_coordinator_ids, prefecture_coordinator_ids, verifier_ids
 from rectify.models.places import County
 from rectify.models.policy import Policy
 from rectify.models.referrals import refer
@@ -136,6 +140,28 @@ def _verification_notices(session, thresholds: Thresholds, calendar, summary: Ru
             for (user_id, kind), items in grouped.items()]
 
 
+def assignment_documents(now: datetime, calendar: WorkCalendar, policy: Policy):
+    """What an e-mail to a unit carries: the 整改通知书 of each day's assignments it announces."""
+    clock = Clock(now, calendar, policy)
+    folder = rectify_home() / "documents" / local_date(now).isoformat()
+
+    def make(session, rows: list) -> list[Path]:
+        recipient = Recipient.parse(rows[0].recipient)
+        unit = session.get(Unit, recipient.id) if recipient.kind == "unit" else None
+        if unit is None:
+            return []
+        paths = []
+        for day in sorted({r.day for r in rows if r.kind is MessageKind.ASSIGNMENT}):
+            try:
+                paths.append(notice(session, unit, folder / f"整改通知书-{unit.name}-{day.isoformat()}.docx",
+                                    clock=clock, day=day).path)
+            except NotFound:  # announced, then voided or re-assigned before the run
+                continue
+        return paths
+
+    return make
+
+
 def deliver_due(now: datetime, summary: RunSummary) -> None:
     """Each recipient's due rows, one digest, in a transaction of its own."""
     limiter = RateLimiter()
@@ -145,7 +171,8 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
         numbers = message_numbers(ctx.policy)
         directory = Directory.load(ctx.session)
         days_left = days_left_on(ctx.today, ctx.calendar)
-    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory, days_left):
+        documents = assignment_documents(now, ctx.calendar, ctx.policy)
+    for outcome in _each_recipient(now, recipients, outbox, limiter, numbers, directory, days_left, documents):
         if outcome is None:
             continue
         summary.recipients += 1
@@ -156,13 +183,13 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
 
 
 def _each_recipient(now: datetime, recipients: list[str], outbox, limiter: RateLimiter, numbers: dict,
-                    directory: Directory, days_left):
+                    directory: Directory, days_left, documents):
     """One session for the loop; one transaction (begun, committed) per recipient."""
     with session_factory(engine_for())() as session:
         for recipient in recipients:
             with session.begin():
                 outcome = deliver_to(session, recipient, now=now, outbox=outbox, limiter=limiter, policy=numbers,
-                                     directory=directory, days_left=days_left)
+                                     directory=directory, days_left=days_left, documents=documents)
             session.expunge_all()
             yield outcome
 

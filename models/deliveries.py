@@ -22,9 +22,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    or_,
+    select,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from rectify.models.base import Base, UTCDateTime, enum_column
 from rectify.models.enums import DeliveryStatus, MessageKind, ReadState
@@ -146,3 +149,24 @@ class ReminderCursor(Base):
     on_date: Mapped[date] = mapped_column(Date)
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def ledger_rows(session: Session, *, failed: bool = False, unread: bool = False, day: date | None = None,
+                county_id: int | None = None, limit: int = 200) -> tuple[list[Delivery], int]:
+    """The latest rows of the ledger (newest first) and how many match: failed ones waiting for
+    a retry, unread ones, one day's; `county_id` keeps to messages for that county's units and
+    people."""
+    query = select(Delivery)
+    if failed:
+        query = query.where(Delivery.status == DeliveryStatus.FAILED)
+    if unread:
+        query = query.where(Delivery.read_state == ReadState.UNREAD)
+    if day is not None:
+        query = query.where(Delivery.day == day)
+    if county_id is not None:
+        person_unit = aliased(Unit)
+        query = (query.outerjoin(Unit, Unit.id == Delivery.unit_id).outerjoin(User, User.id == Delivery.user_id)
+                 .outerjoin(person_unit, person_unit.id == User.unit_id)
+                 .where(or_(Unit.county_id == county_id, person_unit.county_id == county_id)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.order_by(Delivery.id.desc()).limit(limit))), total

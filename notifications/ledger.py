@@ -162,21 +162,33 @@ class Directory:
 
 
 def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path, limiter: RateLimiter,
-               policy: dict[str, int], directory: Directory, days_left: Callable[[str], int]) -> Outcome | None:
+               policy: dict[str, int], directory: Directory, days_left: Callable[[str], int],
+               documents: Callable[[Session, list[Delivery]], list[Path]] | None = None) -> Outcome | None:
     """Send the recipient's due rows as one digest: channels by priority, else the outbox.
     Working days left are counted on the day of sending (`days_left(ISO deadline)`, one
-    function for the run), whenever the rows were queued."""
+    function for the run), whenever the rows were queued. `documents(session, rows)` makes
+    the files an e-mail carries (the 整改通知书 of an assignment), asked only when the
+    recipient has an e-mail channel."""
     _lock_sqlite(session)
     rows = list(session.scalars(
         select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
         .with_for_update(skip_locked=True)))
     if not rows:
         return None  # another run holds them, or sent them meanwhile
-    text_for = digest_for(rows, recipient, today=local_date(now), policy=policy, directory=directory,
-                          days_left=days_left)
-    sent = _send_first(directory.channels.get(recipient, []), text_for, recipient=recipient, directory=directory,
-                       kinds={r.kind.value for r in rows}, day=local_date(now).isoformat(), outbox=outbox,
-                       delivery_ids=[r.id for r in rows], limiter=limiter)
+    digest = digest_for(rows, recipient, today=local_date(now), policy=policy, directory=directory,
+                        days_left=days_left)
+    urls = directory.channels.get(recipient, [])
+    attach = documents(session, rows) if documents and any(kind_of(u).name == "email" for u in urls) else []
+
+    def text_for(url: str | None) -> tuple[str, str]:
+        title, body = digest(url)
+        if attach and url is not None and kind_of(url).name == "email":
+            body += f"\n\n附件:{'、'.join(p.name for p in attach)}"
+        return title, body
+
+    sent = _send_first(urls, text_for, recipient=recipient, directory=directory, kinds={r.kind.value for r in rows},
+                       day=local_date(now).isoformat(), outbox=outbox, delivery_ids=[r.id for r in rows],
+                       limiter=limiter, attach=attach)
     _record(session, rows, sent, now=now)
     return Outcome(recipient=directory.name(recipient), ok=sent.ok, rows=len(rows), attempts=sent.attempts)
 

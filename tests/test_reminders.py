@@ -108,6 +108,15 @@ def test_a_rejected_robot_message_falls_back_to_email(problem):
         assert mail["to"] == ["danwei@example.com"] and mail["subject"].startswith(f"{problem['unit']}:")
         assert problem["code"] in mail["body"] and "签收" in mail["body"]
         assert len(robots.of("dingtalk")) == 1
+        # The e-mail carries the 整改通知书 of the assignment it announces (a 公文, .docx).
+        [(name, content)] = mail["attachments"].items()
+        assert name == f"整改通知书-{problem['unit']}-2016-08-22.docx" and name in mail["body"]
+        from io import BytesIO
+
+        from docx import Document
+
+        listed = [row.cells[1].text for row in Document(BytesIO(content)).tables[0].rows[1:]]
+        assert listed == [problem["code"]]
     with unit_of_work(at(day1)) as ctx:
         row = ctx.session.scalars(select(Delivery).where(Delivery.kind == MessageKind.SIGN_REMINDER)).one()
         assert row.status is DeliveryStatus.SENT and row.channel.startswith("mailto://")

@@ -124,3 +124,23 @@ def test_a_county_coordinator_reports_on_its_own_county_only(app, world):
     # A 督办单 for a unit with nothing raised says so on the page, not with a traceback.
     refused = coordinator.get("/documents/urge.docx", params={"unit": world.unit, "level": "red"})
     assert refused.status_code == 404 and "红牌" in refused.text
+
+
+def test_the_delivery_ledger_page_shows_reads_kept_to_the_coordinators_county(app, world):
+    from rectify.models.deliveries import Delivery
+    from rectify.models.enums import DeliveryStatus, MessageKind, ReadState
+    from rectify.models.lookup import get_unit
+    from rectify.notifications.ledger import Notice, queue
+
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        own, far = get_unit(ctx.session, world.unit), get_unit(ctx.session, "理塘县水务局")
+        queue(ctx.session, [Notice(f"unit:{u.id}", MessageKind.OVERDUE, "逾期", DAY0.date(),
+                                   [{"issue_id": None, "code": code, "cursor": None}])
+                            for u, code in ((own, "GZ-2016-09001"), (far, "GZ-2016-09002"))], now=DAY0)
+        for row in ctx.session.query(Delivery):
+            row.status, row.read_state, row.channel = DeliveryStatus.SENT, ReadState.UNREAD, "rdingwork://ding****/****"
+    coordinator = login(app, world.coordinator)
+    page = coordinator.get("/deliveries", params={"show": "unread"}).text
+    assert world.unit in page and "理塘县水务局" not in page and "未读" in page
+    assert "共 1 条" in page
+    assert login(app, world.handler).get("/deliveries").status_code == 403

@@ -305,6 +305,13 @@ def test_an_administrator_manages_users_in_the_browser(app, world):
     assert "不能停用自己的账号" in post(f"{page}/系统管理员/deactivate").text
     assert "已启用" in post(f"{page}/{world.handler}/activate").text
     login(app, world.handler)
+    saved = post(f"{page}/{world.handler}/phone", phone="+86 139-0000-5678").text
+    assert "139****5678" in saved and "13900005678" not in saved
+    assert "11 位" in post(f"{page}/{world.handler}/phone", phone="12345").text
+    with unit_of_work(DAY0, url=world.url) as ctx:
+        from rectify.models.lookup import get_user
+
+        assert get_user(ctx.session, world.handler).phone == "13900005678"
 
 
 def test_an_administrator_adds_tests_and_removes_a_units_channel(app, world):

@@ -23,7 +23,7 @@ from rectify.models.accounts import (
 from rectify.models.enums import Role
 from rectify.models.errors import DomainError, InvalidInput, NotFound
 from rectify.models.lookup import find_user, get_unit, get_user
-from rectify.models.org import User
+from rectify.models.org import User, mask_phone, normalise_phone
 from rectify.models.throttle import unlock
 from rectify.web.pages import current, render, work
 from rectify.web.security import check_csrf
@@ -46,7 +46,7 @@ def users_page(request: Request, q: str = "", role: str = ""):
         live = live_token_counts(ctx.session, [u.id for u in found])
         users = [(u, live.get(u.id, 0)) for u in found]
         return render(request, "admin_users.html", ctx, admin, users=users, q=q, role=role, roles=list(Role),
-                      shown=SHOWN)
+                      shown=SHOWN, mask_phone=mask_phone)
 
 
 @router.post("/admin/users")
@@ -69,7 +69,8 @@ def add(request: Request, name: str = Form(""), role: str = Form(""), unit: str 
 
 
 @router.post("/admin/users/{name}/{step}")
-def change(request: Request, name: str, step: str, password: str = Form(""), csrf: str = Form("")):
+def change(request: Request, name: str, step: str, password: str = Form(""), phone: str = Form(""),
+           csrf: str = Form("")):
     check_csrf(request, csrf)
     try:
         with work(request) as ctx:  # a refusal raises out of it: nothing is written
@@ -89,6 +90,9 @@ def change(request: Request, name: str, step: str, password: str = Form(""), csr
                 set_active(ctx.session, user, step == "activate")
                 said = f"已{'启用' if step == 'activate' else '停用'} {name}" + (
                     "" if step == "activate" else ",其会话与令牌已全部结束")
+            elif step == "phone":
+                user.phone = normalise_phone(phone)
+                said = f"{name} 的手机号:{mask_phone(user.phone)}"
             elif step == "revoke-tokens":
                 said = f"已作废 {name} 的 API 令牌 {revoke_tokens(ctx.session, user)} 个"
             else:

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rectify.flows.clock import parse_instant
 from rectify.models.db import database_url
 from rectify.models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
-from rectify.web import admin, api, documents, downloads, imports, login, pages, plans, rechecks
+from rectify.web import admin, api, deliveries, documents, downloads, imports, login, pages, plans, rechecks
 from rectify.web.headers import SecurityHeaders
 from rectify.web.reference import Reference
 from rectify.web.security import SESSION_HOURS, secret_key
@@ -81,6 +81,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(downloads.router)
     app.include_router(documents.router)
+    app.include_router(deliveries.router)
     app.include_router(admin.router)
     app.include_router(plans.router)
     app.include_router(rechecks.router)

@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from rectify.flows.cli.support import AsOf, ListFormat, console, edge, err_console, flow_run, print_json, print_rows
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
-from rectify.models.deliveries import Channel, Delivery
-from rectify.models.enums import DeliveryStatus
+from rectify.models.deliveries import Channel
 from rectify.models.errors import InvalidInput, NotFound
 from rectify.models.lookup import get_unit, get_user
 
@@ -109,44 +108,21 @@ def channel_test(channel_id: Annotated[int, typer.Argument(help="渠道编号(�
 def deliveries(
     failed: Annotated[bool, typer.Option("--failed", help="只看发送失败、等待重试的")] = False,
     day: Annotated[str | None, typer.Option("--day", help="只看这一天的(如 2016-08-25)")] = None,
+    unread: Annotated[bool, typer.Option("--unread", help="只看对方尚未阅读的(钉钉工作通知、飞书应用消息)")] = False,
     limit: Annotated[int, typer.Option("--limit", help="最多显示条数")] = 200,
     fmt: Annotated[ListFormat, typer.Option("--format", help="输出格式")] = ListFormat.table,
 ) -> None:
     """发送台账:每条消息的收件人、类型、状态、尝试次数和各渠道的结果。"""
+    from rectify.flows.channels import delivery_row
     from rectify.flows.clock import parse_date
+    from rectify.models.deliveries import ledger_rows
     from rectify.notifications.ledger import Directory
 
     with unit_of_work(datetime.now(UTC)) as ctx:
-        query = select(Delivery)
-        if failed:
-            query = query.where(Delivery.status == DeliveryStatus.FAILED)
-        if day:
-            query = query.where(Delivery.day == parse_date(day))
-        total = ctx.session.scalar(select(func.count()).select_from(query.subquery()))
-        query = query.order_by(Delivery.id.desc()).limit(limit)
+        found, total = ledger_rows(ctx.session, failed=failed, unread=unread, day=parse_date(day) if day else None,
+                                   limit=limit)
         directory = Directory.load(ctx.session)
-        rows = []
-        for d in ctx.session.scalars(query):
-            rows.append(
-                {
-                    "id": d.id,
-                    "day": d.day.isoformat(),
-                    "recipient": directory.name(d.recipient),
-                    "kind": d.kind.value,
-                    "kind_label": d.kind.label,
-                    "reason": d.reason,
-                    "items": len(d.issue_codes),
-                    "status": d.status.value,
-                    "status_label": d.status.label,
-                    "read_state": d.read_state.value if d.read_state else None,
-                    "read_label": d.read_state.label if d.read_state else "—",
-                    "attempts": d.attempts,
-                    "channel": d.channel,
-                    "next_attempt_at": d.next_attempt_at.isoformat() if d.next_attempt_at else None,
-                    "error": d.error,
-                    "result": d.result,
-                }
-            )
+        rows = [delivery_row(d, directory.name(d.recipient)) for d in found]
     print_rows(rows, [("id", "编号"), ("day", "日期"), ("recipient", "收件人"), ("kind_label", "类型"),
                       ("items", "问题数"), ("status_label", "状态"), ("read_label", "已读"), ("attempts", "尝试"),
                       ("error", "失败原因")],
