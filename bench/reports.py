@@ -4,6 +4,9 @@ PostgreSQL, against the floor measured in the same run on the same table:
   floor     SELECT county_id, status, COUNT(*) FROM issues GROUP BY county_id, status
   report    the figures by county and by unit (all 16 of them, medians included), "as of now"
             (read from the running totals, models/tallies.py)
+  intervals the county ranking with its uncertainty (models/estimates.py: each closure rate's
+            interval, the ranks it could hold, problems per hundred checks with its interval),
+            against the plain ranking (report --by county); goal: within 2x
   ledger    the 整改台账 workbook of one county (about 50,000 problems)
   writes    what keeping the running totals adds to one problem's update, and a full recount
   memory    peak memory of `rectify report --by unit --format json` run as a user runs it
@@ -57,6 +60,60 @@ def report(url: str, by: str) -> float:
     return elapsed
 
 
+def sample_findings(url: str) -> int:
+    """A campaign's sample, as the estimates read it: in each county 10 villages x 10 households,
+    every item checked, about one check in ten a problem. Returns the checks written."""
+    import random
+
+    from sqlalchemy import insert
+
+    from rectify.models.catalogue import CheckItem
+    from rectify.models.enums import Level, Result
+    from rectify.models.inspections import Finding, Inspection
+    from rectify.models.places import Township, Village
+
+    rng = random.Random(21)
+    rows = []
+    with unit_of_work(NOW, url=url) as ctx:
+        session = ctx.session
+        inspection = Inspection(name="基准抽样", campaign="基准")
+        session.add(inspection)
+        session.flush()
+        items = {level: list(session.scalars(select(CheckItem.id).where(CheckItem.level == level)))
+                 for level in Level}
+        for county in session.scalars(select(County).order_by(County.sort_order)):
+            villages = session.scalars(select(Village).join(Township).where(Township.county_id == county.id)
+                                       .order_by(Village.id).limit(10)).all()
+            places = [(None, None, item) for item in items[Level.COUNTY]]
+            for village in villages:
+                places += [(village, None, item) for item in items[Level.VILLAGE]]
+                households = sorted(village.households, key=lambda h: h.id)[:10]
+                places += [(village, h, item) for h in households for item in items[Level.HOUSEHOLD]]
+            for village, household, item in places:
+                rows.append({"inspection_id": inspection.id, "row_key": f"b{len(rows)}", "content_hash": "b",
+                             "result": Result.FAIL if rng.random() < 0.1 else Result.PASS, "county_id": county.id,
+                             "township_id": village.township_id if village else None,
+                             "village_id": village.id if village else None,
+                             "household_id": household.id if household else None, "check_item_id": item,
+                             "source": "bench", "imported_at": NOW})
+        for start in range(0, len(rows), 10_000):
+            session.execute(insert(Finding), rows[start:start + 10_000])
+    return len(rows)
+
+
+def ranking_with_intervals(url: str) -> float:
+    from rectify.models.estimates import per_hundred_by_county, rank_bands
+
+    with unit_of_work(NOW, url=url) as ctx:
+        start = time.perf_counter()
+        rows = figures(ctx.session, by="county", as_of=NOW, calendar=ctx.calendar, policy=ctx.policy)
+        bands = rank_bands(rows)
+        per_hundred_by_county(ctx.session, as_of=NOW)
+        elapsed = time.perf_counter() - start
+    assert len(bands) == len(rows)
+    return elapsed
+
+
 def ledger(url: str) -> tuple[float, int]:
     with unit_of_work(NOW, url=url) as ctx:
         county = ctx.session.scalars(select(County).where(County.name == "康定市")).one()
@@ -105,6 +162,8 @@ def measure(label: str, url: str, issues: int) -> None:
     floor_s = best_of(3, lambda: floor(url))
     county_s = best_of(3, lambda: report(url, "county"))
     unit_s = best_of(3, lambda: report(url, "unit"))
+    sampled = sample_findings(url)
+    intervals_s = best_of(3, lambda: ranking_with_intervals(url))
     ledger_s, ledger_rows = ledger(url)
     kept_s, bare_s, refill_s = write_cost(url)
     env = {**os.environ, "RECTIFY_DATABASE_URL": url}
@@ -114,6 +173,8 @@ def measure(label: str, url: str, issues: int) -> None:
     print(f"  floor: GROUP BY county, status   {floor_s:8.3f} s")
     print(f"  report --by county               {county_s:8.3f} s   {county_s / floor_s:5.2f}x floor")
     print(f"  report --by unit                 {unit_s:8.3f} s   {unit_s / floor_s:5.2f}x floor")
+    print(f"  ranking with intervals           {intervals_s:8.3f} s   "
+          f"{intervals_s / county_s:5.2f}x report --by county ({sampled:,} sampled checks)")
     print(f"  ledger of 康定市 ({ledger_rows:,} rows)   {ledger_s:8.2f} s")
     print(f"  one problem's update, totals kept  {kept_s * 1e6:6.0f} µs   {kept_s / bare_s:5.2f}x the same update "
           f"without them ({bare_s * 1e6:.0f} µs)")

@@ -437,15 +437,6 @@ def ranked(rows: list[FigureRow]) -> list[FigureRow]:
     return ordered
 
 
-def checks_per_county(session: Session, *, as_of: datetime) -> dict[str, int]:
-    """How many place × item checks each county's imported findings cover (what was sampled there)."""
-    from rectify.models.inspections import Finding
-
-    return dict(session.execute(
-        select(County.name, func.count(Finding.id)).join(Finding, Finding.county_id == County.id)
-        .where(Finding.imported_at <= as_of).group_by(County.name)).tuples().all())
-
-
 def worst_overdue(session: Session, *, today, limit: int = 10, county: County | None = None) -> list[Issue]:
     """The problems longest past their deadline while the unit's clock runs (worst first)."""
     from sqlalchemy.orm import selectinload

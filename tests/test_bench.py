@@ -44,6 +44,7 @@ def _ratio(out: str, name: str, unit: str) -> float:
 def test_reports_benchmark_runs_and_reports_ratios():
     out = _bench("reports.py", "--issues", "3000")
     assert _ratio(out, "report --by county", "floor") > 0 and _ratio(out, "report --by unit", "floor") > 0
+    assert _ratio(out, "ranking with intervals", "report --by county") > 0
     assert "ledger of 康定市" in out and "peak memory" in out
 
 

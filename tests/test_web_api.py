@@ -181,7 +181,7 @@ def test_figures_answer_within_the_callers_scope(client, world):
 
 def test_the_openapi_schema_documents_the_api_only(client):
     schema = client.get("/api/openapi.json").json()
-    assert set(schema["paths"]) == {"/api/me", "/api/figures", "/api/issues", "/api/issues/{code}",
+    assert set(schema["paths"]) == {"/api/me", "/api/figures", "/api/estimates", "/api/issues", "/api/issues/{code}",
                                     "/api/issues/{code}/{step}"}
     assert "bearer" in str(schema["components"]["securitySchemes"]).lower()
     for path, methods in schema["paths"].items():

@@ -20,8 +20,9 @@ from rectify.flows.views import issue_to_dict
 from rectify.models.accounts import token_user
 from rectify.models.enums import Role, Status, Supervision
 from rectify.models.errors import NotFound
+from rectify.models.estimates import estimates, rank_bands
 from rectify.models.figures import DIMENSIONS, figures
-from rectify.models.lookup import get_county
+from rectify.models.lookup import get_county, get_inspection
 from rectify.models.org import User
 from rectify.models.overlays import Light
 from rectify.models.places import County
@@ -124,9 +125,27 @@ def figure_rows(ctx: Ctx, user: Caller, by: Dimension = Dimension.county,  # typ
             raise NotFound("县(市)", wanted.name)
         wanted = ctx.session.get(County, own_county)
     rows = figures(ctx.session, by=by.value, as_of=ctx.now, calendar=ctx.calendar, policy=ctx.policy, county=wanted)
+    bands = rank_bands(rows)
     if user.role is Role.UNIT:
         rows = [r for r in rows if r.key == user.unit.name]
-    return [r.as_dict() for r in rows]
+    return [{**r.as_dict(), "uncertainty": bands[r.key].as_dict()} for r in rows]
+
+
+@router.get("/estimates", summary="抽样推算:各县(市)、各类问题的村、户问题比例及 95% 区间,每百项问题")
+def estimate_rows(ctx: Ctx, user: Caller, county: Annotated[str | None, Query(max_length=40)] = None,
+                  inspection: Annotated[str | None, Query(max_length=80)] = None) -> list[dict[str, Any]]:
+    """What the sampled villages and households say of the whole county (docs/reports.md). A
+    county coordinator reads its own county; units read none."""
+    if user.role is Role.UNIT:
+        raise HTTPException(403, "抽样推算供督查办和领导查看")
+    wanted = get_county(ctx.session, _clean(county, "县(市)")) if county else None
+    own_county = coordinator_county_id(user)
+    if own_county is not None:
+        if wanted is not None and wanted.id != own_county:
+            raise NotFound("县(市)", wanted.name)
+        wanted = ctx.session.get(County, own_county)
+    found = get_inspection(ctx.session, _clean(inspection, "督导")) if inspection else None
+    return [e.as_dict() for e in estimates(ctx.session, as_of=ctx.now, county=wanted, inspection=found)]
 
 
 @router.get("/issues", response_model=IssuePage, summary="问题清单(按权限范围、筛选、排序、分页)")

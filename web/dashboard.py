@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from rectify.models.calendar import SHANGHAI, WorkCalendar, local_date, moment_text
 from rectify.models.enums import OPEN_STATUSES, Supervision
+from rectify.models.estimates import RankBand, rank_bands
 from rectify.models.figures import FigureRow, figures, worst_overdue
 from rectify.models.issues import Issue, IssueEvent
 from rectify.models.places import County, Township, place_of
@@ -46,6 +47,7 @@ class Dashboard:
     card_totals: dict[str, int] = field(default_factory=dict)
     context: list[FigureRow] = field(default_factory=list)  # the prefecture's counties, beside a county's view
     later_steps: bool = False  # steps were taken after the moment: the lists show the present, the figures that moment
+    bands: dict[str, RankBand] = field(default_factory=dict)  # each row's closure interval and possible ranks
 
     @property
     def within(self) -> str:
@@ -114,4 +116,4 @@ def _build(session: Session, *, now: datetime, calendar: WorkCalendar, policy: P
                      slice_param="county" if county is None else "township",
                      ranking=rows, total=total, weekly_closures=weekly, overdue_by_slice=overdue, worst=worst,
                      cards=dict(cards), card_totals=card_totals, context=counties if county is not None else [],
-                     later_steps=latest is not None and latest > now)
+                     later_steps=latest is not None and latest > now, bands=rank_bands(rows))

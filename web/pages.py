@@ -2,7 +2,8 @@
 queues of units, coordinators and verifiers. Server-rendered, no JavaScript needed.
 
 Where a page runs: the most visited pages, which only read (the login form, the dashboard,
-one page of the list), are `async def` and run on the event loop. Handing a request to a
+one page of the list, one problem's page: every link in a message opens it), are `async def`
+and run on the event loop. Handing a request to a
 thread and back costs about as much CPU as rendering the list page itself. While one of them
 runs, its worker serves nothing else: a few milliseconds as a rule; at 100,000 problems about
 50 ms for the unfiltered list (it counts and sorts every match) and 60-110 ms for the dashboard
@@ -250,7 +251,7 @@ def _forms(issue: Issue, user: User) -> list[str]:
 
 
 @router.get("/issues/{code}")
-def issue_page(request: Request, code: str):
+async def issue_page(request: Request, code: str):
     with work(request, reading=True) as ctx:
         user = current(request, ctx)
         issue = visible_issue(ctx.session, user, code)

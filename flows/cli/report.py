@@ -45,18 +45,20 @@ def report(
     as_of: AsOf = None,
 ) -> None:
     """整改统计:销号率、整改率、按期销号率、逾期、核验超时、签收、延期、退回、反弹;第 1 名最好。"""
+    from rectify.models.estimates import rank_bands
     from rectify.models.figures import figures
     from rectify.models.lookup import get_county
 
     moment = parse_instant(as_of)
     with unit_of_work(moment) as ctx:
         wanted = get_county(ctx.session, county) if county else None
-        rows = [r.as_dict() for r in figures(ctx.session, by=by.value, as_of=moment, calendar=ctx.calendar,
-                                             policy=ctx.policy, county=wanted,
-                                             since=parse_instant(since) if since else None)]
+        found = figures(ctx.session, by=by.value, as_of=moment, calendar=ctx.calendar, policy=ctx.policy,
+                        county=wanted, since=parse_instant(since) if since else None)
+        bands = rank_bands(found)
+        rows = [r.as_dict() for r in found]
         title = f"整改统计(按{_BY_LABEL[by]}{',' + wanted.name if wanted else ''},截至 {moment_text(moment)})"
     if fmt is ReportFormat.json:
-        print_json(rows)
+        print_json([{**r, "uncertainty": bands[r["key"]].as_dict()} for r in rows])
     elif fmt is ReportFormat.csv:
         print_rows([{k: shown(k, r[k]) for k, _ in COLUMNS} for r in rows], COLUMNS, fmt="csv")
     elif fmt is ReportFormat.xlsx:
@@ -65,6 +67,64 @@ def report(
         console.print(f"已写出 {path}")
     else:
         _table(rows, title)
+        _uncertainty(list(bands.values()))
+
+
+def _uncertainty(bands) -> None:
+    """The ranking's uncertainty: each closure rate's 95 % interval, the ranks it could hold."""
+    cells = [[b.key, str(b.rank), b.interval, b.ranks,
+              "可区分" if b.apart_from_next else ("—" if i == len(bands) - 1 else "无法区分"),
+              "问题不足 10 个" if b.too_small else ""] for i, b in enumerate(bands)]
+    print_table("排名的不确定性(销号率 95% 区间)",
+                ["名称", "名次", "销号率 95% 区间", "可能的名次", "与下一名", "提示"], cells,
+                right=[False, True, False, True, False, False])
+    console.print("区间按各自的问题数计算;两者区间重叠,先后可能只是偶然(docs/reports.md)")
+
+
+@app.command()
+@edge
+def estimates(
+    county: Annotated[str | None, typer.Option("--county", help="只推算一个县(市)")] = None,
+    inspection: Annotated[str | None, typer.Option("--inspection", help="只用这次督导的检查结果")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="输出格式(table 或 json)")] = ReportFormat.table,
+    as_of: AsOf = None,
+) -> None:
+    """抽样推算:由抽查的村、户推算全县各类问题的村、户比例及 95% 区间,每百项问题;样本太少的标明。"""
+    from rectify.models.estimates import estimates as estimate
+    from rectify.models.estimates import interval_text
+    from rectify.models.lookup import get_county, get_inspection
+
+    moment = parse_instant(as_of)
+    with unit_of_work(moment) as ctx:
+        found = estimate(ctx.session, as_of=moment, county=get_county(ctx.session, county) if county else None,
+                         inspection=get_inspection(ctx.session, inspection) if inspection else None)
+    if fmt is ReportFormat.json:
+        print_json([e.as_dict() for e in found])
+        return
+
+    def share(e) -> str:
+        return "—" if e.value is None else f"{e.value * 100:.1f}%"
+
+    def small(*parts) -> str:
+        return "样本太少" if any(p.too_small for p in parts) else ""
+
+    print_table(f"每百项问题(截至 {moment_text(moment)})",
+                ["县(市)", "检查项数", "每百项问题", "95% 区间", "设计效应", "提示"],
+                [[e.county, str(e.per_hundred.units),
+                  "—" if e.per_hundred.value is None else f"{e.per_hundred.value:.1f}",
+                  interval_text(e.per_hundred, percent=False),
+                  "—" if e.per_hundred.deff is None else f"{e.per_hundred.deff:.2f}", small(e.per_hundred)]
+                 for e in found], right=[False, True, True, False, True, False])
+    print_table("各类问题的村、户比例(推算到全县)",
+                ["县(市)", "类别", "抽查村", "有问题的村", "95% 区间", "抽查户", "有问题的户", "95% 区间", "设计效应",
+                 "提示"],
+                [[c.county, c.category, str(c.villages.units), share(c.villages), interval_text(c.villages),
+                  str(c.households.units), share(c.households), interval_text(c.households),
+                  "—" if c.households.deff is None else f"{c.households.deff:.2f}", small(c.villages, c.households)]
+                 for e in found for c in e.categories],
+                right=[False, False, True, True, False, True, True, False, True, False])
+    console.print("村的比例:抽中的村为简单随机样本,Wilson 区间;户的比例:先抽村再抽户的两阶段样本,比率估计、"
+                  "按村间差异算方差(含抽村的有限总体校正),区间用有效样本量(户数 ÷ 设计效应)的 Wilson 区间。")
 
 
 _BY_LABEL = {"county": "县(市)", "township": "乡(镇)", "village": "村", "unit": "责任单位", "category": "检查类别",

@@ -25,7 +25,8 @@ from rectify.models.db import rectify_home
 from rectify.models.deliveries import user_key
 from rectify.models.documents import register
 from rectify.models.enums import DocumentKind, MessageKind, Supervision
-from rectify.models.figures import carded_units, checks_per_county, figures, rate, worst_overdue
+from rectify.models.estimates import interval_text, per_hundred_by_county, rank_bands
+from rectify.models.figures import carded_units, figures, rate, worst_overdue
 from rectify.models.org import PREFECTURE_OFFICE, leader_ids, prefecture_coordinator_ids
 from rectify.models.overlays import days_to
 from rectify.models.places import place_of
@@ -58,20 +59,27 @@ def compile_bulletin(now: datetime) -> Bulletin:
         current = figures(session, by="county", as_of=now, calendar=ctx.calendar, policy=ctx.policy)
         before = {r.key: r for r in figures(session, by="county", as_of=now - timedelta(days=7), calendar=ctx.calendar,
                                             policy=ctx.policy)}
-        checks = checks_per_county(session, as_of=now)
+        per_hundred = per_hundred_by_county(session, as_of=now)
+        bands = rank_bands(current)
         ranking = []
         for r in current:
             previous = before.get(r.key)
             change = None
             if previous is not None and r.closure_rate is not None and previous.closure_rate is not None:
                 change = f"{(r.closure_rate - previous.closure_rate) * 100:+.1f} 个百分点"
-            per_hundred = rate(r.total * 100, checks.get(r.key, 0))
+            sampled = per_hundred.get(r.key)
+            band = bands[r.key]
             ranking.append({"rank": r.rank, "key": r.key, "total": r.total,
                             "closure": shown("closure_rate", r.closure_rate), "closure_rate": r.closure_rate,
                             "change": change or "—",
                             "on_time": shown("on_time_rate", r.on_time_rate), "overdue": r.overdue,
                             "verification_late": r.verification_late,
-                            "per_hundred": "—" if per_hundred is None else f"{per_hundred:.1f}"})
+                            "closure_interval": band.interval, "ranks": band.ranks,
+                            "apart": band.apart_from_next, "too_small": band.too_small,
+                            "per_hundred": "—" if sampled is None or sampled.value is None
+                            else f"{sampled.value:.1f}",
+                            "per_hundred_interval": "—" if sampled is None
+                            else interval_text(sampled, percent=False)})
         total = sum(r.total for r in current)
         closed = sum(r.closed for r in current)
         on_site = sum(r.resolved_on_site for r in current)
@@ -104,10 +112,12 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "县(市)排名"
-    sheet.append(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题"])
+    sheet.append(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题",
+                  "销号率95%区间", "名次区间", "每百项问题95%区间"])
     for index, r in enumerate(bulletin.ranking, start=1):
         sheet.append([r["rank"], r["key"], r["total"], r["closure_rate"], r["change"], r["on_time"], r["overdue"],
-                      r["verification_late"], r["per_hundred"]])
+                      r["verification_late"], r["per_hundred"], r["closure_interval"], r["ranks"],
+                      r["per_hundred_interval"]])
         sheet.cell(row=index + 1, column=4).number_format = "0.0%"
     overdue = workbook.create_sheet("逾期最久")
     overdue.append(["问题编号", "县(市)", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"])
@@ -146,10 +156,11 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
                   f"现场解决 {t['on_site']} 个，销号率 {t['closure']}；逾期 {t['overdue']} 个，"
                   f"核验超时 {t['verification_late']} 个。现将各县（市）整改情况通报如下。")
     doc.heading("一、县（市）排名")
-    doc.table(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题"],
-              [[r["rank"], r["key"], r["total"], r["closure"], r["change"], r["on_time"], r["overdue"],
-                r["verification_late"], r["per_hundred"]] for r in bulletin.ranking],
-              [10, 22, 14, 16, 26, 18, 12, 14, 16])
+    doc.table(["名次", "县(市)", "问题数", "销号率", "95%区间", "名次区间", "较上周", "按期销号率", "逾期",
+               "核验超时", "每百项问题"],
+              [[r["rank"], r["key"], r["total"], r["closure"], r["closure_interval"], r["ranks"], r["change"],
+                r["on_time"], r["overdue"], r["verification_late"], r["per_hundred"]] for r in bulletin.ranking],
+              [10, 20, 12, 14, 26, 12, 22, 16, 10, 12, 14])
     doc.heading("二、逾期最久的问题")
     if bulletin.overdue:
         doc.table(["问题编号", "地点", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"],
@@ -163,7 +174,8 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
                                                    for u in bulletin.units], [60, 20, 20, 20])
     else:
         doc.paragraph("本期没有黄牌、红牌或挂牌督办的问题。")
-    doc.paragraph("名次第 1 名最好（销号率最高，其次按期销号率、逾期最少）。")
+    doc.paragraph("名次第 1 名最好（销号率最高，其次按期销号率、逾期最少）。销号率的 95% 区间按各县问题数计算；"
+                  "两县区间重叠的，名次之差可能只是偶然，「名次区间」是按区间该县可能的名次。")
     doc.signature(PREFECTURE_OFFICE, local_date(now))
     return Written(doc.save(path), DocumentKind.BULLETIN, reference, title, len(bulletin.overdue))
 
@@ -211,8 +223,9 @@ def weekly_bulletin(now: datetime | None = None) -> Bulletin:
     now = now or datetime.now(UTC)
     bulletin = _compile_task(now)
     write_files(bulletin, rectify_home() / "bulletins")
-    create_table_artifact([{k: r[k] for k in ("rank", "key", "total", "closure", "change", "on_time", "overdue",
-                                               "verification_late", "per_hundred")} for r in bulletin.ranking],
+    create_table_artifact([{k: r[k] for k in ("rank", "key", "total", "closure", "closure_interval", "ranks", "change",
+                                               "on_time", "overdue", "verification_late", "per_hundred",
+                                               "per_hundred_interval")} for r in bulletin.ranking],
                           key="weekly-bulletin-ranking", description=f"县(市)排名 {bulletin.week}")
     assert bulletin.markdown is not None  # written before it is published
     create_markdown_artifact(bulletin.markdown.read_text(encoding="utf-8"), key="weekly-bulletin",
