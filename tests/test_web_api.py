@@ -154,9 +154,12 @@ def test_a_disallowed_upload_stores_nothing(client, world):
 
 def test_figures_are_the_reports(client, world):
     rows = call(client, world, world.leader, "GET", "/figures", params={"by": "county"}).json()
+    from rectify.models.estimates import rank_bands
+
     with unit_of_work(parse_instant(AS_OF), url=world.url) as ctx:
-        expected = [r.as_dict() for r in figures(ctx.session, by="county", as_of=ctx.now, calendar=ctx.calendar,
-                                                     policy=ctx.policy)]
+        found = figures(ctx.session, by="county", as_of=ctx.now, calendar=ctx.calendar, policy=ctx.policy)
+        bands = rank_bands(found)
+        expected = [{**r.as_dict(), "uncertainty": bands[r.key].as_dict()} for r in found]
     assert rows == expected and any(r["key"] == world.county for r in rows)
 
 
