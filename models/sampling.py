@@ -153,3 +153,76 @@ def coverage_by_county(villages: list[VillageCoverage]) -> list[CountyCoverage]:
         row.sampled_only += v.sampled and not v.inspected
         row.uncovered += not v.sampled and not v.inspected
     return list(per.values())
+
+
+@dataclass
+class FollowUp:
+    """举一反三: a county's next sample, aimed at the places most like those where problems were
+    found, and the items (problem types) to check there."""
+
+    sample: CountySample
+    items: set[int]  # check item ids found (village and household level)
+    why: dict[int, int] = field(default_factory=dict)  # village id -> its likeness score
+
+
+def draw_followup(session: Session, *, inspection: Inspection, source: Inspection, county: County, villages: int,
+                  households: int) -> FollowUp | None:
+    """For each problem type `source` found in `county`, the villages and households not yet
+    sampled (by the source or its campaign) most like those where it was found: the same
+    township, the same planned exit year, the same 帮扶单位 each count one; a village's score
+    adds its likeness to every village a problem was found in, weighted by the problem types
+    found there. None when the source found no village- or household-level problem there."""
+    from rectify.models.catalogue import CheckItem
+    from rectify.models.enums import Level, Result, Status
+    from rectify.models.issues import Issue
+
+    if villages < 1 or households < 0:
+        raise InvalidInput(f"抽样数量无效:村 {villages}、户 {households}(村至少 1 个,户不能为负)")
+    existing = session.scalars(select(InspectionSample).where(
+        InspectionSample.inspection_id == inspection.id, InspectionSample.county_id == county.id)).all()
+    found = session.execute(
+        select(Finding.check_item_id, Finding.village_id, Finding.household_id)
+        .join(CheckItem, CheckItem.id == Finding.check_item_id).outerjoin(Issue, Issue.id == Finding.issue_id)
+        .where(Finding.inspection_id == source.id, Finding.county_id == county.id, Finding.result == Result.FAIL,
+               Finding.village_id.is_not(None), CheckItem.level.in_([Level.VILLAGE, Level.HOUSEHOLD]),
+               (Finding.issue_id.is_(None)) | (Issue.status != Status.VOID))).all()
+    if not found:
+        return None
+    items = {item for item, _, _ in found}
+    if existing:
+        return FollowUp(_as_sample(county, list(existing)), items)
+    types_at: dict[int, set[int]] = {}
+    exit_years_of_households: set[int | None] = set()
+    for item, village_id, household_id in found:
+        types_at.setdefault(village_id, set()).add(item)
+        if household_id is not None:
+            exit_years_of_households.add(session.get(Household, household_id).planned_exit_year)
+    references = [session.get(Village, v) for v in types_at]
+    scope = _inspection_scope(campaign=source.campaign)
+    sampled, inspected = _visited(session, scope.union(select(Inspection.id).where(Inspection.id == source.id)))
+    seen = sampled | inspected
+    candidates = session.scalars(select(Village).join(Township).where(
+        Township.county_id == county.id, Village.is_poor.is_(True)).order_by(Village.id)).all()
+
+    def likeness(village: Village) -> int:
+        return sum(len(types_at[r.id]) * ((village.township_id == r.township_id)
+                                          + (village.planned_exit_year == r.planned_exit_year)
+                                          + (village.assisting_unit_id == r.assisting_unit_id))
+                   for r in references)
+
+    scored = sorted(((likeness(v), v) for v in candidates if v.id not in seen), key=lambda sv: (-sv[0], sv[1].id))
+    chosen = [v for _, v in scored[:villages]]
+    used = set(session.scalars(select(InspectionSample.household_id).where(
+        InspectionSample.inspection_id.in_(scope), InspectionSample.household_id.is_not(None))))
+    sample = CountySample(county=county, villages=chosen)
+    for village in chosen:
+        pool = [h for h in sorted(village.households, key=lambda h: h.id) if h.id not in used]
+        # Households planned to exit the year the problem households were: most like them.
+        pool.sort(key=lambda h: (h.planned_exit_year not in exit_years_of_households, h.id))
+        sample.households[village.id] = sorted(pool[:households], key=lambda h: h.id)
+        session.add(InspectionSample(inspection_id=inspection.id, county_id=county.id, village_id=village.id))
+        for household in sample.households[village.id]:
+            session.add(InspectionSample(inspection_id=inspection.id, county_id=county.id, village_id=village.id,
+                                         household_id=household.id))
+    session.flush()
+    return FollowUp(sample, items, {v.id: score for score, v in scored[:villages]})

@@ -29,14 +29,22 @@ def plan(
         str | None, typer.Option("--campaign", help="督导批次(同批次内不重复抽户);默认「当年脱贫攻坚督导」")
     ] = None,
     leader: Annotated[str | None, typer.Option("--leader", help="督导组组长(用户名)")] = None,
+    from_findings: Annotated[str | None, typer.Option(
+        "--from-findings",
+        help="举一反三:按这次督导发现的问题,抽取未抽查过的最相似的村、户,只查发现过的问题类型")] = None,
     as_of: AsOf = None,
 ) -> None:
-    """为一次督导抽样(优先当年拟退出且本批次未覆盖的村,同批次不重复抽户)并写出现场检查表。"""
-    from rectify.flows.intake.plan import make_plan
+    """为一次督导抽样(优先当年拟退出且本批次未覆盖的村,同批次不重复抽户)并写出现场检查表。
+    用 --from-findings 时为举一反三抽样:同乡镇、同退出年度、同帮扶单位的村最优先。"""
+    from rectify.flows.intake.plan import make_followup_plan, make_plan
 
     with unit_of_work(parse_instant(as_of)) as ctx:
-        result = make_plan(ctx, inspection=inspection, county=county, villages=villages, households=households,
-                           seed=seed, out=out, campaign=campaign, leader=leader)
+        if from_findings:
+            result = make_followup_plan(ctx, source=from_findings, inspection=inspection, villages=villages,
+                                        households=households, out=out, leader=leader)
+        else:
+            result = make_plan(ctx, inspection=inspection, county=county, villages=villages, households=households,
+                               seed=seed, out=out, campaign=campaign, leader=leader)
         table = Table(title=f"督导「{result.inspection.name}」抽样({result.inspection.campaign})")
         for label in ("县(市)", "抽样村", "抽样户", "其中当年拟退出村"):
             table.add_column(label, justify="right" if label != "县(市)" else "left")

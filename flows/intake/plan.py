@@ -62,7 +62,35 @@ def make_plan(ctx: Context, *, inspection: str, county: str | None, villages: in
     return PlanResult(found, samples, rows, created)
 
 
-def write_plan(ctx: Context, inspection: Inspection, samples: list[CountySample], out: Path) -> dict[str, int]:
+def make_followup_plan(ctx: Context, *, source: str, inspection: str, villages: int, households: int, out: Path,
+                       leader: str | None = None) -> PlanResult:
+    """举一反三: the next inspection's plan, in each county where `source` found problems, at the
+    unsampled villages and households most like those where they were found, checking the
+    problem types found there (models.sampling.draw_followup)."""
+    from rectify.models.lookup import get_inspection
+    from rectify.models.sampling import draw_followup
+
+    found_in = get_inspection(ctx.session, source)
+    target, created = get_or_create_inspection(ctx, inspection, county=found_in.county.name if found_in.county
+                                               else None, campaign=found_in.campaign, leader=leader,
+                                               team=None)
+    if target.id == found_in.id:
+        raise InvalidInput("举一反三的督导不能与发现问题的督导同名", field="inspection")
+    counties = [found_in.county] if found_in.county else list(
+        ctx.session.scalars(select(County).order_by(County.sort_order)))
+    followups = [f for c in counties if (f := draw_followup(ctx.session, inspection=target, source=found_in, county=c,
+                                                            villages=villages, households=households)) is not None]
+    if not followups:
+        raise InvalidInput(f"督导「{found_in.name}」没有发现村、户两级的问题,无需举一反三抽样", field="inspection")
+    samples = [f.sample for f in followups]
+    rows = write_plan(ctx, target, samples, out, only={f.sample.county.id: f.items for f in followups})
+    return PlanResult(target, samples, rows, created)
+
+
+def write_plan(ctx: Context, inspection: Inspection, samples: list[CountySample], out: Path,
+               only: dict[int, set[int]] | None = None) -> dict[str, int]:
+    """The field workbook: every active item at every sampled place, or, with `only` (per county
+    id, check item ids), those items alone (the county sheet then stays empty)."""
     items = {level: list(ctx.session.scalars(
         select(CheckItem).where(CheckItem.active.is_(True), CheckItem.level == level).order_by(CheckItem.code)))
         for level in Level}
@@ -74,14 +102,19 @@ def write_plan(ctx: Context, inspection: Inspection, samples: list[CountySample]
         rows[sheet].append([ref, team, None, None, *place, f"{item.code} {item.title}", item.standard])
 
     for sample in samples:
-        for item in items[Level.COUNTY]:
+        wanted = only.get(sample.county.id, set()) if only is not None else None
+
+        def kept(level: Level, wanted: set[int] | None = wanted) -> list[CheckItem]:
+            return [i for i in items[level] if wanted is None or i.id in wanted]
+
+        for item in kept(Level.COUNTY):
             add("县", [sample.county.name], item)
         for village in sample.villages:
             place = [sample.county.name, village.township.name, village.name]
-            for item in items[Level.VILLAGE]:
+            for item in kept(Level.VILLAGE):
                 add("村", place, item)
             for household in sample.households.get(village.id, []):
-                for item in items[Level.HOUSEHOLD]:
+                for item in kept(Level.HOUSEHOLD):
                     add("户", [*place, household.registry_no, household.head_name], item)
     workbook = Workbook()
     workbook.remove(workbook.active)
