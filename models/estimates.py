@@ -94,13 +94,15 @@ def ratio(clusters: Sequence[tuple[float, float]], *, population: int | None = N
         return Estimate(None, None, None, clusters=0, units=0, deff=None, effective=0.0, too_small=True)
     p = sum(y for y, _ in kept) / total
     if n == 1:
-        band = wilson(p * total, total)
-        return Estimate(p, band[0], band[1], clusters=1, units=int(total), deff=None, effective=float(total),
+        one = wilson(p * total, total)
+        assert one is not None  # total > 0
+        return Estimate(p, one[0], one[1], clusters=1, units=int(total), deff=None, effective=float(total),
                         too_small=True)
     fpc = 1 - n / population if population and population >= n else 1.0
     spread = sum((y - p * m) ** 2 for y, m in kept) / (n - 1)
     variance = fpc * n * spread / total ** 2
     simple = p * (1 - p) / total
+    deff: float | None
     if simple > 0 and variance > 0:
         deff = variance / simple
         effective = min(float(total), p * (1 - p) / variance)

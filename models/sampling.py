@@ -192,12 +192,11 @@ def draw_followup(session: Session, *, inspection: Inspection, source: Inspectio
     if existing:
         return FollowUp(_as_sample(county, list(existing)), items)
     types_at: dict[int, set[int]] = {}
-    exit_years_of_households: set[int | None] = set()
-    for item, village_id, household_id in found:
+    for item, village_id, _ in found:
         types_at.setdefault(village_id, set()).add(item)
-        if household_id is not None:
-            exit_years_of_households.add(session.get(Household, household_id).planned_exit_year)
-    references = [session.get(Village, v) for v in types_at]
+    exit_years_of_households = set(session.scalars(select(Household.planned_exit_year).where(
+        Household.id.in_({h for _, _, h in found if h is not None}))))
+    references = list(session.scalars(select(Village).where(Village.id.in_(types_at))))
     scope = _inspection_scope(campaign=source.campaign)
     sampled, inspected = _visited(session, scope.union(select(Inspection.id).where(Inspection.id == source.id)))
     seen = sampled | inspected
@@ -205,9 +204,9 @@ def draw_followup(session: Session, *, inspection: Inspection, source: Inspectio
         Township.county_id == county.id, Village.is_poor.is_(True)).order_by(Village.id)).all()
 
     def likeness(village: Village) -> int:
-        return sum(len(types_at[r.id]) * ((village.township_id == r.township_id)
-                                          + (village.planned_exit_year == r.planned_exit_year)
-                                          + (village.assisting_unit_id == r.assisting_unit_id))
+        return sum(len(types_at[r.id]) * (int(village.township_id == r.township_id)
+                                          + int(village.planned_exit_year == r.planned_exit_year)
+                                          + int(village.assisting_unit_id == r.assisting_unit_id))
                    for r in references)
 
     scored = sorted(((likeness(v), v) for v in candidates if v.id not in seen), key=lambda sv: (-sv[0], sv[1].id))
