@@ -19,6 +19,7 @@ from rectify.flows.context import engine_for, unit_of_work
 from rectify.flows.events import announce_many
 from rectify.flows.reports.official import Clock, notice
 from rectify.flows.runs import command_run
+from rectify.models.burden import digests_today
 from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.db import rectify_home, session_factory
 from rectify.models.deliveries import Recipient, unit_key, user_key
@@ -64,6 +65,7 @@ class RunSummary:
     delivered: int = 0
     failed: list[str] = field(default_factory=list)
     reads: ReadSummary = field(default_factory=ReadSummary)
+    held: int = 0  # units at their day's cap of digests: theirs wait for the next day
 
 
 def message_numbers(policy: Policy) -> dict[str, int]:
@@ -168,6 +170,11 @@ def deliver_due(now: datetime, summary: RunSummary) -> None:
     outbox = rectify_home() / "outbox"
     with unit_of_work(now) as ctx:
         recipients = due_recipients(ctx.session, now=now)
+        # 基层减负: a unit that had its day's digests waits for the next day's run.
+        received = digests_today(ctx.session, today=ctx.today)
+        held = [r for r in recipients if received.get(r, 0) >= ctx.policy.reminders_per_unit_per_day]
+        recipients = [r for r in recipients if r not in held]
+        summary.held = len(held)
         numbers = message_numbers(ctx.policy)
         directory = Directory.load(ctx.session)
         days_left = days_left_on(ctx.today, ctx.calendar)
@@ -272,7 +279,8 @@ def _publish(summary: RunSummary) -> None:
     rows += [{"项目": "问责线索", "值": summary.referrals}, {"项目": "新排队消息", "值": summary.queued},
              {"项目": "收件人", "值": summary.recipients}, {"项目": "送达条数", "值": summary.delivered},
              {"项目": "已读确认", "值": summary.reads.read},
-             {"项目": "未读改发下一渠道", "值": summary.reads.fell_back}]
+             {"项目": "未读改发下一渠道", "值": summary.reads.fell_back},
+             {"项目": "已达当日提醒上限、顺延的单位", "值": summary.held}]
     rows += [{"项目": "发送失败", "值": f} for f in summary.failed[:100]]
     create_table_artifact(rows, key="send-reminders-summary", description=f"{summary.day} 提醒与督办")
 

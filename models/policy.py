@@ -47,6 +47,11 @@ class Policy:
     # A message on a channel that reports reads (DingTalk work notices, Feishu) still unread
     # after these working hours goes again on the recipient's next channel (SMS, say).
     unread_fallback_hours: int = 4
+    # 基层减负: what the grassroots may be asked to bear. Digests a unit receives in a day (later
+    # ones wait for the next day); times a village / a household is sampled in one campaign.
+    reminders_per_unit_per_day: int = 3
+    visits_per_village_per_campaign: int = 2
+    visits_per_household_per_campaign: int = 1
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -68,8 +73,10 @@ def _optional(rows: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if "urge_within_days" in rows:
         found["urge_within_days"] = {Supervision(k): int(v) for k, v in rows["urge_within_days"].items()}
-    if "unread_fallback_hours" in rows:
-        found["unread_fallback_hours"] = int(rows["unread_fallback_hours"])
+    for key in ("unread_fallback_hours", "reminders_per_unit_per_day", "visits_per_village_per_campaign",
+                "visits_per_household_per_campaign"):
+        if key in rows:
+            found[key] = int(rows[key])
     return found
 
 

@@ -59,8 +59,16 @@ def draw_sample(session: Session, *, inspection: Inspection, county: County, vil
     if existing:
         return _as_sample(county, list(existing))
 
+    from rectify.models.burden import sampled_times
+    from rectify.models.policy import load_policy
+
     rng = random.Random(f"{seed}/{county.name}")
-    covered = set().union(*_visited(session, _inspection_scope(campaign=inspection.campaign, exclude=inspection)))
+    campaign = _inspection_scope(campaign=inspection.campaign, exclude=inspection)
+    covered = set().union(*_visited(session, campaign))
+    # 基层减负: a village or a household already sampled as often as the policy allows in this
+    # campaign is not drawn again.
+    policy = load_policy(session)
+    village_times, household_times = sampled_times(session, campaign_scope=campaign)
     candidates = session.scalars(
         select(Village).join(Township).where(Township.county_id == county.id, Village.is_poor.is_(True))
         .order_by(Village.id)
@@ -69,6 +77,8 @@ def draw_sample(session: Session, *, inspection: Inspection, county: County, vil
         raise InvalidInput(f"{county.name} 没有登记贫困村,无法抽样(请先导入村户登记数据)")
     tiers: list[list[Village]] = [[], [], [], []]
     for village in candidates:
+        if village_times.get(village.id, 0) >= policy.visits_per_village_per_campaign:
+            continue
         this_year = village.planned_exit_year == year
         tiers[(0 if this_year else 2) + (1 if village.id in covered else 0)].append(village)
     ordered: list[Village] = []
@@ -77,11 +87,7 @@ def draw_sample(session: Session, *, inspection: Inspection, county: County, vil
         ordered.extend(tier)
     chosen = sorted(ordered[:villages], key=lambda v: v.id)
 
-    used = set(session.scalars(
-        select(InspectionSample.household_id).where(
-            InspectionSample.inspection_id.in_(_inspection_scope(campaign=inspection.campaign, exclude=inspection)),
-            InspectionSample.household_id.is_not(None))
-    ).all())
+    used = {h for h, n in household_times.items() if n >= policy.visits_per_household_per_campaign}
     sample = CountySample(county=county, villages=chosen)
     for village in chosen:
         pool = [h for h in sorted(village.households, key=lambda h: h.id) if h.id not in used]

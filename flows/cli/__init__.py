@@ -48,6 +48,7 @@ COMMANDS: dict[str, Entry] = {
     "dossier": Entry("verify", "app", "导出一个问题的全部案卷", _WORK),
     "report": Entry("report", "app", "整改统计:销号率、整改率、按期销号率、逾期及排名", _FIGURES),
     "estimates": Entry("report", "app", "抽样推算:全县各类问题的村、户比例及 95% 区间", _FIGURES),
+    "burden": Entry("report", "app", "基层负担:各村、户被督导的次数,各单位收到的佐证要求和提醒", _FIGURES),
     "ledger": Entry("report", "app", "整改台账工作簿(每县一张表)", _FIGURES),
     "bulletin": Entry("report", "app", "运行一次周通报并发送给领导", _FIGURES),
     "feedback": Entry("report", "app", "督导反馈意见", _FIGURES),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ from rectify.flows.cli.support import AsOf, console, edge, flow_run, print_json,
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import COLUMNS, RATES, TARGET, shown
-from rectify.models.calendar import moment_text
+from rectify.models.calendar import SHANGHAI, moment_text
 
 app = typer.Typer()
 
@@ -125,6 +126,56 @@ def estimates(
                 right=[False, False, True, True, False, True, True, False, True, False])
     console.print("村的比例:抽中的村为简单随机样本,Wilson 区间;户的比例:先抽村再抽户的两阶段样本,比率估计、"
                   "按村间差异算方差(含抽村的有限总体校正),区间用有效样本量(户数 ÷ 设计效应)的 Wilson 区间。")
+
+
+class BurdenBy(StrEnum):
+    village = "village"
+    household = "household"
+    unit = "unit"
+
+
+@app.command()
+@edge
+def burden(
+    by: Annotated[BurdenBy, typer.Option("--by", help="按村、户或责任单位")] = BurdenBy.unit,
+    county: Annotated[str | None, typer.Option("--county", help="只看一个县(市)")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="期间的第一天(默认:30 天前)")] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="输出格式(table、json 或 csv)")] = ReportFormat.table,
+    as_of: AsOf = None,
+) -> None:
+    """基层负担:一段时间内各村、户被督导的次数,各单位收到的佐证要求和提醒;超过政策上限的标明。"""
+    from datetime import timedelta
+
+    from rectify.flows.clock import parse_date
+    from rectify.models.burden import place_burden, unit_burden
+    from rectify.models.calendar import local_date
+    from rectify.models.lookup import get_county
+
+    moment = parse_instant(as_of)
+    first = parse_date(since, what="开始日期") if since else local_date(moment) - timedelta(days=30)
+    with unit_of_work(moment) as ctx:
+        wanted = get_county(ctx.session, county) if county else None
+        if by is BurdenBy.unit:
+            start = datetime.combine(first, datetime.min.time(), SHANGHAI)
+            loads = unit_burden(ctx.session, since=start, until=moment, policy=ctx.policy, county=wanted)
+            columns = [("key", "单位"), ("county", "县(市)"), ("evidence_requests", "佐证要求"),
+                       ("reminders", "收到的提醒"), ("busiest_day", "单日最多"), ("over_cap", "超过上限")]
+            cap = f"每个单位每天最多 {ctx.policy.reminders_per_unit_per_day} 条提醒"
+        else:
+            household = by is BurdenBy.household
+            loads = place_burden(ctx.session, since=first, until=local_date(moment), household=household,
+                                 policy=ctx.policy, county=wanted)
+            columns = [("key", "户" if household else "村"), ("county", "县(市)"), ("visits", "督导次数"),
+                       ("over_cap", "超过上限")]
+            cap = (f"同一批次每户最多 {ctx.policy.visits_per_household_per_campaign} 次" if household
+                   else f"同一批次每村最多 {ctx.policy.visits_per_village_per_campaign} 次")
+    rows = [{**load.as_dict(), "over_cap": "是" if load.over_cap else ""} if fmt is ReportFormat.table
+            else load.as_dict() for load in loads]
+    if fmt is ReportFormat.json:
+        print_json(rows)
+        return
+    print_rows(rows, columns, fmt="csv" if fmt is ReportFormat.csv else "table",
+               title=f"基层负担({first} 至 {moment_text(moment)};上限:{cap})")
 
 
 _BY_LABEL = {"county": "县(市)", "township": "乡(镇)", "village": "村", "unit": "责任单位", "category": "检查类别",

@@ -20,6 +20,7 @@ from rectify.flows.reports.columns import shown
 from rectify.flows.reports.gongwen import Gongwen
 from rectify.flows.reports.official import Written
 from rectify.flows.runs import command_run
+from rectify.models.burden import county_burden
 from rectify.models.calendar import local_date, moment_text
 from rectify.models.db import rectify_home
 from rectify.models.deliveries import user_key
@@ -46,6 +47,8 @@ class Bulletin:
     overdue: list[dict]
     units: list[dict]
     now: datetime | None = None  # the moment counted at
+    burden: list[dict] = field(default_factory=list)  # per county, the past 7 days (models.burden)
+    caps: dict = field(default_factory=dict)
     markdown: Path | None = None
     workbook: Path | None = None
     document: Path | None = None
@@ -100,9 +103,16 @@ def compile_bulletin(now: datetime) -> Bulletin:
             if i.deadline is not None
         ]
         units = [{"name": n, "yellow": y, "red": r, "listed": listed} for n, y, r, listed in carded_units(session)]
+        loads = county_burden(session, since=now - timedelta(days=7), until=now, policy=ctx.policy)
+        burden = [{"county": r.key, **loads.get(r.key, {"village_visits": 0, "household_visits": 0,
+                                                        "evidence_requests": 0, "reminders": 0, "over_cap": 0}),
+                   "closure": shown("closure_rate", r.closure_rate)} for r in current]
+        caps = {"reminders": ctx.policy.reminders_per_unit_per_day,
+                "village": ctx.policy.visits_per_village_per_campaign,
+                "household": ctx.policy.visits_per_household_per_campaign}
         week = f"{today.isocalendar().year} 年第 {today.isocalendar().week} 周"
     return Bulletin(week=week, today=today.isoformat(), moment=moment_text(now), totals=totals, ranking=ranking,
-                    overdue=overdue, units=units, now=now)
+                    overdue=overdue, units=units, now=now, burden=burden, caps=caps)
 
 
 def write_files(bulletin: Bulletin, folder: Path) -> None:
@@ -123,6 +133,11 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
     overdue.append(["问题编号", "县(市)", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"])
     for i in bulletin.overdue:
         append_row(overdue, [i["code"], i["place"], i["item"], i["unit"], i["deadline"], i["days"], i["supervision"]])
+    load = workbook.create_sheet("基层负担")
+    load.append(["县(市)", "销号率", "督导到村(次)", "督导到户(次)", "佐证要求", "发给单位的提醒", "超过上限"])
+    for b in bulletin.burden:
+        append_row(load, [b["county"], b["closure"], b["village_visits"], b["household_visits"],
+                          b["evidence_requests"], b["reminders"], b["over_cap"]])
     units = workbook.create_sheet("督办最多的单位")
     units.append(["单位", "挂牌督办", "红牌", "黄牌"])
     for u in bulletin.units:
@@ -168,7 +183,11 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
                    for i in bulletin.overdue], [28, 34, 22, 28, 22, 14, 16])
     else:
         doc.paragraph("本期没有逾期的问题。")
-    doc.heading("三、督办最多的单位")
+    doc.heading("三、基层负担（近 7 天）")
+    doc.table(["县（市）", "销号率", "督导到村（次）", "督导到户（次）", "佐证要求", "发给单位的提醒", "超过上限"],
+              [[b["county"], b["closure"], b["village_visits"], b["household_visits"], b["evidence_requests"],
+                b["reminders"], b["over_cap"]] for b in bulletin.burden], [26, 18, 22, 22, 18, 24, 18])
+    doc.heading("四、督办最多的单位")
     if bulletin.units:
         doc.table(["单位", "挂牌督办", "红牌", "黄牌"], [[u["name"], u["listed"], u["red"], u["yellow"]]
                                                    for u in bulletin.units], [60, 20, 20, 20])
@@ -182,7 +201,8 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
 
 def _values(bulletin: Bulletin) -> dict:
     return {"week": bulletin.week, "today": bulletin.today, "moment": bulletin.moment, "totals": bulletin.totals,
-            "ranking": bulletin.ranking, "overdue": bulletin.overdue, "units": bulletin.units, "base_url": base_url()}
+            "ranking": bulletin.ranking, "overdue": bulletin.overdue, "units": bulletin.units, "base_url": base_url(),
+            "burden": bulletin.burden, "caps": bulletin.caps}
 
 
 def leadership(session) -> list[str]:
