@@ -104,7 +104,7 @@ def due_recipients(session: Session, *, now: datetime) -> list[str]:
     return list(session.scalars(select(Delivery.recipient).where(_due(now)).distinct().order_by(Delivery.recipient)))
 
 
-def _lock_sqlite(session: Session) -> None:
+def lock_for_sqlite(session: Session) -> None:
     if session.get_bind().dialect.name == "sqlite":
         # SQLite has no row locks: take the database's write lock before reading, so a second
         # run at the same time waits here and then finds the rows already sent.
@@ -169,7 +169,7 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
     function for the run), whenever the rows were queued. `documents(session, rows)` makes
     the files an e-mail carries (the 整改通知书 of an assignment), asked only when the
     recipient has an e-mail channel."""
-    _lock_sqlite(session)
+    lock_for_sqlite(session)
     rows = list(session.scalars(
         select(Delivery).where(Delivery.recipient == recipient, _due(now)).order_by(Delivery.id)
         .with_for_update(skip_locked=True)))
@@ -186,7 +186,7 @@ def deliver_to(session: Session, recipient: str, *, now: datetime, outbox: Path,
             body += f"\n\n附件:{'、'.join(p.name for p in attach)}"
         return title, body
 
-    sent = _send_first(urls, text_for, recipient=recipient, directory=directory, kinds={r.kind.value for r in rows},
+    sent = send_first(urls, text_for, recipient=recipient, directory=directory, kinds={r.kind.value for r in rows},
                        day=local_date(now).isoformat(), outbox=outbox, delivery_ids=[r.id for r in rows],
                        limiter=limiter, attach=attach)
     _record(session, rows, sent, now=now)
@@ -222,7 +222,7 @@ def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, ou
     """Send every due row of a standalone kind (the bulletin): e-mail gets `body` and the
     attachments, robots `short`, SMS its parameters, a recipient without a channel the outbox.
     Caller commits."""
-    _lock_sqlite(session)
+    lock_for_sqlite(session)
     rows = list(session.scalars(select(Delivery).where(Delivery.kind == kind, _due(now, standalone=True))
                                 .order_by(Delivery.id).with_for_update(skip_locked=True)))
     outcomes = []
@@ -241,7 +241,7 @@ def deliver_standalone(session: Session, *, kind: MessageKind, now: datetime, ou
             limit = kind_of(url).limit_bytes
             return title, short if limit is None else short.encode()[:limit].decode(errors="ignore")
 
-        sent = _send_first(directory.channels.get(row.recipient, []), text_for, recipient=row.recipient,
+        sent = send_first(directory.channels.get(row.recipient, []), text_for, recipient=row.recipient,
                            directory=directory, kinds={kind.value}, day=day, outbox=outbox, delivery_ids=[row.id],
                            limiter=limiter, attach=attach)
         _record(session, [row], sent, now=now)
@@ -259,7 +259,7 @@ class Sent:
         return self.attempts[-1].ok
 
 
-def _send_first(urls: list[str], text_for, *, recipient: str, directory: Directory, kinds: set[str], day: str,
+def send_first(urls: list[str], text_for, *, recipient: str, directory: Directory, kinds: set[str], day: str,
                 outbox: Path, delivery_ids: list[int], limiter: RateLimiter, attach: Sequence[Path] = ()) -> Sent:
     """The outbox for a recipient without a channel; else its channels by priority (those kept
     for these kinds of message) until one delivers. `text_for(url)` gives the (title, body)

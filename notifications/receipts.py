@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.deliveries import Channel, Delivery
 from rectify.models.enums import DeliveryStatus, ReadState
-from rectify.notifications.ledger import Directory, _lock_sqlite, _send_first, digest_for
+from rectify.notifications.ledger import Directory, digest_for, lock_for_sqlite, send_first
 from rectify.notifications.plugins import READS
 from rectify.notifications.send import RateLimiter
 
@@ -44,7 +44,7 @@ def check_group(session: Session, recipient: str, sent_at: datetime, *, now: dat
                 fallback_hours: int, numbers: dict[str, int], directory: Directory, days_left: Callable[[str], int],
                 outbox: Path, limiter: RateLimiter, summary: ReadSummary) -> None:
     """Ask the service who read these rows; mark them read, or fall back when the time is up."""
-    _lock_sqlite(session)
+    lock_for_sqlite(session)
     rows = list(session.scalars(select(Delivery).where(
         Delivery.recipient == recipient, Delivery.sent_at == sent_at, Delivery.read_state == ReadState.UNREAD)
         .order_by(Delivery.id).with_for_update(skip_locked=True)))
@@ -65,7 +65,7 @@ def check_group(session: Session, recipient: str, sent_at: datetime, *, now: dat
         if later:
             text_for = digest_for(rows, recipient, today=local_date(now), policy=numbers, directory=directory,
                                   days_left=days_left)
-            sent = _send_first(later, text_for, recipient=recipient, directory=directory,
+            sent = send_first(later, text_for, recipient=recipient, directory=directory,
                                kinds={r.kind.value for r in rows}, day=local_date(now).isoformat(), outbox=outbox,
                                delivery_ids=[r.id for r in rows], limiter=limiter)
             results = [a.as_dict() for a in sent.attempts]
