@@ -85,6 +85,10 @@ def report(*args: str) -> list[dict]:
 
 def test_every_figure_of_a_known_campaign(campaign):
     [row] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
+    # 3 of 6 closed or solved on site: Wilson's interval (0.188, 0.812), too few to rank firmly.
+    uncertainty = row.pop("uncertainty")
+    assert uncertainty["closure_interval"] == pytest.approx([0.18761, 0.81239], abs=1e-4)
+    assert uncertainty["rank_range"] == [1, 1] and uncertainty["too_small"] is True
     assert row == {
         "key": COUNTY, "total": 6, "resolved_on_site": 1, "assigned": 4, "submitted": 0, "closed": 2,
         "closure_rate": 0.5, "closure_rate_excl_on_site": 0.4, "rectified_rate": 0.5, "on_time_rate": 0.5,

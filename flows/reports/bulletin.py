@@ -171,11 +171,12 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
                   f"现场解决 {t['on_site']} 个，销号率 {t['closure']}；逾期 {t['overdue']} 个，"
                   f"核验超时 {t['verification_late']} 个。现将各县（市）整改情况通报如下。")
     doc.heading("一、县（市）排名")
-    doc.table(["名次", "县(市)", "问题数", "销号率", "95%区间", "名次区间", "较上周", "按期销号率", "逾期",
+    doc.table(["名次", "县（市）", "问题数", "销号率", "95% 区间", "名次区间", "较上周（百分点）", "按期销号率", "逾期",
                "核验超时", "每百项问题"],
-              [[r["rank"], r["key"], r["total"], r["closure"], r["closure_interval"], r["ranks"], r["change"],
-                r["on_time"], r["overdue"], r["verification_late"], r["per_hundred"]] for r in bulletin.ranking],
-              [10, 20, 12, 14, 26, 12, 22, 16, 10, 12, 14])
+              [[r["rank"], r["key"], r["total"], r["closure"], r["closure_interval"], r["ranks"],
+                r["change"].replace(" 个百分点", ""), r["on_time"], r["overdue"], r["verification_late"],
+                r["per_hundred"]] for r in bulletin.ranking],
+              [10, 18, 12, 18, 28, 12, 18, 18, 10, 12, 14])
     doc.heading("二、逾期最久的问题")
     if bulletin.overdue:
         doc.table(["问题编号", "地点", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"],
