@@ -193,3 +193,20 @@ def test_the_api_and_the_dashboard_show_them_within_the_users_scope(fresh_db):
     board = login(app, world.leader).get("/dashboard").text
     chart = board.split('id="closure-intervals"')[1].split("</svg>")[0]
     assert world.county in chart and chart.count("<line") >= 3 + 3  # the grid, then one interval's three lines
+
+
+def test_a_voided_problem_is_no_problem_in_the_estimates(ctx):
+    from rectify.flows import issue_actions as act
+    from rectify.models.estimates import per_hundred_by_county
+
+    seeded = seed_findings(ctx.session)
+    county = seeded["county"].name
+    issue = act.record(ctx, actor="督导员13", county=county, item=_village_item(ctx.session, Level.COUNTY).code,
+                       description="重复登记", severity="一般")
+    act.void(ctx, issue.code, actor="色达县督查办", reason="重复")
+    failed = ctx.session.scalars(select(Finding).where(Finding.result == Result.FAIL).order_by(Finding.id)).first()
+    failed.issue_id = issue.id
+    ctx.session.flush()
+    assert per_hundred_by_county(ctx.session, as_of=AS_OF)[county].value == pytest.approx(9 / 44 * 100)
+    [found] = estimates(ctx.session, as_of=AS_OF, county=seeded["county"])
+    assert found.per_hundred.value == pytest.approx(9 / 44 * 100)
