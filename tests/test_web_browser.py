@@ -249,7 +249,8 @@ def test_on_a_phone_lists_are_cards_and_a_unit_does_its_work_by_tapping(site, br
 def test_every_page_weighs_under_100_kb_and_asks_no_other_host(site, browser):
     world, base = site
     pages = {world.coordinator: ["/dashboard", "/issues", "/coordinator", "/coordinator/import", "/coordinator/plan",
-                                 "/coverage", "/downloads", "/documents", f"/issues/{world.codes['assigned']}"],
+                                 "/coverage", "/downloads", "/documents", "/deliveries",
+                                 f"/issues/{world.codes['assigned']}"],
              world.handler: ["/workbench", f"/issues/{world.codes['assigned']}", "/account/password", "/documents"],
              world.verifier: ["/verifier"], world.leader: ["/dashboard"]}
     for name, paths in pages.items():
@@ -274,7 +275,8 @@ AXE = Path(__file__).resolve().parent.parent / ".ci" / "node" / "node_modules" /
 def test_no_page_has_a_serious_accessibility_violation(site, browser):
     world, base = site
     pages = {world.coordinator: ["/dashboard", "/issues", "/coordinator", "/coordinator/import", "/coordinator/plan",
-                                 "/coverage", "/downloads", "/documents", f"/issues/{world.codes['assigned']}"],
+                                 "/coverage", "/downloads", "/documents", "/deliveries",
+                                 f"/issues/{world.codes['assigned']}"],
              world.handler: ["/workbench", f"/issues/{world.codes['assigned']}", "/account/password", "/documents"],
              world.verifier: ["/verifier"]}
     found = []
@@ -311,7 +313,7 @@ def test_screenshots_of_each_roles_pages_on_a_phone(site, browser, shots):
     pages = {world.leader: ["/dashboard", "/documents"],
              world.handler: ["/documents"],
              world.coordinator: ["/coordinator", "/coordinator/import", "/coverage", "/downloads", "/documents",
-                                 "/coordinator/plan", "/recheck"],
+                                 "/deliveries", "/coordinator/plan", "/recheck"],
              world.verifier: ["/verifier", "/recheck"], "页面管理员": ["/admin/users", "/admin/channels"]}
     for name, paths in pages.items():
         phone = login(browser, base, name, 390, 844)

@@ -142,5 +142,5 @@ def test_the_delivery_ledger_page_shows_reads_kept_to_the_coordinators_county(ap
     coordinator = login(app, world.coordinator)
     page = coordinator.get("/deliveries", params={"show": "unread"}).text
     assert world.unit in page and "理塘县水务局" not in page and "未读" in page
-    assert "共 1 条" in page
+    assert "共 1 条" in page and '<td data-label="问题数">1</td>' in page
     assert login(app, world.handler).get("/deliveries").status_code == 403
