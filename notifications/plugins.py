@@ -94,23 +94,30 @@ def wecombot(body: str, title: str, notify_type, meta: dict, *args, **kwargs) ->
                  params={"key": _segments(meta)[0]})
 
 
-_wecom_tokens: dict[tuple[str, str], tuple[str, float]] = {}
+_tokens: dict[tuple[str, ...], tuple[str, float]] = {}
 
 
-def _wecom_token(api: str, corp: str, secret: str) -> str | None:
-    cached = _wecom_tokens.get((corp, secret))
+def _token(service: str, key: tuple[str, ...], fetch, *, code_key: str, field: str, lifetime: str) -> str | None:
+    """An app's access token, kept until five minutes before it ends: `fetch()` asks the service."""
+    cached = _tokens.get(key)
     if cached and cached[1] > time.monotonic():
         return cached[0]
     try:
-        response = httpx.get(f"{api}/cgi-bin/gettoken", params={"corpid": corp, "corpsecret": secret}, timeout=TIMEOUT)
+        response = fetch()
     except httpx.HTTPError as exc:
-        logger.warning("企业微信应用 获取令牌失败:%s", type(exc).__name__)
+        logger.warning("%s 获取令牌失败:%s", service, type(exc).__name__)
         return None
-    if not _answer("企业微信应用(获取令牌)", response, ("errcode",)):
+    if not _answer(f"{service}(获取令牌)", response, (code_key,)):
         return None
     data = response.json()
-    _wecom_tokens[(corp, secret)] = (data["access_token"], time.monotonic() + int(data.get("expires_in", 7200)) - 300)
-    return data["access_token"]
+    _tokens[key] = (data[field], time.monotonic() + int(data.get(lifetime, 7200)) - 300)
+    return data[field]
+
+
+def _wecom_token(api: str, corp: str, secret: str) -> str | None:
+    return _token("企业微信应用", ("wecom", corp, secret), lambda: httpx.get(
+        f"{api}/cgi-bin/gettoken", params={"corpid": corp, "corpsecret": secret}, timeout=TIMEOUT),
+        code_key="errcode", field="access_token", lifetime="expires_in")
 
 
 @notify(on="rwecomapp", name="企业微信应用消息(rectify)")
@@ -286,23 +293,10 @@ def tencent_sms(body: str, title: str, notify_type, meta: dict, *args, **kwargs)
 
 
 # -- DingTalk work notices (工作通知) ------------------------------------------------------------
-_dingtalk_tokens: dict[tuple[str, str], tuple[str, float]] = {}
-
-
 def _dingtalk_token(api: str, key: str, secret: str) -> str | None:
-    cached = _dingtalk_tokens.get((key, secret))
-    if cached and cached[1] > time.monotonic():
-        return cached[0]
-    try:
-        response = httpx.get(f"{api}/gettoken", params={"appkey": key, "appsecret": secret}, timeout=TIMEOUT)
-    except httpx.HTTPError as exc:
-        logger.warning("钉钉工作通知 获取令牌失败:%s", type(exc).__name__)
-        return None
-    if not _answer("钉钉工作通知(获取令牌)", response, ("errcode",)):
-        return None
-    data = response.json()
-    _dingtalk_tokens[(key, secret)] = (data["access_token"], time.monotonic() + int(data.get("expires_in", 7200)) - 300)
-    return data["access_token"]
+    return _token("钉钉工作通知", ("dingtalk", key, secret), lambda: httpx.get(
+        f"{api}/gettoken", params={"appkey": key, "appsecret": secret}, timeout=TIMEOUT),
+        code_key="errcode", field="access_token", lifetime="expires_in")
 
 
 def _dingwork_parts(meta: dict) -> tuple[str, str, str, str] | None:
@@ -363,25 +357,10 @@ def dingwork_reads(url: str, receipt: dict[str, Any]) -> set[str] | None:
 
 
 # -- Feishu app messages (应用消息, with reads) --------------------------------------------------
-_feishu_tokens: dict[tuple[str, str], tuple[str, float]] = {}
-
-
 def _feishu_token(api: str, app_id: str, secret: str) -> str | None:
-    cached = _feishu_tokens.get((app_id, secret))
-    if cached and cached[1] > time.monotonic():
-        return cached[0]
-    try:
-        response = httpx.post(f"{api}/open-apis/auth/v3/tenant_access_token/internal",
-                              json={"app_id": app_id, "app_secret": secret}, timeout=TIMEOUT)
-    except httpx.HTTPError as exc:
-        logger.warning("飞书应用 获取令牌失败:%s", type(exc).__name__)
-        return None
-    if not _answer("飞书应用(获取令牌)", response, ("code",)):
-        return None
-    data = response.json()
-    _feishu_tokens[(app_id, secret)] = (data["tenant_access_token"], time.monotonic() + int(data.get("expire", 7200))
-                                        - 300)
-    return data["tenant_access_token"]
+    return _token("飞书应用", ("feishu", app_id, secret), lambda: httpx.post(
+        f"{api}/open-apis/auth/v3/tenant_access_token/internal", json={"app_id": app_id, "app_secret": secret},
+        timeout=TIMEOUT), code_key="code", field="tenant_access_token", lifetime="expire")
 
 
 def _feishu_parts(meta: dict) -> tuple[str, str, str] | None:
