@@ -176,9 +176,9 @@ class _Findings:
         """Per county, per village (the county's own checks as one more cluster): problems, checks.
         The failed checks are counted from the index alone, then those whose problem was voided
         taken off (two plain reads: a planner never hashes the whole problems table for it)."""
-        failed = case((Finding.result == Result.FAIL, 1), else_=0)
-        counts = {(c, v): [int(f or 0), int(n)] for c, v, f, n in self.session.execute(
-            select(Finding.county_id, Finding.village_id, func.sum(failed), func.count())
+        counts = {(c, v): [int(f), int(n)] for c, v, f, n in self.session.execute(
+            select(Finding.county_id, Finding.village_id, func.count().filter(Finding.result == Result.FAIL),
+                   func.count())
             .where(*self.scope).group_by(Finding.county_id, Finding.village_id))}
         for county_id, village_id, voided in self.session.execute(
                 select(Finding.county_id, Finding.village_id, func.count())
@@ -193,14 +193,13 @@ class _Findings:
         return found
 
 
-def _frame(session: Session) -> dict[int, int]:
-    """Villages per county: the population the first stage draws from."""
-    return dict(session.execute(select(Township.county_id, func.count(Village.id)).join(Village)
-                                .group_by(Township.county_id)).tuples().all())
-
-
-def _counties(session: Session) -> list[tuple[int, str]]:
-    return [(r.id, r.name) for r in session.execute(select(County.id, County.name).order_by(County.sort_order))]
+def _counties(session: Session) -> list[tuple[int, str, int]]:
+    """The counties in the prefecture's order, each with its villages: the population the
+    first stage draws from (one read)."""
+    return [(r.id, r.name, r.villages) for r in session.execute(
+        select(County.id, County.name, func.count(Village.id).label("villages"))
+        .outerjoin(Township, Township.county_id == County.id).outerjoin(Village, Village.township_id == Township.id)
+        .group_by(County.id, County.name, County.sort_order).order_by(County.sort_order))]
 
 
 def estimates(session: Session, *, as_of: datetime, county: County | None = None,
@@ -221,12 +220,10 @@ def estimates(session: Session, *, as_of: datetime, county: County | None = None
             Finding.county_id, CheckItem.category, Finding.village_id, Finding.household_id, level=Level.HOUSEHOLD):
         if household_id is not None:
             household_hit[county_id][category][village_id][household_id] = bool(problems)
-    frame = _frame(session)
     found = []
-    for county_id, name in _counties(session):
+    for county_id, name, population in _counties(session):
         if county_id not in checks:
             continue
-        population = frame.get(county_id)
         categories = []
         for category in sorted(set(village_hit[county_id]) | set(household_hit[county_id])):
             hits = village_hit[county_id].get(category, {})
@@ -244,9 +241,8 @@ def per_hundred_by_county(session: Session, *, as_of: datetime) -> dict[str, Est
     interval (one grouped query). The one definition every surface shows; the same numbers as
     estimates() gives."""
     checks = _Findings(session, as_of=as_of, county=None, inspection=None).clusters()
-    frame = _frame(session)
-    return {name: rate_per_hundred(checks[county_id], population=frame.get(county_id))
-            for county_id, name in _counties(session) if county_id in checks}
+    return {name: rate_per_hundred(checks[county_id], population=population)
+            for county_id, name, population in _counties(session) if county_id in checks}
 
 
 def interval_text(estimate: Estimate, *, percent: bool = True, digits: int = 1) -> str:
