@@ -167,10 +167,10 @@ def measure(label: str, url: str, issues: int) -> None:
     gc.collect()
     gc.freeze()  # as `rectify` does at start: what is loaded is not walked by every collection
     floor_s = best_of(3, lambda: floor(url))
-    county_s = best_of(3, lambda: report(url, "county"))
+    county_s = best_of(5, lambda: report(url, "county"))
     unit_s = best_of(3, lambda: report(url, "unit"))
     sampled = sample_findings(url)
-    intervals_s = best_of(3, lambda: ranking_with_intervals(url))
+    intervals_s = best_of(5, lambda: ranking_with_intervals(url))
     ledger_s, ledger_rows = ledger(url)
     kept_s, bare_s, refill_s = write_cost(url)
     env = {**os.environ, "RECTIFY_DATABASE_URL": url}
