@@ -190,6 +190,20 @@ def run_demo(console: Console) -> list[str]:
         with unit_of_work(at(7) + timedelta(minutes=minutes)) as ctx:
             fn(ctx, water, **kwargs)
 
+    # 8. A house rebuilt over a season (主办 / 协办, 暂缓整改): led by the village's 帮扶单位 with the
+    # county's 住建局 assisting; building stops for the plateau's winter, so the unit asks for a
+    # pause until April, which the 督查办 approves (flagged: longer than the policy's 60 working days).
+    housing_works = f"{COUNTY}住房和城乡规划建设局"
+    rebuild = step(0, act.record, actor=inspector, county=COUNTY, township=t1, village=vil1,
+                   household=places["v1"][2], item="安全住房", description="土木结构住房需拆除重建,尚未开工",
+                   severity="较重", unit=unit1, deadline=date(2016, 10, 31))
+    step(0, act.set_assists, rebuild, actor=coordinator, units=[housing_works])
+    step(1, act.sign, rebuild, actor=h1)
+    step(3, act.progress, rebuild, actor=f"{housing_works}经办人", note="已完成重建户型设计和预算审核")
+    step(8, act.request_pause, rebuild, actor=h1, until=date(2017, 4, 10),
+         reason="高原冬季低温,11月至次年3月无法施工;建材已备齐,开春即复工")
+    step(9, act.decide_pause, rebuild, actor=coordinator, approve=True, note="同意暂缓至开春,期间做好备料")
+
     simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
     something_to_sign(unit1, inspector, coordinator, t1, vil1)
@@ -200,7 +214,7 @@ def run_demo(console: Console) -> list[str]:
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
     show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, h3])
-    return [housing, economy, clinic, plan, dup, copied, water]
+    return [housing, economy, clinic, plan, dup, copied, water, rebuild]
 
 
 RECHECK_DAY = "2016-09-19 10:00"

@@ -150,6 +150,39 @@ def decide_extension(ctx: Context, code: str, *, actor: str, approve: bool, note
     return issue
 
 
+def request_pause(ctx: Context, code: str, *, actor: str, until: date, reason: str,
+                  expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.request_pause(ctx.session, issue, actor=user, now=ctx.now, until=until, reason=reason,
+                            expected_version=expected_version)
+    return issue
+
+
+def decide_pause(ctx: Context, code: str, *, actor: str, approve: bool, note: str | None = None,
+                 expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.decide_pause(ctx.session, issue, actor=user, now=ctx.now, approve=approve, note=note,
+                           expected_version=expected_version)
+    return issue
+
+
+def resume(ctx: Context, code: str, *, actor: str, note: str | None = None,
+           expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.resume(ctx.session, issue, actor=user, now=ctx.now, calendar=ctx.calendar, note=note,
+                     expected_version=expected_version)
+    return issue
+
+
+def set_assists(ctx: Context, code: str, *, actor: str, units: list[str],
+                expected_version: int | None = None) -> Issue:
+    """协办单位 by name (none: remove them all)."""
+    issue, user = _load(ctx, code, actor)
+    chosen = [get_unit(ctx.session, name) for name in units if name.strip()]
+    lifecycle.set_assists(ctx.session, issue, actor=user, now=ctx.now, units=chosen, expected_version=expected_version)
+    return issue
+
+
 def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence,
            expected_version: int | None = None) -> Issue:
     """`evidence`: file paths, or Upload objects already checked (the web's uploads)."""

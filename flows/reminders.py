@@ -25,7 +25,7 @@ from rectify.models.db import rectify_home, session_factory
 from rectify.models.deliveries import Recipient, unit_key, user_key
 from rectify.models.enums import MessageKind, Supervision
 from rectify.models.errors import NotFound
-from rectify.models.lifecycle import escalate_many
+from rectify.models.lifecycle import escalate_many, resume_ended_pauses
 from rectify.models.lookup import get_user
 from rectify.models.org import SYSTEM_USER, Unit, county_coordinator_ids, prefecture_coordinator_ids, verifier_ids
 from rectify.models.places import County
@@ -33,6 +33,7 @@ from rectify.models.policy import Policy
 from rectify.models.referrals import refer
 from rectify.models.reminders import (
     Thresholds,
+    assisting_units,
     escalation_recipients,
     event_notices,
     select_due,
@@ -66,6 +67,7 @@ class RunSummary:
     failed: list[str] = field(default_factory=list)
     reads: ReadSummary = field(default_factory=ReadSummary)
     held: int = 0  # units at their day's cap of digests: theirs wait for the next day
+    resumed: int = 0  # paused problems whose day came: their clock runs again
 
 
 def message_numbers(policy: Policy) -> dict[str, int]:
@@ -80,9 +82,10 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
     """Escalate, record referrals and queue every notice due at `now`, in one transaction."""
     with unit_of_work(now) as ctx:
         session, today = ctx.session, ctx.today
+        system = get_user(session, SYSTEM_USER)
+        summary.resumed = len(resume_ended_pauses(session, actor=system, now=now, calendar=ctx.calendar))
         thresholds = Thresholds.at(today, calendar=ctx.calendar, policy=ctx.policy)
         reminders, raise_to = select_due(session, thresholds, calendar=ctx.calendar)
-        system = get_user(session, SYSTEM_USER)
         counties = dict(session.execute(select(County.id, County.name)).tuples().all())
         recipients = escalation_recipients(session)
         notices: list[Notice] = []
@@ -108,10 +111,12 @@ def queue_due(now: datetime, summary: RunSummary) -> None:
                 )
         grouped: dict[tuple[int, MessageKind], list[dict]] = defaultdict(list)
         overdue: dict[str, list[str]] = defaultdict(list)
+        assists = assisting_units(session, [due.issue_id for due in reminders])
         for due in reminders:
             if due.issue_id in raised_to:
                 due.item["supervision"] = raised_to[due.issue_id].label
-            grouped[(due.unit_id, due.kind)].append(due.item)
+            for unit_id in (due.unit_id, *assists.get(due.issue_id, ())):
+                grouped[(unit_id, due.kind)].append(due.item)
             summary.due[due.kind.label] += 1
             if due.kind is MessageKind.OVERDUE:
                 overdue[counties[due.county_id]].append(due.code)
@@ -276,7 +281,8 @@ def _publish(summary: RunSummary) -> None:
         rows.append({"项目": "跳过", "值": summary.skipped})
     rows += [{"项目": f"到期提醒:{kind}", "值": n} for kind, n in summary.due.items()]
     rows += [{"项目": f"升级:{level}", "值": n} for level, n in summary.escalated.items()]
-    rows += [{"项目": "问责线索", "值": summary.referrals}, {"项目": "新排队消息", "值": summary.queued},
+    rows += [{"项目": "暂缓期满、自动恢复整改", "值": summary.resumed},
+             {"项目": "问责线索", "值": summary.referrals}, {"项目": "新排队消息", "值": summary.queued},
              {"项目": "收件人", "值": summary.recipients}, {"项目": "送达条数", "值": summary.delivered},
              {"项目": "已读确认", "值": summary.reads.read},
              {"项目": "未读改发下一渠道", "值": summary.reads.fell_back},

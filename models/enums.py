@@ -30,6 +30,7 @@ class Status(Labelled):
     TRIAGE = "triage"
     ASSIGNED = "assigned"
     RECTIFYING = "rectifying"
+    PAUSED = "paused"
     SUBMITTED = "submitted"
     CLOSED = "closed"
     RESOLVED_ON_SITE = "resolved_on_site"
@@ -40,9 +41,10 @@ class Status(Labelled):
         return self in OPEN_STATUSES
 
 
-OPEN_STATUSES = frozenset({Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED})
+OPEN_STATUSES = frozenset({Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.SUBMITTED})
 # The unit's clock runs from assignment until it submits; a returned submission restarts it.
-# Waiting for verification (待核验) is the verifier's time, never the unit's overdue.
+# Waiting for verification (待核验) is the verifier's time, never the unit's overdue; an approved
+# pause (暂缓整改) stops it too, and its working days are added to the deadline on resuming.
 UNIT_CLOCK_STATUSES = frozenset({Status.ASSIGNED, Status.RECTIFYING})
 
 
@@ -96,6 +98,11 @@ class Action(Labelled):
     REQUEST_EXTENSION = "request_extension"
     APPROVE_EXTENSION = "approve_extension"
     DENY_EXTENSION = "deny_extension"
+    REQUEST_PAUSE = "request_pause"
+    APPROVE_PAUSE = "approve_pause"
+    DENY_PAUSE = "deny_pause"
+    RESUME = "resume"
+    SET_ASSISTS = "set_assists"
     SUBMIT = "submit"
     VERIFY = "verify"
     RETURN = "return"
@@ -169,6 +176,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "triage": "待交办",
         "assigned": "已交办",
         "rectifying": "整改中",
+        "paused": "暂缓整改",
         "submitted": "待核验",
         "closed": "已销号",
         "resolved_on_site": "现场解决",
@@ -226,6 +234,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "request_extension": "申请延期",
         "approve_extension": "批准延期",
         "deny_extension": "驳回延期",
+        "request_pause": "申请暂缓",
+        "approve_pause": "批准暂缓",
+        "deny_pause": "驳回暂缓",
+        "resume": "恢复整改",
+        "set_assists": "设置协办单位",
         "submit": "申请销号",
         "verify": "核验销号",
         "return": "退回重改",

@@ -40,8 +40,8 @@ from rectify.models.policy import Policy
 from rectify.models.tallies import NO_DEADLINE, IssueTally
 
 DIMENSIONS = ("county", "township", "village", "unit", "category", "inspection", "severity", "leader")
-HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED, Status.CLOSED)
-OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.SUBMITTED)
+HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.SUBMITTED, Status.CLOSED)
+OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.SUBMITTED)
 UNIT_CLOCK = tuple(sorted(UNIT_CLOCK_STATUSES))  # overdue is the unit's: its clock runs and the deadline passed
 
 
@@ -66,6 +66,8 @@ class FigureRow:
     return_rate: float | None
     rebound_rate: float | None
     median_days_to_close: float | None
+    paused: int = 0  # 暂缓整改 now: the unit's clock is stopped by an approved pause
+    paused_days: int = 0  # working days of the pauses that have ended (each moved a deadline)
     rank: int = 0
 
     def as_dict(self) -> dict:
@@ -211,7 +213,9 @@ def present_figures(session: Session, *, by: str, today, county: County | None =
                       func.sum(Issue.return_count).label("returns"),
                       _count(Issue.reopen_count > 0).label("reopened"),
                       _count(or_(Issue.closed_at.is_not(None), Issue.resolved_on_site_at.is_not(None)))
-                      .label("finished"))
+                      .label("finished"),
+                      _count(status == Status.PAUSED).label("paused"),
+                      func.sum(Issue.paused_workdays).label("paused_days"))
                .select_from(Issue))
     counted = _scoped(grouping.join(counted).where(status != Status.VOID), county, since).group_by(key)
     # Days to close are small whole numbers: a histogram per slice gives the exact median
@@ -250,7 +254,8 @@ def tallied_figures(session: Session, *, by: str, today, county: County | None =
         (total(column=t.signs) - total(column=t.late_signs)).label("signed_on_time"),
         total(column=t.extended).label("extended"), total(column=t.submits).label("submits"),
         total(column=t.returns).label("returns"), total(column=t.reopened).label("reopened"),
-        total(column=t.finished).label("finished"), total(column=t.dated).label("dated"))
+        total(column=t.finished).label("finished"), total(column=t.dated).label("dated"),
+        total(t.status == Status.PAUSED.value).label("paused"), total(column=t.paused_days).label("paused_days"))
         .where(*scope, t.kind == "state", t.deadline == NO_DEADLINE).group_by(t.county_id, t.key))
     days = select(t.county_id, t.key, t.days, t.n).where(*scope, t.kind == "days", t.deadline == NO_DEADLINE)
     # Overdue: count the open problems whose deadline has passed, or those whose deadline has
@@ -345,6 +350,8 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
             _count(action == "return").label("returns"),
             _count(action == "reopen").label("reopens"),
             _count(IssueEvent.to_status.in_([Status.CLOSED, Status.RESOLVED_ON_SITE])).label("finishes"),
+            func.sum(case((action == "resume", IssueEvent.payload["workdays"].as_integer()), else_=0))
+            .label("paused_days"),
         )
         .where(IssueEvent.at <= as_of)
         .group_by(IssueEvent.issue_id)
@@ -365,7 +372,9 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
                    func.sum(steps.c.submits).label("submits"),
                    func.sum(steps.c.returns).label("returns"),
                    _count(steps.c.reopens > 0).label("reopened"),
-                   _count(steps.c.finishes > 0).label("finished"))
+                   _count(steps.c.finishes > 0).label("finished"),
+                   _count(status == Status.PAUSED).label("paused"),
+                   func.sum(steps.c.paused_days).label("paused_days"))
             .select_from(Issue)
             .join(last_seq, last_seq.c.issue_id == Issue.id)
             .join(last, and_(last.issue_id == Issue.id, last.seq == last_seq.c.seq))
@@ -395,7 +404,7 @@ def figures_from_events(session: Session, *, by: str, as_of: datetime, calendar:
 
 
 _COUNTS = ("total", "resolved_on_site", "assigned", "submitted", "closed", "overdue", "signs", "signed_on_time",
-           "extended", "submits", "returns", "reopened", "finished")
+           "extended", "submits", "returns", "reopened", "finished", "paused", "paused_days")
 
 
 def _rows(counted, medians: dict, on_time: dict | None = None, *, names: dict | None = None) -> list[FigureRow]:
@@ -420,6 +429,7 @@ def _rows(counted, medians: dict, on_time: dict | None = None, *, names: dict | 
             return_rate=rate(n["returns"], n["submits"]),
             rebound_rate=rate(n["reopened"], n["finished"]),
             median_days_to_close=None if median is None else float(median),
+            paused=n["paused"], paused_days=n["paused_days"],
         ))
     return ranked(rows)
 

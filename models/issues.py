@@ -66,6 +66,13 @@ class Issue(Base):
     deadline: Mapped[date | None] = mapped_column(Date, index=True)
     supervision: Mapped[Supervision] = mapped_column(_supervision_type, default=Supervision.NORMAL)
     extension_requested_until: Mapped[date | None] = mapped_column(Date)
+    # 暂缓整改: the day asked to resume on while the request waits; while paused, the day it
+    # began and the day it ends by itself. Working days paused (ended pauses) are kept for the
+    # figures; each ended pause also moved the deadline by its working days.
+    pause_requested_until: Mapped[date | None] = mapped_column(Date)
+    paused_on: Mapped[date | None] = mapped_column(Date)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    paused_workdays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     measures: Mapped[str | None] = mapped_column(Text)
     on_site_note: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,6 +94,7 @@ class Issue(Base):
     triage_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rectifying_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_on_site_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -113,6 +121,10 @@ class Issue(Base):
     evidence: Mapped[list["Evidence"]] = relationship(
         back_populates="issue", order_by="Evidence.id"
     )
+    # 协办单位: units that help the lead (主办, `unit`): they see the problem, report progress on
+    # it and hear of it in their digests; only the lead signs for and submits, and the figures
+    # by unit count the lead.
+    assisting_units: Mapped[list[Unit]] = relationship(secondary="issue_assists", order_by="Unit.name")
 
     @property
     def place_name(self) -> str:
@@ -124,6 +136,15 @@ class Issue(Base):
         if self.household is not None:
             parts.append(self.household.registry_no)
         return " / ".join(parts)
+
+
+class IssueAssist(Base):
+    """One assisting unit (协办单位) of a problem."""
+
+    __tablename__ = "issue_assists"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
 
 
 class IssueEvent(Base):

@@ -52,6 +52,11 @@ MOVES: dict[Action, Move] = {
     Action.REQUEST_EXTENSION: _move({S.RECTIFYING}, None, Role.UNIT),
     Action.APPROVE_EXTENSION: _move({S.RECTIFYING}, None, Role.COORDINATOR),
     Action.DENY_EXTENSION: _move({S.RECTIFYING}, None, Role.COORDINATOR),
+    Action.REQUEST_PAUSE: _move({S.RECTIFYING}, None, Role.UNIT),
+    Action.APPROVE_PAUSE: _move({S.RECTIFYING}, S.PAUSED, Role.COORDINATOR),
+    Action.DENY_PAUSE: _move({S.RECTIFYING}, None, Role.COORDINATOR),
+    Action.RESUME: _move({S.PAUSED}, S.RECTIFYING, Role.UNIT, Role.COORDINATOR),
+    Action.SET_ASSISTS: _move({S.ASSIGNED, S.RECTIFYING, S.PAUSED, S.SUBMITTED}, None, Role.COORDINATOR),
     Action.SUBMIT: _move({S.RECTIFYING}, S.SUBMITTED, Role.UNIT),
     Action.VERIFY: _move({S.SUBMITTED}, S.CLOSED, Role.VERIFIER),
     Action.RETURN: _move({S.SUBMITTED}, S.RECTIFYING, Role.VERIFIER),
@@ -62,12 +67,36 @@ MOVES: dict[Action, Move] = {
 # A problem found again this many times goes to the discipline office.
 REFER_AFTER_REOPENS = 2
 RECORD_ROLES = frozenset({Role.INSPECTOR, Role.TEAM_LEADER, Role.COORDINATOR})
+# What an assisting unit (协办单位) may do on a problem: the rest is the lead's (主办).
+ASSIST_ACTIONS = frozenset({Action.PROGRESS})
 # Actions whose actor must be independent of the unit and of the submitter.
 INDEPENDENT_ACTIONS = frozenset({Action.VERIFY, Action.RETURN, Action.REOPEN})
 
 
 def allowed_actions(status: Status) -> list[Action]:
     return [action for action, move in MOVES.items() if status in move.sources]
+
+
+# Requests a coordinator answers: the answer is offered while one waits, the request while none does.
+_WAITING = {
+    Action.REQUEST_EXTENSION: lambda i: i.extension_requested_until is None,
+    Action.APPROVE_EXTENSION: lambda i: i.extension_requested_until is not None,
+    Action.DENY_EXTENSION: lambda i: i.extension_requested_until is not None,
+    Action.REQUEST_PAUSE: lambda i: i.pause_requested_until is None,
+    Action.APPROVE_PAUSE: lambda i: i.pause_requested_until is not None,
+    Action.DENY_PAUSE: lambda i: i.pause_requested_until is not None,
+}
+
+
+def offered(issue: Issue, action: Action, user: User) -> bool:
+    """Whether a page should offer `action` on `issue` to `user` (the move is allowed from the
+    problem's state to the user's role, any request it answers is waiting, and an assisting
+    unit is offered only what it may do)."""
+    move = MOVES[action]
+    waiting = _WAITING.get(action, lambda i: True)
+    if issue.status not in move.sources or user.role not in move.roles or not waiting(issue):
+        return False
+    return user.role is not Role.UNIT or user.unit_id == issue.unit_id or action in ASSIST_ACTIONS
 
 
 def _describe_allowed(status: Status) -> str:
@@ -93,9 +122,15 @@ def check_allowed(issue: Issue, action: Action, actor: User) -> Move:
             f"此操作需要:{'、'.join(r.label for r in sorted(move.roles))}"
         )
     if actor.role is Role.UNIT and (actor.unit_id is None or actor.unit_id != issue.unit_id):
-        raise PermissionDenied(
-            f"问题 {issue.code} 的责任单位不是 {actor.name} 所在单位,不能「{action.label}」"
-        )
+        if actor.unit_id is not None and any(u.id == actor.unit_id for u in issue.assisting_units):
+            if action not in ASSIST_ACTIONS:
+                raise PermissionDenied(
+                    f"{actor.name} 所在单位是问题 {issue.code} 的协办单位,只能报告进展;「{action.label}」由主办单位办理"
+                )
+        else:
+            raise PermissionDenied(
+                f"问题 {issue.code} 的责任单位不是 {actor.name} 所在单位,不能「{action.label}」"
+            )
     if actor.role is Role.COORDINATOR and actor.unit is not None and actor.unit.county is not None:
         if actor.unit.county_id != issue.county_id:
             raise PermissionDenied(
@@ -223,6 +258,8 @@ def send_back(session, issue, *, actor, now, reason: str, expected_version=None)
         i.deadline = None
         i.original_deadline = None
         i.extension_requested_until = None
+        i.pause_requested_until = None
+        i.assisting_units = []
 
     return transition(session, issue, Action.SEND_BACK, actor=actor, now=now, note=reason,
                       payload=previous, apply=apply, expected_version=expected_version)
@@ -282,6 +319,115 @@ def decide_extension(session, issue, *, actor, now, approve: bool, note: str | N
                       expected_version=expected_version)
 
 
+def request_pause(session, issue, *, actor, now, until: date, reason: str, expected_version=None) -> IssueEvent:
+    """暂缓整改: the unit asks to stop its clock until `until` (the day work resumes), with a reason."""
+    reason = required_text(reason, "暂缓理由", issue)
+    check_allowed(issue, Action.REQUEST_PAUSE, actor)
+    if issue.pause_requested_until is not None:
+        raise InvalidTransition(f"问题 {issue.code} 已有待审批的暂缓申请(至 {issue.pause_requested_until})")
+    today = local_date(now)
+    if issue.deadline is not None and today > issue.deadline:
+        raise InvalidTransition(f"问题 {issue.code} 已于 {issue.deadline} 到期,暂缓须在期限届满前申请")
+    if until <= today:
+        raise InvalidInput(f"问题 {issue.code}:暂缓至 {until} 必须晚于今天 {today}", field="until")
+
+    def apply(i: Issue) -> None:
+        i.pause_requested_until = until
+
+    return transition(session, issue, Action.REQUEST_PAUSE, actor=actor, now=now, note=reason, apply=apply,
+                      payload={"until": until.isoformat()}, expected_version=expected_version)
+
+
+def decide_pause(session, issue, *, actor, now, approve: bool, note: str | None = None,
+                 expected_version=None) -> IssueEvent:
+    """The coordinator approves a pause (the problem is 暂缓整改 until the day asked) or refuses it."""
+    action = Action.APPROVE_PAUSE if approve else Action.DENY_PAUSE
+    check_allowed(issue, action, actor)
+    requested = issue.pause_requested_until
+    if requested is None:
+        raise InvalidTransition(f"问题 {issue.code} 没有待审批的暂缓申请")
+    today = local_date(now)
+    if approve and requested <= today:
+        raise InvalidTransition(f"问题 {issue.code} 申请暂缓至 {requested},该日期已到,不能再批准;请驳回,由单位重新申请")
+    if not approve:
+        note = required_text(note, "驳回理由", issue)
+
+    def apply(i: Issue) -> None:
+        i.pause_requested_until = None
+        if approve:
+            i.paused_on = today
+            i.paused_until = requested
+
+    return transition(session, issue, action, actor=actor, now=now, note=note, apply=apply,
+                      payload={"until": requested.isoformat()}, expected_version=expected_version)
+
+
+def paused_workdays(paused_on: date, resumed_on: date, *, calendar: WorkCalendar) -> int:
+    """The working days a pause took from the unit: those after the day it began and before the
+    day work resumed (the unit worked on both of those days)."""
+    if resumed_on <= paused_on:
+        return 0
+    return calendar.workdays_between(paused_on, resumed_on) - (1 if calendar.is_workday(resumed_on) else 0)
+
+
+def resume(session, issue, *, actor, now, calendar: WorkCalendar, note: str | None = None,
+           expected_version=None) -> IssueEvent:
+    """The pause ends: by itself on its day (the reminder run), or earlier when the unit or the
+    coordinator resumes. The deadline moves by the working days paused; the original deadline
+    stays, so on time is still judged against it (as with an extension)."""
+    check_allowed(issue, Action.RESUME, actor)
+    assert issue.paused_on is not None and issue.paused_until is not None  # set when the pause was approved
+    resumed_on = min(local_date(now), issue.paused_until)
+    days = paused_workdays(issue.paused_on, resumed_on, calendar=calendar)
+    previous = issue.deadline
+    deadline = calendar.add_workdays(previous, days) if previous is not None and days else previous
+
+    def apply(i: Issue) -> None:
+        i.paused_workdays = (i.paused_workdays or 0) + days
+        i.deadline = deadline
+        i.paused_on = None
+        i.paused_until = None
+
+    return transition(session, issue, Action.RESUME, actor=actor, now=now, note=note, apply=apply,
+                      payload={"workdays": days, "resumed_on": resumed_on.isoformat(),
+                               "previous_deadline": previous.isoformat() if previous else None,
+                               "deadline": deadline.isoformat() if deadline else None},
+                      expected_version=expected_version)
+
+
+def resume_ended_pauses(session: Session, *, actor: User, now: datetime, calendar: WorkCalendar) -> list[str]:
+    """The reminder run's first step: every pause whose day has come ends by itself, so the
+    problem is reminded and escalated again from today. Returns the codes resumed."""
+    from sqlalchemy import select
+
+    today = local_date(now)
+    due = session.scalars(select(Issue).where(Issue.status == Status.PAUSED, Issue.paused_until <= today)
+                          .order_by(Issue.id)).all()
+    for issue in due:
+        resume(session, issue, actor=actor, now=now, calendar=calendar,
+               note=f"暂缓期满({issue.paused_until}),自动恢复整改")
+    return [issue.code for issue in due]
+
+
+def set_assists(session, issue, *, actor, now, units: Sequence[Unit], expected_version=None) -> IssueEvent:
+    """The coordinator names the assisting units (协办单位); an empty list removes them all.
+    Each must be able to take the county's problems, and none is the lead."""
+    check_allowed(issue, Action.SET_ASSISTS, actor)
+    chosen = sorted({u.id: u for u in units}.values(), key=lambda u: u.name)
+    for unit in chosen:
+        if unit.id == issue.unit_id:
+            raise InvalidInput(f"问题 {issue.code}:{unit.name} 是主办单位,不能同时为协办单位", field="assist")
+        check_unit_may_take(unit, issue.county)
+    before = [u.name for u in issue.assisting_units]
+
+    def apply(i: Issue) -> None:
+        i.assisting_units = list(chosen)
+
+    return transition(session, issue, Action.SET_ASSISTS, actor=actor, now=now, apply=apply,
+                      payload={"assist": [u.name for u in chosen], "before": before},
+                      expected_version=expected_version)
+
+
 def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence], policy: Policy,
            expected_version=None) -> IssueEvent:
     measures = required_text(measures, "整改措施", issue)
@@ -297,6 +443,7 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
     def apply(i: Issue) -> None:
         i.measures = measures
         i.submitted_by = actor
+        i.pause_requested_until = None  # a pause asked for and not decided lapses with the submission
         i.submit_count = (i.submit_count or 0) + 1
 
     event = transition(session, issue, Action.SUBMIT, actor=actor, now=now, note=measures,

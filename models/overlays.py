@@ -94,3 +94,9 @@ def accepted_on_time(submitted_at: datetime | None, original_deadline: date | No
     """A closed problem is on time when its accepted submission came on or before the original
     deadline: the unit's clock stopped when it submitted."""
     return submitted_at is not None and original_deadline is not None and local_date(submitted_at) <= original_deadline
+
+
+def pause_flagged(start: date, until: date, *, calendar: WorkCalendar, policy: Policy) -> bool:
+    """Whether a pause from `start` to `until` (asked for, or approved) is longer than the policy
+    lets pass without the 督查办's notice."""
+    return calendar.workdays_between(start, until) > policy.pause_flag_workdays

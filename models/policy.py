@@ -52,6 +52,8 @@ class Policy:
     reminders_per_unit_per_day: int = 3
     visits_per_village_per_campaign: int = 2
     visits_per_household_per_campaign: int = 1
+    # 暂缓整改 longer than this many working days (asked for, or lasting) is flagged to the 督查办.
+    pause_flag_workdays: int = 60
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -74,7 +76,7 @@ def _optional(rows: dict[str, Any]) -> dict[str, Any]:
     if "urge_within_days" in rows:
         found["urge_within_days"] = {Supervision(k): int(v) for k, v in rows["urge_within_days"].items()}
     for key in ("unread_fallback_hours", "reminders_per_unit_per_day", "visits_per_village_per_campaign",
-                "visits_per_household_per_campaign"):
+                "visits_per_household_per_campaign", "pause_flag_workdays"):
         if key in rows:
             found[key] = int(rows[key])
     return found

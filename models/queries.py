@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from rectify.models.calendar import WorkCalendar
 from rectify.models.catalogue import CheckItem
 from rectify.models.enums import UNIT_CLOCK_STATUSES, Status, Supervision
-from rectify.models.issues import Issue, IssueEvent
+from rectify.models.issues import Issue, IssueAssist, IssueEvent
 from rectify.models.org import Unit
 from rectify.models.overlays import Light, waiting_since_before
 from rectify.models.places import County, Household, Township, Village
@@ -67,6 +67,8 @@ class IssueFilter:
     overdue: bool = False  # the unit's overdue: 已交办 or 整改中 past the deadline
     verification_late: bool = False  # 待核验 past the 核验时限
     extension_pending: bool = False  # a unit asked for more time and no coordinator has answered
+    pause_pending: bool = False  # a unit asked to pause (暂缓整改) and no coordinator has answered
+    assisted_by: int | None = None  # problems this unit assists (协办), led by another
     counted: bool = False  # only the problems the figures count (not 已撤销)
     sort: str = "deadline"
 
@@ -91,6 +93,10 @@ def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, pol
         query = query.where(Issue.status != Status.VOID)
     if f.extension_pending:
         query = query.where(Issue.status == Status.RECTIFYING, Issue.extension_requested_until.is_not(None))
+    if f.assisted_by is not None:
+        query = query.where(Issue.id.in_(select(IssueAssist.issue_id).where(IssueAssist.unit_id == f.assisted_by)))
+    if f.pause_pending:
+        query = query.where(Issue.status == Status.RECTIFYING, Issue.pause_requested_until.is_not(None))
     if f.verification_late:
         query = query.where(Issue.status == Status.SUBMITTED, Issue.submitted_at < waiting_since_before(
             today, policy.verify_within_days, calendar=calendar))
@@ -137,6 +143,9 @@ def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: Wo
     return [by_id[i] for i in page], total
 
 
+PAUSE_COLUMNS = (Issue.pause_requested_until, Issue.paused_on, Issue.paused_until)
+
+
 class IssueRow(NamedTuple):
     """What a list shows of a problem: plain values, no objects to build."""
 
@@ -155,6 +164,9 @@ class IssueRow(NamedTuple):
     supervision: Supervision
     version: int
     extension_requested_until: date | None
+    pause_requested_until: date | None
+    paused_on: date | None
+    paused_until: date | None
 
 
 def issue_rows(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
@@ -164,7 +176,7 @@ def issue_rows(session: Session, f: IssueFilter, *, today: date, calendar: WorkC
     query = (
         select(Issue.id, Issue.code, Issue.status, County.name, Township.name, Village.name, Household.registry_no,
                CheckItem.title, CheckItem.category, Issue.description, Unit.name, Issue.deadline, Issue.supervision,
-               Issue.version, Issue.extension_requested_until)
+               Issue.version, Issue.extension_requested_until, *PAUSE_COLUMNS)
         .join(County, County.id == Issue.county_id).join(CheckItem, CheckItem.id == Issue.check_item_id)
         .outerjoin(Township, Township.id == Issue.township_id).outerjoin(Village, Village.id == Issue.village_id)
         .outerjoin(Household, Household.id == Issue.household_id).outerjoin(Unit, Unit.id == Issue.unit_id)
@@ -182,6 +194,7 @@ def issue_rows(session: Session, f: IssueFilter, *, today: date, calendar: WorkC
                    name(Township.name, Issue.township_id), name(Village.name, Issue.village_id),
                    name(Household.registry_no, Issue.household_id), name(CheckItem.title, Issue.check_item_id),
                    name(CheckItem.category, Issue.check_item_id), Issue.description, name(Unit.name, Issue.unit_id),
-                   Issue.deadline, Issue.supervision, Issue.version, Issue.extension_requested_until)
+                   Issue.deadline, Issue.supervision, Issue.version, Issue.extension_requested_until,
+                   *PAUSE_COLUMNS)
     by_id = {r.id: IssueRow(*r) for r in session.execute(query.where(Issue.id.in_(page)))} if page else {}
     return [by_id[i] for i in page], total

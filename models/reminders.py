@@ -18,7 +18,7 @@ from rectify.models.calendar import WorkCalendar, deadline_end, local_date
 from rectify.models.catalogue import CheckItem
 from rectify.models.deliveries import ReminderCursor
 from rectify.models.enums import MessageKind, Role, Status, Supervision, UnitKind
-from rectify.models.issues import Issue, IssueEvent
+from rectify.models.issues import Issue, IssueAssist, IssueEvent
 from rectify.models.org import Unit, User, prefecture_coordinator_ids
 from rectify.models.overlays import days_to, waiting_since_before
 from rectify.models.places import County, Household, Township, Village, place_text
@@ -113,6 +113,16 @@ def due_rows(session: Session, t: Thresholds) -> list:
     query = query.where(Issue.status.in_(RUNNING), Issue.unit_id.is_not(None), Issue.deadline.is_not(None),
                         or_(sign, due_kind.is_not(None), overdue, raise_it)).order_by(Issue.deadline, Issue.id)
     return list(session.execute(query).all())
+
+
+def assisting_units(session: Session, issue_ids: list[int]) -> dict[int, list[int]]:
+    """Per problem, its assisting units (协办): they hear of its reminders in their own digests."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for start in range(0, len(issue_ids), 2000):
+        for issue_id, unit_id in session.execute(select(IssueAssist.issue_id, IssueAssist.unit_id).where(
+                IssueAssist.issue_id.in_(issue_ids[start:start + 2000]))):
+            found[issue_id].append(unit_id)
+    return found
 
 
 def to_dues(rows: list, t: Thresholds, *, calendar: WorkCalendar) -> tuple[list[Due], dict[Supervision, list[Due]]]:

@@ -40,11 +40,16 @@ DIMENSIONS = {"county": "county_id", "township": "township_id", "village": "vill
 NO_DEADLINE = date(1900, 1, 1)  # the deadline of the rows not of kind "deadline" or "waiting"
 NO_DAYS = -1                    # the days to close of the rows that are not of kind "days"
 KINDS = ("state", "deadline", "days", "waiting")
-SUMS = ("n", "on_time", "signs", "late_signs", "extended", "submits", "returns", "reopened", "finished", "dated")
+SUMS = ("n", "on_time", "signs", "late_signs", "extended", "submits", "returns", "reopened", "finished", "dated",
+        "paused_days")
+# The totals as migration 0008 made them: a migration installs the triggers of its own schema.
+SUMS_0008 = SUMS[:10]
 KEYS = ("dimension", "kind", "deadline", "county_id", "key", "status", "days")
 TRIGGERED_BY = ("status", "deadline", "submitted_at", "days_to_close", "closed_on_time", "sign_count",
                 "late_sign_count", "extension_count", "submit_count", "return_count", "reopen_count", "closed_at",
                 "resolved_on_site_at", *DIMENSIONS.values())
+# The column of `issues` a sum reads beyond those above, where it has one of its own.
+SUM_COLUMNS = {"paused_days": "paused_workdays"}
 
 
 class IssueTally(Base):
@@ -68,6 +73,7 @@ class IssueTally(Base):
     reopened: Mapped[int] = mapped_column(Integer)
     finished: Mapped[int] = mapped_column(Integer)
     dated: Mapped[int] = mapped_column(Integer)  # problems whose unit's clock runs against a deadline
+    paused_days: Mapped[int] = mapped_column(Integer, server_default="0")  # working days of ended pauses
 
 
 _UNIT_CLOCK = ", ".join(f"'{s.value}'" for s in sorted(UNIT_CLOCK_STATUSES))
@@ -111,21 +117,22 @@ def _share(row: str, column: str, kind: str, dialect: str) -> tuple[str, dict[st
         "finished": f"CASE WHEN {row}.closed_at IS NOT NULL OR {row}.resolved_on_site_at IS NOT NULL "
                     "THEN 1 ELSE 0 END",
         "dated": f"CASE WHEN {dated} THEN 1 ELSE 0 END",
+        "paused_days": f"COALESCE({row}.paused_workdays, 0)",
     }
 
 
-def _move(row: str, sign: int, dialect: str) -> list[str]:
+def _move(row: str, sign: int, dialect: str, sums: tuple[str, ...]) -> list[str]:
     """Statements adding (sign 1) or taking away (sign -1) one problem's share, in every
     dimension and kind."""
     statements = []
-    added = ", ".join(f"{s} = issue_tallies.{s} + excluded.{s}" for s in SUMS)
+    added = ", ".join(f"{s} = issue_tallies.{s} + excluded.{s}" for s in sums)
     for dimension, column in DIMENSIONS.items():
         for kind in KINDS:
             when, share = _share(row, column, kind, dialect)
             values = ", ".join([f"'{dimension}'", f"'{kind}'"] + [share[k] for k in KEYS[2:]]
-                               + [f"{sign} * ({share[s]})" for s in SUMS])
+                               + [f"{sign} * ({share[s]})" for s in sums])
             statements.append(
-                f"INSERT INTO issue_tallies ({', '.join(KEYS + SUMS)}) SELECT {values} WHERE {when} "
+                f"INSERT INTO issue_tallies ({', '.join(KEYS + sums)}) SELECT {values} WHERE {when} "
                 f"ON CONFLICT ({', '.join(KEYS)}) DO UPDATE SET {added}")
             if sign < 0:
                 same = " AND ".join([f"dimension = '{dimension}'", f"kind = '{kind}'"]
@@ -134,20 +141,21 @@ def _move(row: str, sign: int, dialect: str) -> list[str]:
     return statements
 
 
-def install(connection: Connection) -> None:
-    """Create (or re-create) the triggers that keep the totals."""
+def install(connection: Connection, sums: tuple[str, ...] = SUMS) -> None:
+    """Create (or re-create) the triggers that keep the totals (`sums`: those of the schema at hand)."""
     uninstall(connection)
-    columns = ", ".join(TRIGGERED_BY)
+    columns = ", ".join(TRIGGERED_BY + tuple(SUM_COLUMNS[s] for s in sums if s in SUM_COLUMNS))
     dialect = connection.dialect.name
     if dialect == "sqlite":
-        for name, when, body in (("ins", "INSERT", _move("NEW", 1, dialect)),
-                                 ("upd", f"UPDATE OF {columns}", _move("OLD", -1, dialect) + _move("NEW", 1, dialect)),
-                                 ("del", "DELETE", _move("OLD", -1, dialect))):
+        for name, when, body in (("ins", "INSERT", _move("NEW", 1, dialect, sums)),
+                                 ("upd", f"UPDATE OF {columns}",
+                                  _move("OLD", -1, dialect, sums) + _move("NEW", 1, dialect, sums)),
+                                 ("del", "DELETE", _move("OLD", -1, dialect, sums))):
             connection.execute(text(f"CREATE TRIGGER issue_tallies_{name} AFTER {when} ON issues FOR EACH ROW "
                                     f"BEGIN {'; '.join(body)}; END"))
         return
-    taken = "; ".join(_move("OLD", -1, dialect))
-    added = "; ".join(_move("NEW", 1, dialect))
+    taken = "; ".join(_move("OLD", -1, dialect, sums))
+    added = "; ".join(_move("NEW", 1, dialect, sums))
     connection.execute(text(
         "CREATE FUNCTION issue_tallies_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
         f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {taken}; END IF; "
@@ -166,17 +174,17 @@ def uninstall(connection: Connection) -> None:
     connection.execute(text("DROP FUNCTION IF EXISTS issue_tallies_keep()"))
 
 
-def refill(connection: Connection) -> None:
+def refill(connection: Connection, sums: tuple[str, ...] = SUMS) -> None:
     """Recount every total from the problems (in the caller's transaction)."""
     connection.execute(text("DELETE FROM issue_tallies"))
     positions = ", ".join(str(n) for n in range(3, len(KEYS) + 1))
     for dimension, column in DIMENSIONS.items():
         for kind in KINDS:
             when, share = _share("issues", column, kind, connection.dialect.name)
-            sums = ", ".join(f"SUM({share[s]})" for s in SUMS)
+            summed = ", ".join(f"SUM({share[s]})" for s in sums)
             connection.execute(text(
-                f"INSERT INTO issue_tallies ({', '.join(KEYS + SUMS)}) "
-                f"SELECT '{dimension}', '{kind}', {', '.join(share[k] for k in KEYS[2:])}, {sums} "
+                f"INSERT INTO issue_tallies ({', '.join(KEYS + sums)}) "
+                f"SELECT '{dimension}', '{kind}', {', '.join(share[k] for k in KEYS[2:])}, {summed} "
                 f"FROM issues WHERE {when} GROUP BY {positions}"))
 
 

@@ -28,7 +28,7 @@ def at(day: str, hour: int = 10) -> datetime:
 
 @pytest.fixture()
 def campaign(fresh_db, tmp_path):
-    """Seven problems of 色达县 walked to known states (see each comment)."""
+    """Nine problems of 色达县 walked to known states (see each comment)."""
     photo = tmp_path / "整改照片.png"
     photo.write_bytes(image(b"1"))
     with unit_of_work(at("2016-08-22")) as ctx:
@@ -74,6 +74,19 @@ def campaign(fresh_db, tmp_path):
     step("2016-08-24", act.submit, p7, actor=handler, measures="已整改", evidence=[photo])
     step("2016-08-25", act.verify, p7, actor=VERIFIER, note="销号")
     step("2016-08-30", act.reopen, p7, actor=VERIFIER, reason="回头看发现反弹", evidence=[photo])
+    # P8: paused from Tuesday 23 to Monday 29 August (Wed-Fri: 3 working days), resumed: its
+    # deadline moved from 31 August to Monday 5 September, so it is not overdue on the 5th.
+    p8 = record(description="P8", unit=unit, deadline=date(2016, 8, 31))
+    step("2016-08-23", act.sign, p8, actor=handler)
+    step("2016-08-23", act.request_pause, p8, actor=handler, until=date(2016, 8, 29), reason="建材未到")
+    step("2016-08-23", act.decide_pause, p8, actor=COORDINATOR, approve=True)
+    step("2016-08-29", act.resume, p8, actor=handler)
+    # P9: paused from 25 August until 19 September: its deadline (26 August) passed while it was
+    # paused, and it is not overdue.
+    p9 = record(description="P9", unit=unit, deadline=date(2016, 8, 26))
+    step("2016-08-23", act.sign, p9, actor=handler)
+    step("2016-08-24", act.request_pause, p9, actor=handler, until=date(2016, 9, 19), reason="冬季停工")
+    step("2016-08-25", act.decide_pause, p9, actor=COORDINATOR, approve=True)
     return unit
 
 
@@ -85,23 +98,26 @@ def report(*args: str) -> list[dict]:
 
 def test_every_figure_of_a_known_campaign(campaign):
     [row] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
-    # 3 of 6 closed or solved on site: Wilson's interval (0.188, 0.812), too few to rank firmly.
+    # 3 of 8 closed or solved on site: Wilson's interval (0.137, 0.694), too few to rank firmly.
     uncertainty = row.pop("uncertainty")
-    assert uncertainty["closure_interval"] == pytest.approx([0.18761, 0.81239], abs=1e-4)
+    assert uncertainty["closure_interval"] == pytest.approx([0.13684, 0.69426], abs=1e-4)
     assert uncertainty["rank_range"] == [1, 1] and uncertainty["too_small"] is True
     assert row == {
-        "key": COUNTY, "total": 6, "resolved_on_site": 1, "assigned": 4, "submitted": 0, "closed": 2,
-        "closure_rate": 0.5, "closure_rate_excl_on_site": 0.4, "rectified_rate": 0.5, "on_time_rate": 0.5,
-        "overdue": 1, "sign_on_time_rate": 2 / 3, "extension_rate": 0.25, "return_rate": 0.25,
+        "key": COUNTY, "total": 8, "resolved_on_site": 1, "assigned": 6, "submitted": 0, "closed": 2,
+        "closure_rate": 0.375, "closure_rate_excl_on_site": 2 / 7, "rectified_rate": 0.375, "on_time_rate": 0.5,
+        "overdue": 1, "sign_on_time_rate": 0.8, "extension_rate": 1 / 6, "return_rate": 0.25,
         "rebound_rate": 0.25, "median_days_to_close": 5.5, "verification_late": 0, "rank": 1,
+        # P9 paused now (its passed deadline not overdue); P8's ended pause took 3 working days.
+        "paused": 1, "paused_days": 3,
     }
 
 
 def test_figures_as_of_an_earlier_moment_use_the_state_then(campaign):
     [row] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-08-26 18:00")
-    # P1 and P7 closed, P3 rectifying with its extension; P7 not yet reopened.
+    # P1 and P7 closed, P3 rectifying with its extension; P7 not yet reopened; P8 and P9 paused.
     assert (row["closed"], row["submitted"], row["rebound_rate"]) == (2, 0, 0.0)
-    assert row["total"] == 6 and row["overdue"] == 1 and row["on_time_rate"] == 1.0
+    assert row["total"] == 8 and row["overdue"] == 1 and row["on_time_rate"] == 1.0
+    assert (row["paused"], row["paused_days"]) == (2, 0)
     assert row["median_days_to_close"] == 3.0
 
 
@@ -117,12 +133,13 @@ def test_zero_denominators_are_null_not_zero_or_one(fresh_db):
     assert "—" in table and "0.0%" in table
 
 
-def test_slices_add_up_and_the_worst_comes_first(campaign):
+def test_slices_add_up_and_the_best_comes_first(campaign):
     by_severity = report("--by", "severity", "--as-of", "2016-09-05 10:00")
-    assert [r["key"] for r in by_severity] == ["一般"] and by_severity[0]["total"] == 6
+    assert [r["key"] for r in by_severity] == ["一般"] and by_severity[0]["total"] == 8
     by_unit = report("--by", "unit", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
-    assert {r["key"]: r["total"] for r in by_unit} == {campaign: 4, "(未指定)": 2}
-    assert by_unit[0]["closure_rate"] <= by_unit[-1]["closure_rate"]
+    assert {r["key"]: r["total"] for r in by_unit} == {campaign: 6, "(未指定)": 2}
+    # Rank 1, the best, first: 1 of 2 unassigned solved on site against the unit's 2 of 6.
+    assert [(r["key"], r["rank"], r["closure_rate"]) for r in by_unit] == [("(未指定)", 1, 0.5), (campaign, 2, 2 / 6)]
     by_leader = report("--by", "leader", "--as-of", "2016-09-05 10:00")
     assert by_leader[0]["key"] == "州领导13"
 
@@ -135,7 +152,8 @@ def test_the_workbook_has_the_same_numbers(campaign, tmp_path):
     sheet = load_workbook(out).active
     headers = [c.value for c in sheet[2]]
     values = dict(zip(headers, [c.value for c in sheet[3]], strict=True))
-    assert values["名称"] == COUNTY and values["问题数"] == 6 and values["销号率"] == 0.5
+    assert values["名称"] == COUNTY and values["问题数"] == 8 and values["销号率"] == 0.375
+    assert values["暂缓中"] == 1 and values["暂缓工作日"] == 3
     assert values["按期销号率"] == 0.5 and values["退回率"] == 0.25
 
 
@@ -153,7 +171,7 @@ def test_the_ledger_workbook_reads_back_with_the_report_numbers(campaign, tmp_pa
     sheet = workbook[COUNTY]
     headers = [c.value for c in sheet[2]]
     rows = [dict(zip(headers, [c.value for c in r], strict=True)) for r in sheet.iter_rows(min_row=3)]
-    assert len(rows) == 6 and [r["序号"] for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert len(rows) == 8 and [r["序号"] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
     by_text = {r["问题描述"]: r for r in rows}
     assert "P6" not in by_text  # void
     assert (
@@ -168,7 +186,7 @@ def test_the_ledger_workbook_reads_back_with_the_report_numbers(campaign, tmp_pa
     light_column = headers.index("灯") + 1
     red_row = next(i for i, r in enumerate(rows, start=3) if r["灯"] == "红")
     assert sheet.cell(row=red_row, column=light_column).fill.fgColor.rgb.endswith("F4B6B6")
-    assert sheet.freeze_panes == "C3" and sheet.auto_filter.ref == "A2:R8"
+    assert sheet.freeze_panes == "C3" and sheet.auto_filter.ref == "A2:R10"
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
 
     summary = workbook["汇总"]
@@ -204,7 +222,7 @@ def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefe
         assert sorted(n.rsplit(".", 1)[1] for n in attached) == ["docx", "xlsx"]
         workbook = next(content for name, content in attached.items() if name.endswith(".xlsx"))
         ranking = load_workbook(io.BytesIO(workbook))["县(市)排名"]
-        assert [c.value for c in ranking[2]][1:4] == [COUNTY, 6, 0.5]
+        assert [c.value for c in ranking[2]][1:4] == [COUNTY, 8, 0.375]
         # The .docx bulletin (公文) carries the same ranking, numbered as the week's bulletin.
         from docx import Document
 
@@ -212,7 +230,7 @@ def test_the_weekly_bulletin_is_published_and_reaches_leadership(campaign, prefe
         assert document.paragraphs[0].text == "甘孜州督查办文件"
         assert any(p.text.startswith("甘督通〔2016〕1号") for p in document.paragraphs)
         [row] = [r for r in document.tables[0].rows[1:] if r.cells[1].text == COUNTY]
-        assert [c.text for c in row.cells][:4] == ["1", COUNTY, "6", "50.0%"]
+        assert [c.text for c in row.cells][:4] == ["1", COUNTY, "8", "37.5%"]
         short = robots.of("wecombot")[0]["body"]["markdown"]["content"]
         assert "整改周通报" in short and len(short.encode()) <= 2048 and "销号率" in short
         again = runner.invoke(app, ["bulletin", "--as-of", "2016-09-05 10:00"])
@@ -264,11 +282,11 @@ def test_the_triggers_keep_the_totals_whatever_writes_the_problems(campaign):
         s.execute(delete(Issue).where(Issue.id == p5))
     with unit_of_work(at("2016-09-05")) as ctx:
         kept = totals(ctx.session)
-        t = tallies.IssueTally  # 7 recorded, one void, one deleted:
-        assert sum(ctx.session.scalars(select(t.n).where(t.dimension == "county", t.kind == "state"))) == 5
+        t = tallies.IssueTally  # 9 recorded, one void, one deleted:
+        assert sum(ctx.session.scalars(select(t.n).where(t.dimension == "county", t.kind == "state"))) == 7
         ctx.session.execute(delete(t))
     recount = runner.invoke(app, ["db", "recount"])
-    assert recount.exit_code == 0 and "5 个问题" in recount.stdout, recount.output
+    assert recount.exit_code == 0 and "7 个问题" in recount.stdout, recount.output
     with unit_of_work(at("2016-09-05")) as ctx:
         assert totals(ctx.session) == kept
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from rectify.models.enums import Role
 from rectify.models.errors import NotFound
-from rectify.models.issues import Issue
+from rectify.models.issues import Issue, IssueAssist
 from rectify.models.lookup import closest
 from rectify.models.org import User
 from rectify.models.queries import IssueFilter
@@ -44,8 +44,9 @@ def scoped(user: User, wanted: IssueFilter) -> IssueFilter:
 
 
 def can_see(user: User, issue: Issue) -> bool:
-    if user.role is Role.UNIT:
-        return user.unit_id is not None and issue.unit_id == user.unit_id
+    if user.role is Role.UNIT:  # the lead (主办) or an assisting unit (协办)
+        return user.unit_id is not None and (issue.unit_id == user.unit_id
+                                             or any(u.id == user.unit_id for u in issue.assisting_units))
     county = coordinator_county_id(user)
     return county is None or issue.county_id == county
 
@@ -58,7 +59,9 @@ def visible_issue(session, user: User, code: str) -> Issue:
     if issue is None or not can_see(user, issue):
         query = select(Issue.code).order_by(Issue.id.desc()).limit(5000)
         if user.role is Role.UNIT:
-            query = query.where(Issue.unit_id == (user.unit_id if user.unit_id is not None else -1))
+            own = user.unit_id if user.unit_id is not None else -1
+            query = query.where((Issue.unit_id == own) | Issue.id.in_(
+                select(IssueAssist.issue_id).where(IssueAssist.unit_id == own)))
         elif coordinator_county_id(user) is not None:
             query = query.where(Issue.county_id == coordinator_county_id(user))
         raise NotFound("问题编号", code, suggestions=closest(wanted, session.scalars(query).all()))

@@ -29,6 +29,14 @@ def _required_date(text: str | None, what: str) -> date:
     return value
 
 
+def _names(text: str) -> list[str]:
+    """Unit names as a form or an API call sends several in one field: one per line, or
+    separated by 、 or commas."""
+    import re
+
+    return [name for name in re.split(r"[\n,，、]+", text) if name.strip()]
+
+
 @dataclass(frozen=True)
 class Step:
     action: Action
@@ -50,6 +58,17 @@ STEPS: dict[str, Step] = {
         c, code, actor=a, approve=True, note=f.get("note") or None, expected_version=v), ("note",)),
     "deny_extension": Step(Action.DENY_EXTENSION, lambda c, code, a, v, f, u: act.decide_extension(
         c, code, actor=a, approve=False, note=f.get("reason", ""), expected_version=v), ("reason",)),
+    "pause": Step(Action.REQUEST_PAUSE, lambda c, code, a, v, f, u: act.request_pause(
+        c, code, actor=a, until=_required_date(f.get("until"), "暂缓至"), reason=f.get("reason", ""),
+        expected_version=v), ("until", "reason")),
+    "approve_pause": Step(Action.APPROVE_PAUSE, lambda c, code, a, v, f, u: act.decide_pause(
+        c, code, actor=a, approve=True, note=f.get("note") or None, expected_version=v), ("note",)),
+    "deny_pause": Step(Action.DENY_PAUSE, lambda c, code, a, v, f, u: act.decide_pause(
+        c, code, actor=a, approve=False, note=f.get("reason", ""), expected_version=v), ("reason",)),
+    "resume": Step(Action.RESUME, lambda c, code, a, v, f, u: act.resume(
+        c, code, actor=a, note=f.get("note") or None, expected_version=v), ("note",)),
+    "assist": Step(Action.SET_ASSISTS, lambda c, code, a, v, f, u: act.set_assists(
+        c, code, actor=a, units=_names(f.get("assist", "")), expected_version=v), ("assist",)),
     "submit": Step(Action.SUBMIT, lambda c, code, a, v, f, u: act.submit(
         c, code, actor=a, measures=f.get("measures", ""), evidence=u, expected_version=v), ("measures",), files=True),
     "verify": Step(Action.VERIFY, lambda c, code, a, v, f, u: act.verify(

@@ -186,16 +186,18 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
               note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
               measures: Annotated[str, Form(max_length=MAX_TEXT)] = "",
-              until: Annotated[str, Form(max_length=10, description="延期至 YYYY-MM-DD")] = "",
+              until: Annotated[str, Form(max_length=10, description="延期至或暂缓至 YYYY-MM-DD")] = "",
               unit: Annotated[str, Form(max_length=80)] = "",
               deadline: Annotated[str, Form(max_length=10, description="整改时限 YYYY-MM-DD")] = "",
               level: Annotated[str, Form(max_length=10, description="黄牌 / 红牌 / 挂牌督办")] = "",
+              assist: Annotated[str, Form(max_length=2000, description="协办单位,以、或逗号分隔;空则取消")] = "",
               expected_version: Annotated[int | None, Form(ge=1, le=INT_MAX)] = None,
               files: list[UploadFile] | None = None) -> dict[str, Any]:
     fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
-              "deadline": deadline, "level": level}
+              "deadline": deadline, "level": level, "assist": assist}
     # The free text (reason, note, measures) is checked by the step itself, which names it.
-    for key, label in (("until", "延期至"), ("unit", "责任单位"), ("deadline", "整改时限"), ("level", "督办级别")):
+    for key, label in (("until", "延期至或暂缓至"), ("unit", "责任单位"), ("deadline", "整改时限"),
+                       ("level", "督办级别"), ("assist", "协办单位")):
         _clean(fields[key], label)
     _clean(code, "问题编号")
     with received(files, ctx.policy) as uploads:

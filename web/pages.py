@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Annotated
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
@@ -34,9 +35,9 @@ from rectify.models.calendar import SHANGHAI, local_date
 from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import DomainError, NotFound
 from rectify.models.issues import Evidence, Issue
-from rectify.models.lifecycle import MOVES, allowed_actions
+from rectify.models.lifecycle import offered
 from rectify.models.org import Unit, User
-from rectify.models.overlays import Light, traffic_light, verification_late_days, verify_by
+from rectify.models.overlays import Light, pause_flagged, traffic_light, verification_late_days, verify_by
 from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from rectify.models.suspicion import find_suspicions, suspicions
@@ -184,7 +185,14 @@ def _row(row: IssueRow, ctx: Context, households: bool) -> SimpleNamespace:
         "township": row.township or "", "village": row.village or "", "unit": row.unit or "",
         "household": (row.household or "") if households else "",
         "light": traffic_light(row, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy),
-        "until": row.extension_requested_until})
+        "until": row.extension_requested_until, "pause_flagged": _pause_flagged(row, ctx)})
+
+
+def _pause_flagged(row: IssueRow, ctx: Context) -> bool:
+    """A pause asked for (from today) or approved, longer than the policy lets pass unnoticed."""
+    asked = row.pause_requested_until
+    start, until = (ctx.today, asked) if asked else (row.paused_on, row.paused_until)
+    return bool(start and until and pause_flagged(start, until, calendar=ctx.calendar, policy=ctx.policy))
 
 
 def _choices(request: Request, ctx: Context, user: User, wanted: IssueFilter) -> dict:
@@ -246,8 +254,7 @@ def issue_export(request: Request):
 
 def _forms(issue: Issue, user: User) -> list[str]:
     """The steps this user may take on this problem now, in the order of the table."""
-    return [name for name, step in STEPS.items()
-            if step.action in allowed_actions(issue.status) and user.role in MOVES[step.action].roles]
+    return [name for name, step in STEPS.items() if offered(issue, step.action, user)]
 
 
 @router.get("/issues/{code}")
@@ -260,10 +267,13 @@ async def issue_page(request: Request, code: str):
         warnings = warnings_for(ctx.session, user, suspicions(ctx.session, issue, ctx.policy)) \
             if sees_warnings(user) else []
         units = []
-        if "assign" in _forms(issue, user):
+        if {"assign", "assist"} & set(_forms(issue, user)):
             units = ctx.session.scalars(select(Unit.name).where((Unit.county_id == issue.county_id)
                                                                 | Unit.county_id.is_(None)).order_by(Unit.name)).all()
-        return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings,
+        asked = issue.pause_requested_until
+        flag = ctx.policy.pause_flag_workdays if asked and pause_flagged(
+            ctx.today, asked, calendar=ctx.calendar, policy=ctx.policy) else None
+        return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings, pause_flag=flag,
                       forms=_forms(issue, user), households=sees_households(user), units=units,
                       evidence=[x for e in issue.events for x in e.evidence])
 
@@ -272,10 +282,10 @@ async def issue_page(request: Request, code: str):
 def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), version: str = Form(""),
               back: str = Form(""), reason: str = Form(""), note: str = Form(""), measures: str = Form(""),
               until: str = Form(""), unit: str = Form(""), deadline: str = Form(""), level: str = Form(""),
-              files: list[UploadFile] | None = None):
+              assist: Annotated[list[str] | None, Form()] = None, files: list[UploadFile] | None = None):
     check_csrf(request, csrf)
     fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
-              "deadline": deadline, "level": level}
+              "deadline": deadline, "level": level, "assist": "\n".join(assist or [])}
     target = local_path(back, f"/issues/{code}")
     try:
         with work(request) as ctx:
@@ -320,7 +330,11 @@ def workbench(request: Request):
         open_rows = [_row(i, ctx, True) for i in issues if i.status in OPEN_STATUSES]
         groups = {light: [r for r in open_rows if r.light is light] for light in (Light.RED, Light.YELLOW, Light.GREEN)}
         waiting = [r for r in open_rows if r.light is None]
-        return render(request, "workbench.html", ctx, user, groups=groups, waiting=waiting, count=len(open_rows))
+        assisted, _ = issue_rows(ctx.session, IssueFilter(assisted_by=user.unit_id if user.unit_id else -1),
+                                 today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=None)
+        assisting = [_row(i, ctx, True) for i in assisted if i.status in OPEN_STATUSES]
+        return render(request, "workbench.html", ctx, user, groups=groups, waiting=waiting, count=len(open_rows),
+                      assisting=assisting)
 
 
 @router.get("/coordinator")
@@ -339,9 +353,13 @@ def coordinator(request: Request):
         triage, triage_total = rows(status=Status.TRIAGE, sort="created")
         overdue, overdue_total = rows(overdue=True)
         requests, _ = rows(extension_pending=True)
+        pauses, _ = rows(pause_pending=True)
+        paused, paused_total = rows(status=Status.PAUSED)
         waiting, waiting_total = rows(verification_late=True, sort="submitted")
         return render(request, "coordinator.html", ctx, user, triage=triage, triage_total=triage_total,
-                      extensions=requests, overdue=overdue, overdue_total=overdue_total, waiting=waiting,
+                      extensions=requests, pauses=pauses, paused=paused, paused_total=paused_total,
+                      pause_flag=ctx.policy.pause_flag_workdays, overdue=overdue, overdue_total=overdue_total,
+                      waiting=waiting,
                       waiting_total=waiting_total, within=ctx.policy.verify_within_days)
 
 

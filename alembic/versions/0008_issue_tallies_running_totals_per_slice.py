@@ -28,13 +28,13 @@ def upgrade() -> None:
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('deadline', sa.Date(), nullable=False),
         sa.Column('days', sa.Integer(), nullable=False),
-        *[sa.Column(name, sa.Integer(), nullable=False) for name in tallies.SUMS],
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in tallies.SUMS_0008],
         sa.PrimaryKeyConstraint(*tallies.KEYS, name='pk_issue_tallies'),
         sqlite_with_rowid=False,
     )
     connection = op.get_bind()
-    tallies.install(connection)
-    tallies.refill(connection)
+    tallies.install(connection, tallies.SUMS_0008)
+    tallies.refill(connection, tallies.SUMS_0008)
 
 
 def downgrade() -> None:

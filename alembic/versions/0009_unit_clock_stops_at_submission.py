@@ -52,8 +52,8 @@ def upgrade() -> None:
         on_time = accepted_on_time(_utc(at), original)
         connection.execute(issues.update().where(issues.c.id == issue_id).values(closed_on_time=on_time))
     # The overdue totals count only the problems whose unit's clock runs.
-    tallies.install(connection)
-    tallies.refill(connection)
+    tallies.install(connection, tallies.SUMS_0008)
+    tallies.refill(connection, tallies.SUMS_0008)
     settings = sa.table("policy_settings", sa.column("key", sa.String), sa.column("value", sa.JSON))
     present = set(connection.scalars(sa.select(settings.c.key)))
     if "code_prefix" in present:  # a seeded database: write the new rules as data

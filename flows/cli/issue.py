@@ -54,6 +54,7 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
         ("问题描述", data["description"]),
         ("严重程度", issue.severity.label),
         ("责任单位", data["unit"] or "—"),
+        ("协办单位", "、".join(data["assisting_units"]) or "—"),
         ("整改时限", _deadline_text(data)),
         ("督办级别", issue.supervision.label),
     ]
@@ -92,6 +93,12 @@ def _deadline_text(data: dict) -> str:
         text += f",逾期 {-left} 个工作日" if left < 0 else f",剩余 {left} 个工作日"
     if data["extension_requested_until"]:
         text += f";延期申请至 {data['extension_requested_until']} 待审批"
+    if data["pause_requested_until"]:
+        text += f";暂缓申请至 {data['pause_requested_until']} 待审批"
+    if data["paused_until"]:
+        text += f";{data['paused_on']} 起暂缓整改至 {data['paused_until']},暂停计时"
+    if data["paused_workdays"]:
+        text += f"(已暂缓 {data['paused_workdays']} 个工作日,时限已顺延)"
     if data["verify_by"]:  # submitted: the unit's clock stopped, the verifier's runs
         late = data["verification_late_days"]
         text += (f";已提交,核验超时 {late} 个工作日" if late is not None

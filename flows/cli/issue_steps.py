@@ -167,6 +167,82 @@ def issue_deny_extension(
     )
 
 
+@issue_app.command("pause")
+@edge
+def issue_pause(
+    code: Code,
+    until: Annotated[str, typer.Option("--until", help="暂缓至(恢复整改之日)YYYY-MM-DD")],
+    reason: Annotated[str, typer.Option("--reason", help="暂缓理由,如冬季停工、资金未到位")],
+    actor: Actor,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """申请暂缓整改(责任单位,须在时限届满前):批准后暂停计时,到期自动恢复。"""
+    _act(as_of, fmt, lambda issue: f"已申请暂缓至 {until},待协调员审批", issue_actions.request_pause, code,
+         actor=actor, until=parse_date(until, what="暂缓至"), reason=reason, expected_version=expect_version)
+
+
+@issue_app.command("approve-pause")
+@edge
+def issue_approve_pause(
+    code: Code,
+    actor: Actor,
+    note: Annotated[str | None, typer.Option("--note", help="审批意见")] = None,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """批准暂缓(协调员):暂缓期间不计逾期、不提醒、不升级督办。"""
+    _act(as_of, fmt, lambda issue: f"已批准暂缓至 {issue.paused_until}", issue_actions.decide_pause, code,
+         actor=actor, approve=True, note=note, expected_version=expect_version)
+
+
+@issue_app.command("deny-pause")
+@edge
+def issue_deny_pause(
+    code: Code,
+    reason: Annotated[str, typer.Option("--reason", help="驳回理由")],
+    actor: Actor,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """驳回暂缓申请(协调员)。"""
+    _act(as_of, fmt, "已驳回暂缓申请", issue_actions.decide_pause, code, actor=actor, approve=False, note=reason,
+         expected_version=expect_version)
+
+
+@issue_app.command("resume")
+@edge
+def issue_resume(
+    code: Code,
+    actor: Actor,
+    note: Annotated[str | None, typer.Option("--note", help="说明")] = None,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """提前恢复整改(责任单位或协调员);时限顺延暂缓的工作日数。"""
+    _act(as_of, fmt, lambda issue: f"已恢复整改,时限顺延至 {issue.deadline}", issue_actions.resume, code,
+         actor=actor, note=note, expected_version=expect_version)
+
+
+@issue_app.command("assist")
+@edge
+def issue_assist(
+    code: Code,
+    actor: Actor,
+    unit: Annotated[list[str], typer.Option("--unit", help="协办单位,可多次指定;不指定则取消全部协办单位")] = [],  # noqa: B006
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """设置协办单位(协调员):协办单位可查看、报告进展并收到提醒;签收和申请销号由主办单位办理。"""
+    _act(as_of, fmt, lambda issue: "协办单位:" + ("、".join(u.name for u in issue.assisting_units) or "无"),
+         issue_actions.set_assists, code, actor=actor, units=unit, expected_version=expect_version)
+
+
 @issue_app.command("submit")
 @edge
 def issue_submit(

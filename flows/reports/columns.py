@@ -8,7 +8,8 @@ COLUMNS = [
     ("key", "名称"), ("rank", "名次"), ("total", "问题数"), ("resolved_on_site", "现场解决"), ("assigned", "累计交办"),
     ("submitted", "待核验"), ("closed", "已销号"), ("closure_rate", "销号率"),
     ("closure_rate_excl_on_site", "销号率(不含现场)"), ("rectified_rate", "整改率"), ("on_time_rate", "按期销号率"),
-    ("overdue", "逾期"), ("verification_late", "核验超时"), ("sign_on_time_rate", "按期签收率"),
+    ("overdue", "逾期"), ("verification_late", "核验超时"), ("paused", "暂缓中"), ("paused_days", "暂缓工作日"),
+    ("sign_on_time_rate", "按期签收率"),
     ("extension_rate", "延期率"), ("return_rate", "退回率"),
     ("rebound_rate", "反弹率"), ("median_days_to_close", "销号用时中位数(工作日)"),
 ]
