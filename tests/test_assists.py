@@ -7,9 +7,8 @@ import re
 from datetime import date, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
-from webworld import DAY0, PASSWORD, build
+from webworld import DAY0, build, login
 from world import rectifying
 
 from rectify.flows import issue_actions as act
@@ -84,13 +83,6 @@ def test_an_assisting_unit_hears_of_the_problem_in_its_digest(fresh_db):
         assert code in reminded(lead) and code in reminded(helper)
 
 
-def _login(app, name: str) -> TestClient:
-    client = TestClient(app)
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf": token}).status_code == 200
-    return client
-
-
 def test_assisting_units_on_the_pages(fresh_db):
     from rectify.web.app import create_app
 
@@ -100,10 +92,10 @@ def test_assisting_units_on_the_pages(fresh_db):
                           severity="一般", unit=web.unit, deadline=date(2016, 9, 30)).code
         act.sign(ctx, code, actor=web.handler)
     app = create_app(url=web.url, as_of="2016-08-23 10:00")
-    helper = _login(app, web.other_handler)
+    helper = login(app, web.other_handler)
     assert helper.get(f"/issues/{code}").status_code == 404  # not yet assisting: hidden
 
-    coordinator = _login(app, web.coordinator)
+    coordinator = login(app, web.coordinator)
     page = coordinator.get(f"/issues/{code}").text
     form = page[page.index('id="form-assist"'):]
     assert f'value="{web.other_unit}"' in form and f'value="{web.unit}"' not in form.split("</form>")[0]

@@ -7,8 +7,7 @@ import re
 from datetime import date, datetime
 
 import pytest
-from fastapi.testclient import TestClient
-from webworld import DAY0, PASSWORD, build
+from webworld import DAY0, build, login
 from world import at, rectifying
 
 from rectify.flows import issue_actions as act
@@ -146,14 +145,7 @@ def web(fresh_db):
     return build(fresh_db)
 
 
-def _login(app, name: str) -> TestClient:
-    client = TestClient(app)
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
-    assert client.post("/login", data={"name": name, "password": PASSWORD, "csrf": token}).status_code == 200
-    return client
-
-
-def _form(client: TestClient, code: str, name: str, **fields) -> str:
+def _form(client, code: str, name: str, **fields) -> str:
     page = client.get(f"/issues/{code}").text
     form = page[page.index(f'id="form-{name}"'):]
     data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),
@@ -171,14 +163,14 @@ def test_a_unit_asks_on_the_problem_page_and_the_coordinator_approves_from_the_w
                           severity="一般", unit=web.unit, deadline=date(2016, 9, 30)).code
         act.sign(ctx, code, actor=web.handler)
     app = create_app(url=web.url, as_of="2016-08-23 10:00")
-    unit = _login(app, web.handler)
+    unit = login(app, web.handler)
     page = unit.get(f"/issues/{code}").text
     assert 'id="form-pause"' in page and 'id="form-approve_pause"' not in page
     _form(unit, code, "pause", until="2017-04-10", reason="高原冬季停工")
     page = unit.get(f"/issues/{code}").text
     assert "暂缓申请至 2017-04-10 待审批" in page and 'id="form-pause"' not in page
 
-    coordinator = _login(app, web.coordinator)
+    coordinator = login(app, web.coordinator)
     desk = coordinator.get("/coordinator").text
     requests = desk[desk.index('id="pause-requests"'):desk.index('id="paused"')]
     # 2016-08-23 to 2017-04-10 is far beyond the policy's 60 working days: flagged.
@@ -194,5 +186,5 @@ def test_a_unit_asks_on_the_problem_page_and_the_coordinator_approves_from_the_w
     assert code in listed
 
     # Another unit's handler cannot touch it, whatever the form says.
-    other = _login(app, web.other_handler)
+    other = login(app, web.other_handler)
     assert other.get(f"/issues/{code}").status_code == 404

@@ -84,3 +84,16 @@ def build(url: str) -> WebWorld:
 
 def at(world: WebWorld, days: float):
     return unit_of_work(DAY0 + timedelta(days=days), url=world.url)
+
+
+def login(app, name: str, password: str = PASSWORD):
+    """A browser (TestClient) logged in as `name` through the login form."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    response = client.post("/login", data={"name": name, "password": password, "csrf": token})
+    assert response.status_code == 200, response.text
+    return client
