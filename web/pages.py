@@ -40,6 +40,7 @@ from rectify.models.org import Unit, User
 from rectify.models.overlays import Light, pause_flagged, traffic_light, verification_late_days, verify_by
 from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
+from rectify.models.spread import same_item_elsewhere
 from rectify.models.suspicion import find_suspicions, suspicions
 from rectify.web.access import (
     can_see,
@@ -273,7 +274,9 @@ async def issue_page(request: Request, code: str):
         asked = issue.pause_requested_until
         flag = ctx.policy.pause_flag_workdays if asked and pause_flagged(
             ctx.today, asked, calendar=ctx.calendar, policy=ctx.policy) else None
+        spread = same_item_elsewhere(ctx.session, issue)
         return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings, pause_flag=flag,
+                      spread=spread,
                       forms=_forms(issue, user), households=sees_households(user), units=units,
                       evidence=[x for e in issue.events for x in e.evidence])
 

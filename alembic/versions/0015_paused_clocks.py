@@ -61,6 +61,7 @@ def downgrade() -> None:
     op.execute("UPDATE issue_events SET to_status = 'rectifying' WHERE to_status = 'paused'")
     op.execute("UPDATE issue_events SET from_status = 'rectifying' WHERE from_status = 'paused'")
     _statuses(STATUSES)
+    tallies.uninstall(connection)  # PostgreSQL's trigger depends on the columns dropped below
     with op.batch_alter_table('issue_tallies', schema=None) as batch_op:
         batch_op.drop_column('paused_days')
     with op.batch_alter_table('issues', schema=None) as batch_op:

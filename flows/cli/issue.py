@@ -28,9 +28,26 @@ from rectify.models.errors import InvalidInput
 from rectify.models.issues import Issue
 from rectify.models.lookup import get_county, get_issue, get_unit
 from rectify.models.queries import IssueFilter, load_issue_detail, search_issues
+from rectify.models.spread import SameItem, same_item_elsewhere
 from rectify.models.suspicion import suspicions
 
 issue_app = typer.Typer(help="问题:登记、交办、签收、整改、销号", no_args_is_help=True)
+
+
+def _spread_text(spread: SameItem) -> str:
+    """Where else the sample says to look: the same item found, or not yet checked."""
+    def named(places) -> str:
+        shown = "、".join(p.village + (f"/{p.household}" if p.household else "") for p in places[:10])
+        return shown + (f" 等 {len(places)} 处" if len(places) > 10 else "")
+
+    text = f"本次抽查同类点位 {spread.sampled} 处"
+    if spread.found:
+        text += f";同一项目另有 {len(spread.found)} 处也发现问题({named(spread.found)})"
+    else:
+        text += ";其他点位未发现同类问题"
+    if spread.unchecked:
+        text += f";尚未检查 {len(spread.unchecked)} 处({named(spread.unchecked)}),请一并排查"
+    return text
 
 
 def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
@@ -38,6 +55,8 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
     data = issue_to_dict(issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)
     warnings = suspicions(ctx.session, issue, ctx.policy)
     data["warnings"] = [w.to_dict() for w in warnings]
+    spread = same_item_elsewhere(ctx.session, issue)
+    data["same_item"] = spread.as_dict() if spread is not None else None
     if fmt is Format.json:
         print_json(data)
         return
@@ -62,6 +81,8 @@ def _show(ctx: Context, issue: Issue, fmt: Format) -> None:
         lines.append(("整改措施", data["measures"]))
     if data["on_site_note"]:
         lines.append(("现场解决情况", data["on_site_note"]))
+    if spread is not None:
+        lines.append(("举一反三", _spread_text(spread)))
     for label, value in lines:
         console.print(f"  {label}:{value}")
     for w in warnings:
