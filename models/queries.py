@@ -93,7 +93,7 @@ def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, pol
         query = query.where(Issue.status != Status.VOID)
     if f.extension_pending:
         query = query.where(Issue.status == Status.RECTIFYING, Issue.extension_requested_until.is_not(None))
-    if f.assisted_by is not None:
+    if f.assisted_by is not None:  # an OR with the lead's unit would scan every problem: a read of its own
         query = query.where(Issue.id.in_(select(IssueAssist.issue_id).where(IssueAssist.unit_id == f.assisted_by)))
     if f.pause_pending:
         query = query.where(Issue.status == Status.RECTIFYING, Issue.pause_requested_until.is_not(None))
@@ -112,7 +112,8 @@ def _filtered(query, f: IssueFilter, *, today: date, calendar: WorkCalendar, pol
 
 def _matching(session: Session, f: IssueFilter, *, today: date, calendar: WorkCalendar, policy: Policy,
               offset: int, limit: int | None):
-    """How many problems match, and the ids of the wanted page in order (None: all, unpaged).
+    """How many problems match, and the ids of the wanted page in order (None, None: all, unpaged;
+    the caller counts what it reads).
 
     The page's ids come first (an index range and a top-N sort), each with the count of all
     matches (a window over the same rows, in the same query); the rows are loaded for those
@@ -122,7 +123,7 @@ def _matching(session: Session, f: IssueFilter, *, today: date, calendar: WorkCa
                                             calendar=calendar, policy=policy)) or 0)
 
     if limit is None and offset == 0:
-        return count(), None
+        return None, None
     ids = _filtered(select(Issue.id, func.count().over()), f, today=today, calendar=calendar, policy=policy)
     ids = ids.order_by(*SORTS.get(f.sort, SORTS["deadline"])).offset(offset)
     page = session.execute(ids.limit(limit) if limit is not None else ids).all()
@@ -137,8 +138,9 @@ def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: Wo
     query = select(Issue).options(*(selectinload(r) for r in (
         Issue.county, Issue.township, Issue.village, Issue.household, Issue.check_item, Issue.unit, Issue.inspection)))
     if page is None:
-        return list(session.scalars(_filtered(query, f, today=today, calendar=calendar, policy=policy)
-                                    .order_by(*SORTS.get(f.sort, SORTS["deadline"])))), total
+        found = list(session.scalars(_filtered(query, f, today=today, calendar=calendar, policy=policy)
+                                     .order_by(*SORTS.get(f.sort, SORTS["deadline"]))))
+        return found, len(found)
     by_id = {issue.id: issue for issue in session.scalars(query.where(Issue.id.in_(page)))} if page else {}
     return [by_id[i] for i in page], total
 
@@ -183,7 +185,8 @@ def issue_rows(session: Session, f: IssueFilter, *, today: date, calendar: WorkC
     )
     if page is None:
         query = _filtered(query, f, today=today, calendar=calendar, policy=policy)
-        return [IssueRow(*r) for r in session.execute(query.order_by(*SORTS.get(f.sort, SORTS["deadline"])))], total
+        rows = [IssueRow(*r) for r in session.execute(query.order_by(*SORTS.get(f.sort, SORTS["deadline"])))]
+        return rows, len(rows)
     # A page's few rows look their names up one by one (correlated subqueries, each an index
     # lookup): joins made PostgreSQL hash whole tables (households, units) for 50 rows.
 
