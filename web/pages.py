@@ -2,8 +2,8 @@
 queues of units, coordinators and verifiers. Server-rendered, no JavaScript needed.
 
 Where a page runs: the most visited pages, which only read (the login form, the dashboard,
-one page of the list, one problem's page: every link in a message opens it), are `async def`
-and run on the event loop. Handing a request to a
+one page of the list, one problem's page: every link in a message opens it, a unit's
+workbench: its open problems, a few hundred at most), are `async def` and run on the event loop. Handing a request to a
 thread and back costs about as much CPU as rendering the list page itself. While one of them
 runs, its worker serves nothing else: a few milliseconds as a rule; at 100,000 problems about
 50 ms for the unfiltered list (it counts and sorts every match) and 60-110 ms for the dashboard
@@ -325,8 +325,8 @@ def evidence_file(request: Request, evidence_id: int, name: str):
 
 
 @router.get("/workbench")
-def workbench(request: Request):
-    with work(request) as ctx:
+async def workbench(request: Request):
+    with work(request, reading=True) as ctx:
         user = current(request, ctx, Role.UNIT)
         issues, _ = issue_rows(ctx.session, scoped(user, IssueFilter()), today=ctx.today, calendar=ctx.calendar,
                                policy=ctx.policy, limit=None)
