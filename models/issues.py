@@ -126,6 +126,10 @@ class Issue(Base):
     # by unit count the lead.
     assisting_units: Mapped[list[Unit]] = relationship(secondary="issue_assists", order_by="Unit.name")
 
+    def assisted_by(self, unit_id: int | None) -> bool:
+        """Whether that unit is one of the problem's assisting units (协办)."""
+        return unit_id is not None and any(u.id == unit_id for u in self.assisting_units)
+
     @property
     def place_name(self) -> str:
         parts = [self.county.name]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -122,7 +122,7 @@ def check_allowed(issue: Issue, action: Action, actor: User) -> Move:
             f"此操作需要:{'、'.join(r.label for r in sorted(move.roles))}"
         )
     if actor.role is Role.UNIT and (actor.unit_id is None or actor.unit_id != issue.unit_id):
-        if actor.unit_id is not None and any(u.id == actor.unit_id for u in issue.assisting_units):
+        if issue.assisted_by(actor.unit_id):
             if action not in ASSIST_ACTIONS:
                 raise PermissionDenied(
                     f"{actor.name} 所在单位是问题 {issue.code} 的协办单位,只能报告进展;「{action.label}」由主办单位办理"
@@ -398,8 +398,6 @@ def resume(session, issue, *, actor, now, calendar: WorkCalendar, note: str | No
 def resume_ended_pauses(session: Session, *, actor: User, now: datetime, calendar: WorkCalendar) -> list[str]:
     """The reminder run's first step: every pause whose day has come ends by itself, so the
     problem is reminded and escalated again from today. Returns the codes resumed."""
-    from sqlalchemy import select
-
     today = local_date(now)
     due = session.scalars(select(Issue).where(Issue.status == Status.PAUSED, Issue.paused_until <= today)
                           .order_by(Issue.id)).all()

@@ -96,7 +96,9 @@ def accepted_on_time(submitted_at: datetime | None, original_deadline: date | No
     return submitted_at is not None and original_deadline is not None and local_date(submitted_at) <= original_deadline
 
 
-def pause_flagged(start: date, until: date, *, calendar: WorkCalendar, policy: Policy) -> bool:
-    """Whether a pause from `start` to `until` (asked for, or approved) is longer than the policy
-    lets pass without the 督查办's notice."""
-    return calendar.workdays_between(start, until) > policy.pause_flag_workdays
+def pause_flagged(issue, *, today: date, calendar: WorkCalendar, policy: Policy) -> bool:
+    """Whether the pause a problem asks for (from today) or is in (from the day it began) is
+    longer than the policy lets pass without the 督查办's notice."""
+    asked = issue.pause_requested_until
+    start, until = (today, asked) if asked else (issue.paused_on, issue.paused_until)
+    return bool(start and until and calendar.workdays_between(start, until) > policy.pause_flag_workdays)

@@ -3,12 +3,11 @@ reminded, and whom the figures count."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
-from webworld import DAY0, build, login
+from webworld import DAY0, build, login, take_step
 from world import rectifying
 
 from rectify.flows import issue_actions as act
@@ -99,9 +98,7 @@ def test_assisting_units_on_the_pages(fresh_db):
     page = coordinator.get(f"/issues/{code}").text
     form = page[page.index('id="form-assist"'):]
     assert f'value="{web.other_unit}"' in form and f'value="{web.unit}"' not in form.split("</form>")[0]
-    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),
-            "version": re.search(r'name="version" value="(\d+)"', form).group(1), "assist": [web.other_unit]}
-    assert coordinator.post(f"/issues/{code}/act/assist", data=data).status_code == 200
+    take_step(coordinator, code, "assist", assist=[web.other_unit])
     assert web.other_unit in coordinator.get(f"/issues/{code}").text.split('id="assisting"')[1][:200]
 
     page = helper.get(f"/issues/{code}").text

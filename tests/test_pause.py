@@ -3,11 +3,10 @@ and the escalation ladder, the resume (by itself on its day, or earlier), and th
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 import pytest
-from webworld import DAY0, build, login
+from webworld import DAY0, build, login, take_step
 from world import at, rectifying
 
 from rectify.flows import issue_actions as act
@@ -145,16 +144,6 @@ def web(fresh_db):
     return build(fresh_db)
 
 
-def _form(client, code: str, name: str, **fields) -> str:
-    page = client.get(f"/issues/{code}").text
-    form = page[page.index(f'id="form-{name}"'):]
-    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),
-            "version": re.search(r'name="version" value="(\d+)"', form).group(1), **fields}
-    response = client.post(f"/issues/{code}/act/{name}", data=data)
-    assert response.status_code == 200, response.text
-    return response.text
-
-
 def test_a_unit_asks_on_the_problem_page_and_the_coordinator_approves_from_the_workbench(web):
     from rectify.web.app import create_app
 
@@ -166,7 +155,7 @@ def test_a_unit_asks_on_the_problem_page_and_the_coordinator_approves_from_the_w
     unit = login(app, web.handler)
     page = unit.get(f"/issues/{code}").text
     assert 'id="form-pause"' in page and 'id="form-approve_pause"' not in page
-    _form(unit, code, "pause", until="2017-04-10", reason="高原冬季停工")
+    take_step(unit, code, "pause", until="2017-04-10", reason="高原冬季停工")
     page = unit.get(f"/issues/{code}").text
     assert "暂缓申请至 2017-04-10 待审批" in page and 'id="form-pause"' not in page
 
@@ -176,7 +165,7 @@ def test_a_unit_asks_on_the_problem_page_and_the_coordinator_approves_from_the_w
     # 2016-08-23 to 2017-04-10 is far beyond the policy's 60 working days: flagged.
     assert code in requests and "2017-04-10" in requests and "超过 60 个工作日" in requests
     assert 'id="form-deny_pause"' in coordinator.get(f"/issues/{code}").text
-    _form(coordinator, code, "approve_pause", note="同意")
+    take_step(coordinator, code, "approve_pause", note="同意")
     desk = coordinator.get("/coordinator").text
     assert code in desk[desk.index('id="paused"'):] and 'data-figure="paused">1<' in desk
     page = unit.get(f"/issues/{code}").text

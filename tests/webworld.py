@@ -97,3 +97,17 @@ def login(app, name: str, password: str = PASSWORD):
     response = client.post("/login", data={"name": name, "password": password, "csrf": token})
     assert response.status_code == 200, response.text
     return client
+
+
+def take_step(client, code: str, name: str, **fields) -> str:
+    """Fill and send the form of step `name` on a problem's page, as a person would (its CSRF
+    token and version from the page); the page it lands on."""
+    import re
+
+    page = client.get(f"/issues/{code}").text
+    form = page[page.index(f'id="form-{name}"'):]
+    data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),
+            "version": re.search(r'name="version" value="(\d+)"', form).group(1), **fields}
+    response = client.post(f"/issues/{code}/act/{name}", data=data)
+    assert response.status_code == 200, response.text
+    return response.text

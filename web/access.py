@@ -45,8 +45,7 @@ def scoped(user: User, wanted: IssueFilter) -> IssueFilter:
 
 def can_see(user: User, issue: Issue) -> bool:
     if user.role is Role.UNIT:  # the lead (主办) or an assisting unit (协办)
-        return user.unit_id is not None and (issue.unit_id == user.unit_id
-                                             or any(u.id == user.unit_id for u in issue.assisting_units))
+        return user.unit_id is not None and (issue.unit_id == user.unit_id or issue.assisted_by(user.unit_id))
     county = coordinator_county_id(user)
     return county is None or issue.county_id == county
 

@@ -3,6 +3,7 @@ both edges, each calling the same use case as the CLI."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -32,8 +33,6 @@ def _required_date(text: str | None, what: str) -> date:
 def _names(text: str) -> list[str]:
     """Unit names as a form or an API call sends several in one field: one per line, or
     separated by 、 or commas."""
-    import re
-
     return [name for name in re.split(r"[\n,，、]+", text) if name.strip()]
 
 

@@ -186,14 +186,8 @@ def _row(row: IssueRow, ctx: Context, households: bool) -> SimpleNamespace:
         "township": row.township or "", "village": row.village or "", "unit": row.unit or "",
         "household": (row.household or "") if households else "",
         "light": traffic_light(row, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy),
-        "until": row.extension_requested_until, "pause_flagged": _pause_flagged(row, ctx)})
-
-
-def _pause_flagged(row: IssueRow, ctx: Context) -> bool:
-    """A pause asked for (from today) or approved, longer than the policy lets pass unnoticed."""
-    asked = row.pause_requested_until
-    start, until = (ctx.today, asked) if asked else (row.paused_on, row.paused_until)
-    return bool(start and until and pause_flagged(start, until, calendar=ctx.calendar, policy=ctx.policy))
+        "until": row.extension_requested_until,
+        "pause_flagged": pause_flagged(row, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy)})
 
 
 def _choices(request: Request, ctx: Context, user: User, wanted: IssueFilter) -> dict:
@@ -271,9 +265,8 @@ async def issue_page(request: Request, code: str):
         if {"assign", "assist"} & set(_forms(issue, user)):
             units = ctx.session.scalars(select(Unit.name).where((Unit.county_id == issue.county_id)
                                                                 | Unit.county_id.is_(None)).order_by(Unit.name)).all()
-        asked = issue.pause_requested_until
-        flag = ctx.policy.pause_flag_workdays if asked and pause_flagged(
-            ctx.today, asked, calendar=ctx.calendar, policy=ctx.policy) else None
+        flag = ctx.policy.pause_flag_workdays if pause_flagged(
+            issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy) else None
         spread = same_item_elsewhere(ctx.session, issue)
         return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings, pause_flag=flag,
                       spread=spread,
