@@ -29,6 +29,8 @@ from rectify.seeds.loader import DATA, SeedReport, load_reference
 from rectify.seeds.synthetic import load_synthetic
 
 COUNTY = "理塘县"
+# The county department that assists (协办) the demo's house rebuilt over the winter.
+HOUSING_WORKS = f"{COUNTY}住房和城乡规划建设局"
 # The demo's first inspection round: one team per county, as in August 2016.
 INSPECTED = ("理塘县", "色达县", "康定市")
 PLAN_DAY, FIELD_DAY, IMPORT_DAY = "2016-08-19", date(2016, 8, 20), "2016-08-22 09:00"
@@ -101,7 +103,7 @@ def run_demo(console: Console) -> list[str]:
         write_reports(console)
         show_outbox(console)
         show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01",
-                                *(f"{places[v][3]}经办人" for v in ("v1", "v2", "v3"))])
+                                *(f"{places[v][3]}经办人" for v in ("v1", "v2", "v3")), f"{HOUSING_WORKS}经办人"])
         return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
@@ -193,13 +195,12 @@ def run_demo(console: Console) -> list[str]:
     # 8. A house rebuilt over a season (主办 / 协办, 暂缓整改): led by the village's 帮扶单位 with the
     # county's 住建局 assisting; building stops for the plateau's winter, so the unit asks for a
     # pause until April, which the 督查办 approves (flagged: longer than the policy's 60 working days).
-    housing_works = f"{COUNTY}住房和城乡规划建设局"
     rebuild = step(0, act.record, actor=inspector, county=COUNTY, township=t1, village=vil1,
                    household=places["v1"][2], item="安全住房", description="土木结构住房需拆除重建,尚未开工",
                    severity="较重", unit=unit1, deadline=date(2016, 10, 31))
-    step(0, act.set_assists, rebuild, actor=coordinator, units=[housing_works])
+    step(0, act.set_assists, rebuild, actor=coordinator, units=[HOUSING_WORKS])
     step(1, act.sign, rebuild, actor=h1)
-    step(3, act.progress, rebuild, actor=f"{housing_works}经办人", note="已完成重建户型设计和预算审核")
+    step(3, act.progress, rebuild, actor=f"{HOUSING_WORKS}经办人", note="已完成重建户型设计和预算审核")
     step(8, act.request_pause, rebuild, actor=h1, until=date(2017, 4, 10),
          reason="高原冬季低温,11月至次年3月无法施工;建材已备齐,开春即复工")
     step(9, act.decide_pause, rebuild, actor=coordinator, approve=True, note="同意暂缓至开春,期间做好备料")
@@ -207,13 +208,13 @@ def run_demo(console: Console) -> list[str]:
     simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
     something_to_sign(unit1, inspector, coordinator, t1, vil1)
-    set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3])
+    set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3, f"{HOUSING_WORKS}经办人"])
     _report(console)
     write_reports(console)
     show_outbox(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
-    show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, h3])
+    show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, h3, f"{HOUSING_WORKS}经办人"])
     return [housing, economy, clinic, plan, dup, copied, water, rebuild]
 
 
@@ -260,6 +261,15 @@ def next_step(session, user) -> tuple[str, str]:
         code = session.scalar(query)
         if code:
             return code, what
+    if user.role is Role.UNIT:  # a problem it assists (协办): it reports progress there
+        from rectify.models.enums import OPEN_STATUSES
+        from rectify.models.issues import IssueAssist
+
+        code = session.scalar(select(Issue.code).join(IssueAssist, IssueAssist.issue_id == Issue.id)
+                              .where(IssueAssist.unit_id == user.unit_id, Issue.status.in_(OPEN_STATUSES))
+                              .order_by(Issue.code).limit(1))
+        if code:
+            return code, "协办:报告进展"
     return "", "领导看板:全州与各县的整改率、排名" if user.role is Role.LEADER else "暂无待办"
 
 

@@ -107,3 +107,4 @@ def test_assisting_units_on_the_pages(fresh_db):
         assert f'id="form-{name}"' not in page, name
     bench = helper.get("/workbench").text
     assert code in bench.split('id="assisting"')[1] and 'data-figure="assisting">1<' in bench
+    assert "<title>本单位工作台 · rectify</title>" in bench and bench.count('id="assisting"') == 1
