@@ -103,7 +103,8 @@ def run_demo(console: Console) -> list[str]:
         write_reports(console)
         show_outbox(console)
         show_web_hint(console, ["州领导13", f"{COUNTY}督查办", "核验员01",
-                                *(f"{places[v][3]}经办人" for v in ("v1", "v2", "v3")), f"{HOUSING_WORKS}经办人"])
+                                *(f"{places[v][3]}经办人" for v in ("v1", "v2", "v3")), f"{places['v2'][3]}负责人",
+                                f"{HOUSING_WORKS}经办人"])
         return []
     n = _county_index(COUNTY)
     inspector, leader = f"督导员{n:02d}", f"督导组长{n:02d}"
@@ -131,10 +132,13 @@ def run_demo(console: Console) -> list[str]:
     step(0, act.assign, housing, actor=coordinator, unit=unit1)
     step(1, act.sign, housing, actor=h1)
     step(2, act.progress, housing, actor=h1, note="已纳入危房改造计划,材料已运抵")
-    step(3, act.submit, housing, actor=h1, measures="完成墙体加固并验收",
+    analysis = {"cause": "前期摸排只看外观,未请专业人员鉴定,漏报C级危房",
+                "spread": "对全村同类土木结构住房逐户鉴定,另发现2户,已纳入改造计划",
+                "rules": "建立危房动态监测和季度鉴定制度(村规民约第12条),文件见佐证材料"}
+    step(3, act.submit, housing, actor=h1, measures="完成墙体加固并验收", **analysis,
          evidence=[_png(evidence_dir / "住房加固.png", 1)])
     step(4, act.return_submission, housing, actor=verifier, reason="照片看不出加固部位,请补充施工前后对比")
-    step(5, act.submit, housing, actor=h1, measures="完成墙体加固并验收,补充施工前后对比照片",
+    step(5, act.submit, housing, actor=h1, measures="完成墙体加固并验收,补充施工前后对比照片", **analysis,
          evidence=[_png(evidence_dir / "加固前后对比.png", 2)])
     step(6, act.verify, housing, actor=verifier, note="现场核实已加固,销号")
 
@@ -163,7 +167,7 @@ def run_demo(console: Console) -> list[str]:
     clinic = step(0, act.record, actor=inspector, county=COUNTY, township=t3, village=vil3,
                   item="卫生室", description="村卫生室无村医坐诊", severity="较重", unit=unit3)
     step(1, act.sign, clinic, actor=h3)
-    step(3, act.submit, clinic, actor=h3, measures="乡卫生院派驻村医每周坐诊三天",
+    step(3, act.submit, clinic, actor=h3, measures="乡卫生院派驻村医每周坐诊三天", cause="村医外出务工后无人接替",
          evidence=[_png(evidence_dir / "坐诊排班表.png", 3)])
     step(4, act.verify, clinic, actor=verifier, note="排班表已上墙,销号")
     step(30, act.reopen, clinic, actor=verifier, reason="回头看发现村医已连续两周未坐诊",
@@ -180,14 +184,14 @@ def run_demo(console: Console) -> list[str]:
     copied = step(0, act.record, actor=inspector, county=COUNTY, township=t2, village=vil2, household=hh2,
                   item="安全住房", description="住房屋顶漏雨,墙体有裂缝", severity="严重", unit=unit2)
     step(1, act.sign, copied, actor=h2)
-    step(5, act.submit, copied, actor=h2, measures="完成墙体加固并验收,补充施工前后对比照片。",
+    step(5, act.submit, copied, actor=h2, measures="完成墙体加固并验收,补充施工前后对比照片。", **analysis,
          evidence=[evidence_dir / "加固前后对比.png"])
     step(6, act.return_submission, copied, actor=verifier,
          reason="佐证照片与其他户完全相同、整改措施雷同,请提供本户的现场照片")
     water = step(7, act.record, actor=inspector, county=COUNTY, township=t3, village=vil3,
                  item="通水", description="村内集中供水点停水一周", severity="较重")
     for minutes, fn, kwargs in ((0, act.assign, {"actor": coordinator, "unit": unit3}), (10, act.sign, {"actor": h3}),
-                                (20, act.submit, {"actor": h3, "measures": "已恢复供水",
+                                (20, act.submit, {"actor": h3, "measures": "已恢复供水", "cause": "水泵老化",
                                                   "evidence": [_png(evidence_dir / "供水点.png", 5)]})):
         with unit_of_work(at(7) + timedelta(minutes=minutes)) as ctx:
             fn(ctx, water, **kwargs)
@@ -205,17 +209,45 @@ def run_demo(console: Console) -> list[str]:
          reason="高原冬季低温,11月至次年3月无法施工;建材已备齐,开春即复工")
     step(9, act.decide_pause, rebuild, actor=coordinator, approve=True, note="同意暂缓至开春,期间做好备料")
 
+    # 9. The unit head's sign-off (单位负责人审核): the policy sends a grave problem's submission to
+    # its unit's head first. The second unit has one: the head returns the first submission inside
+    # the unit, and the second waits for the head's approval (the head's login has it to do).
+    head2 = _unit_head(unit2, at(0))
+    water_home = step(1, act.record, actor=inspector, county=COUNTY, township=t2, village=vil2, household=hh2,
+                      item="安全饮水", description="户内无安全饮用水,需到两公里外背水", severity="严重", unit=unit2)
+    step(2, act.sign, water_home, actor=h2)
+    piped = {"cause": "入户管网规划时漏掉了山坡上的散居户",
+             "spread": "排查全村散居户12户,另有1户未通水,已一并接通",
+             "rules": "建立散居户饮水安全台账,每季度入户核查一次"}
+    step(4, act.submit, water_home, actor=h2, measures="新铺设入户管道300米,接通自来水", **piped,
+         evidence=[_png(evidence_dir / "入户水管.png", 6)])
+    step(5, act.head_return, water_home, actor=head2, reason="缺少水质检测报告,补充后再报")
+    step(6, act.submit, water_home, actor=h2, measures="新铺设入户管道300米,接通自来水;水质检测合格", **piped,
+         evidence=[_png(evidence_dir / "入户水管.png", 6), _png(evidence_dir / "水质检测报告.png", 7)])
+
     simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
     something_to_sign(unit1, inspector, coordinator, t1, vil1)
-    set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, h3, f"{HOUSING_WORKS}经办人"])
+    set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, head2, h3, f"{HOUSING_WORKS}经办人"])
     _report(console)
     write_reports(console)
     show_outbox(console)
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
-    show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, h3, f"{HOUSING_WORKS}经办人"])
-    return [housing, economy, clinic, plan, dup, copied, water, rebuild]
+    show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, head2, h3, f"{HOUSING_WORKS}经办人"])
+    return [housing, economy, clinic, plan, dup, copied, water, rebuild, water_home]
+
+
+def _unit_head(unit: str, moment: datetime) -> str:
+    """The unit's head (单位负责人), a synthetic user like the rest; its name."""
+    from rectify.models.accounts import add_user, set_unit_head
+    from rectify.models.enums import Role
+    from rectify.models.lookup import get_unit
+
+    name = f"{unit}负责人"
+    with unit_of_work(moment) as ctx:
+        set_unit_head(add_user(ctx.session, name, role=Role.UNIT, unit=get_unit(ctx.session, unit)), True)
+    return name
 
 
 RECHECK_DAY = "2016-09-19 10:00"
@@ -249,7 +281,8 @@ def next_step(session, user) -> tuple[str, str]:
     """A problem `user` can act on at the demo's end, and what to do with it there."""
     from rectify.models.enums import Role
 
-    wanted = {Role.UNIT: [(Status.ASSIGNED, "签收"), (Status.RECTIFYING, "报告进展或提交整改")],
+    wanted = {Role.UNIT: ([(Status.REVIEWING, "单位负责人审核销号申请")] if user.unit_head else []) + [
+        (Status.ASSIGNED, "签收"), (Status.RECTIFYING, "报告进展或提交整改")],
               Role.COORDINATOR: [(Status.TRIAGE, "交办给责任单位"), (Status.RECTIFYING, "提级督办")],
               Role.VERIFIER: [(Status.SUBMITTED, "核验:销号或退回")]}.get(user.role, [])
     for status, what in wanted:
@@ -349,6 +382,17 @@ MEASURES = (
 )
 
 
+# 原因分析, 举一反三, 建章立制 as units write them (the policy asks for the cause on every problem,
+# for all three on a grave one).
+ANALYSES = {
+    "cause": ("前期排查不细,问题未及时发现", "责任落实不到位,包村干部未逐户核实", "资金到位滞后,施工进度慢",
+              "政策宣传不到位,群众知晓率低", "台账资料管理不规范"),
+    "spread": ("对全村同类问题逐户排查,未发现新问题", "对全乡同类点位开展拉网式排查,发现2处已一并整改",
+               "举一反三排查帮扶联系村,建立问题清单"),
+    "rules": ("建立问题排查月报制度", "完善包村干部责任清单和考核办法", "建立整改台账,实行销号管理"),
+}
+
+
 def simulate_campaign(console: Console, evidence_dir: Path, verifier: str) -> None:
     """August and September 2016, one working day at a time: the imported problems' units sign,
     rectify and submit (each with its own site photo), the verifier closes or returns, and
@@ -387,7 +431,8 @@ def simulate_campaign(console: Console, evidence_dir: Path, verifier: str) -> No
                 elif status is Status.RECTIFYING and rng.random() < 0.12:
                     photo = _png(evidence_dir / f"{code}-整改后.png", n, note=code)
                     step, args = act.submit, {"actor": handler, "evidence": [photo],
-                                              "measures": ";".join(rng.choice(pool) for pool in MEASURES)}
+                                              "measures": ";".join(rng.choice(pool) for pool in MEASURES),
+                                              **{k: rng.choice(pool) for k, pool in ANALYSES.items()}}
                 elif status is Status.SUBMITTED and rng.random() < 0.6:
                     if rng.random() < 0.15:
                         step, args = act.return_submission, {"actor": verifier, "reason": "佐证材料不足,请补充"}

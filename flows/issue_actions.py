@@ -183,14 +183,30 @@ def set_assists(ctx: Context, code: str, *, actor: str, units: list[str],
     return issue
 
 
-def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence,
-           expected_version: int | None = None) -> Issue:
+def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence, cause: str | None = None,
+           spread: str | None = None, rules: str | None = None, expected_version: int | None = None) -> Issue:
     """`evidence`: file paths, or Upload objects already checked (the web's uploads)."""
     issue, user = _load(ctx, code, actor)
     lifecycle.check_allowed(issue, lifecycle.Action.SUBMIT, user)
     _with_evidence(ctx, evidence, user, lambda rows: lifecycle.submit(
         ctx.session, issue, actor=user, now=ctx.now, measures=measures, evidence=rows, policy=ctx.policy,
-        expected_version=expected_version))
+        cause=cause, spread=spread, rules=rules, expected_version=expected_version))
+    return issue
+
+
+def approve_review(ctx: Context, code: str, *, actor: str, note: str | None = None,
+                   expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.approve_review(ctx.session, issue, actor=user, now=ctx.now, note=note,
+                             expected_version=expected_version)
+    return issue
+
+
+def head_return(ctx: Context, code: str, *, actor: str, reason: str,
+                expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.head_return(ctx.session, issue, actor=user, now=ctx.now, reason=reason,
+                          expected_version=expected_version)
     return issue
 
 

@@ -96,6 +96,13 @@ def add_user(session: Session, name: str, *, role: Role, unit: Unit | None = Non
     return user
 
 
+def set_unit_head(user: User, head: bool) -> None:
+    """单位负责人: only a unit's user can be its head; a unit may have several."""
+    if head and (user.role is not Role.UNIT or user.unit_id is None):
+        raise InvalidInput(f"{user.name} 不是责任单位的用户,不能设为单位负责人", field="unit_head")
+    user.unit_head = head
+
+
 def set_active(session: Session, user: User, active: bool) -> None:
     """Deactivating ends the user's sessions and tokens at once (both also check `active`)."""
     user.active = active

@@ -31,6 +31,7 @@ class Status(Labelled):
     ASSIGNED = "assigned"
     RECTIFYING = "rectifying"
     PAUSED = "paused"
+    REVIEWING = "reviewing"
     SUBMITTED = "submitted"
     CLOSED = "closed"
     RESOLVED_ON_SITE = "resolved_on_site"
@@ -41,11 +42,14 @@ class Status(Labelled):
         return self in OPEN_STATUSES
 
 
-OPEN_STATUSES = frozenset({Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.SUBMITTED})
-# The unit's clock runs from assignment until it submits; a returned submission restarts it.
-# Waiting for verification (待核验) is the verifier's time, never the unit's overdue; an approved
-# pause (暂缓整改) stops it too, and its working days are added to the deadline on resuming.
-UNIT_CLOCK_STATUSES = frozenset({Status.ASSIGNED, Status.RECTIFYING})
+OPEN_STATUSES = frozenset({Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.REVIEWING,
+                           Status.SUBMITTED})
+# The unit's clock runs from assignment until its submission reaches the verifiers (where the
+# policy asks for the unit head's sign-off, 单位负责人审核, that is at the head's approval); a
+# returned submission restarts it. Waiting for verification (待核验) is the verifier's time, never
+# the unit's overdue; an approved pause (暂缓整改) stops it too, and its working days are added
+# to the deadline on resuming.
+UNIT_CLOCK_STATUSES = frozenset({Status.ASSIGNED, Status.RECTIFYING, Status.REVIEWING})
 
 
 class Role(Labelled):
@@ -103,6 +107,8 @@ class Action(Labelled):
     DENY_PAUSE = "deny_pause"
     RESUME = "resume"
     SET_ASSISTS = "set_assists"
+    SEND_TO_HEAD = "send_to_head"
+    HEAD_RETURN = "head_return"
     SUBMIT = "submit"
     VERIFY = "verify"
     RETURN = "return"
@@ -177,6 +183,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "assigned": "已交办",
         "rectifying": "整改中",
         "paused": "暂缓整改",
+        "reviewing": "单位审核中",
         "submitted": "待核验",
         "closed": "已销号",
         "resolved_on_site": "现场解决",
@@ -239,6 +246,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "deny_pause": "驳回暂缓",
         "resume": "恢复整改",
         "set_assists": "设置协办单位",
+        "send_to_head": "报单位负责人审核",
+        "head_return": "单位负责人退回",
         "submit": "申请销号",
         "verify": "核验销号",
         "return": "退回重改",

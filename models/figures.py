@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from rectify.models import tallies
 from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.catalogue import CheckItem
-from rectify.models.enums import UNIT_CLOCK_STATUSES, Role, Severity, Status
+from rectify.models.enums import OPEN_STATUSES, UNIT_CLOCK_STATUSES, Role, Severity, Status
 from rectify.models.errors import InvalidInput
 from rectify.models.inspections import Inspection
 from rectify.models.issues import Issue, IssueEvent
@@ -40,8 +40,8 @@ from rectify.models.policy import Policy
 from rectify.models.tallies import NO_DEADLINE, IssueTally
 
 DIMENSIONS = ("county", "township", "village", "unit", "category", "inspection", "severity", "leader")
-HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.SUBMITTED, Status.CLOSED)
-OPEN = (Status.TRIAGE, Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.SUBMITTED)
+HANDED_OVER = (Status.ASSIGNED, Status.RECTIFYING, Status.PAUSED, Status.REVIEWING, Status.SUBMITTED, Status.CLOSED)
+OPEN = tuple(sorted(OPEN_STATUSES))
 UNIT_CLOCK = tuple(sorted(UNIT_CLOCK_STATUSES))  # overdue is the unit's: its clock runs and the deadline passed
 
 

@@ -74,6 +74,11 @@ class Issue(Base):
     paused_until: Mapped[date | None] = mapped_column(Date)
     paused_workdays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     measures: Mapped[str | None] = mapped_column(Text)
+    # The latest submission's 原因分析, 举一反三 (other places checked for the same problem) and
+    # 建章立制 (rules or mechanisms made); which of them a submission must carry is policy.
+    cause: Mapped[str | None] = mapped_column(Text)
+    spread_note: Mapped[str | None] = mapped_column(Text)
+    rules_note: Mapped[str | None] = mapped_column(Text)
     on_site_note: Mapped[str | None] = mapped_column(Text)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # Kept by the lifecycle for the figures, so a report "as of now" is one GROUP BY over this
@@ -95,6 +100,7 @@ class Issue(Base):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rectifying_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_on_site_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,9 +23,9 @@ from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervisio
 from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
 from rectify.models.issues import Evidence, Issue, IssueEvent
 from rectify.models.lookup import find_county_unit
-from rectify.models.org import Unit, User
+from rectify.models.org import Unit, User, unit_has_head
 from rectify.models.overlays import accepted_on_time
-from rectify.models.policy import Policy
+from rectify.models.policy import ANALYSIS_FIELDS, Policy
 from rectify.models.referrals import refer
 from rectify.models.responsibility import PlaceRef, check_unit_may_take, due_date
 from rectify.models.suspicion import suspicions
@@ -56,8 +56,13 @@ MOVES: dict[Action, Move] = {
     Action.APPROVE_PAUSE: _move({S.RECTIFYING}, S.PAUSED, Role.COORDINATOR),
     Action.DENY_PAUSE: _move({S.RECTIFYING}, None, Role.COORDINATOR),
     Action.RESUME: _move({S.PAUSED}, S.RECTIFYING, Role.UNIT, Role.COORDINATOR),
-    Action.SET_ASSISTS: _move({S.ASSIGNED, S.RECTIFYING, S.PAUSED, S.SUBMITTED}, None, Role.COORDINATOR),
-    Action.SUBMIT: _move({S.RECTIFYING}, S.SUBMITTED, Role.UNIT),
+    Action.SET_ASSISTS: _move({S.ASSIGNED, S.RECTIFYING, S.PAUSED, S.REVIEWING, S.SUBMITTED}, None,
+                              Role.COORDINATOR),
+    # 单位负责人审核: where the policy asks, the unit's submission goes to its head first, who
+    # submits it on to the verifiers (the unit's clock stops then) or returns it inside the unit.
+    Action.SEND_TO_HEAD: _move({S.RECTIFYING}, S.REVIEWING, Role.UNIT),
+    Action.HEAD_RETURN: _move({S.REVIEWING}, S.RECTIFYING, Role.UNIT),
+    Action.SUBMIT: _move({S.RECTIFYING, S.REVIEWING}, S.SUBMITTED, Role.UNIT),
     Action.VERIFY: _move({S.SUBMITTED}, S.CLOSED, Role.VERIFIER),
     Action.RETURN: _move({S.SUBMITTED}, S.RECTIFYING, Role.VERIFIER),
     Action.REOPEN: _move({S.CLOSED, S.RESOLVED_ON_SITE}, S.RECTIFYING, Role.VERIFIER, Role.COORDINATOR),
@@ -69,6 +74,8 @@ REFER_AFTER_REOPENS = 2
 RECORD_ROLES = frozenset({Role.INSPECTOR, Role.TEAM_LEADER, Role.COORDINATOR})
 # What an assisting unit (协办单位) may do on a problem: the rest is the lead's (主办).
 ASSIST_ACTIONS = frozenset({Action.PROGRESS})
+# What only the unit's head (单位负责人) may do on a submission waiting for the head.
+HEAD_ACTIONS = frozenset({Action.SUBMIT, Action.HEAD_RETURN})
 # Actions whose actor must be independent of the unit and of the submitter.
 INDEPENDENT_ACTIONS = frozenset({Action.VERIFY, Action.RETURN, Action.REOPEN})
 
@@ -96,7 +103,13 @@ def offered(issue: Issue, action: Action, user: User) -> bool:
     waiting = _WAITING.get(action, lambda i: True)
     if issue.status not in move.sources or user.role not in move.roles or not waiting(issue):
         return False
+    if action is Action.SEND_TO_HEAD or (_head_only(issue, action) and not user.unit_head):
+        return False  # the unit's 申请销号 goes to the head by itself where the policy asks
     return user.role is not Role.UNIT or user.unit_id == issue.unit_id or action in ASSIST_ACTIONS
+
+
+def _head_only(issue: Issue, action: Action) -> bool:
+    return issue.status is S.REVIEWING and action in HEAD_ACTIONS
 
 
 def _describe_allowed(status: Status) -> str:
@@ -131,6 +144,8 @@ def check_allowed(issue: Issue, action: Action, actor: User) -> Move:
             raise PermissionDenied(
                 f"问题 {issue.code} 的责任单位不是 {actor.name} 所在单位,不能「{action.label}」"
             )
+    if actor.role is Role.UNIT and _head_only(issue, action) and not actor.unit_head:
+        raise PermissionDenied(f"问题 {issue.code} 的销号申请待单位负责人审核;{actor.name} 不是本单位负责人")
     if actor.role is Role.COORDINATOR and actor.unit is not None and actor.unit.county is not None:
         if actor.unit.county_id != issue.county_id:
             raise PermissionDenied(
@@ -426,10 +441,43 @@ def set_assists(session, issue, *, actor, now, units: Sequence[Unit], expected_v
                       expected_version=expected_version)
 
 
+def analysis(issue: Issue, policy: Policy, **given: str | None) -> dict[str, str]:
+    """The submission's 原因分析 / 举一反三 / 建章立制 (ANALYSIS_FIELDS): those the policy asks
+    for on this problem must be filled; the others are kept when given."""
+    asked = policy.asks(issue.check_item, issue.severity)
+    found: dict[str, str] = {}
+    for field, label in ANALYSIS_FIELDS.items():
+        text = given.get(field)
+        if field in asked and (text is None or not text.strip()):
+            raise InvalidInput(f"问题 {issue.code}:{issue.severity.label}的「{issue.check_item.title}」类问题申请销号"
+                               f"须填写{label}", field=field)
+        if text is not None and text.strip():
+            found[field] = checked_text(text.strip(), label, where=f"问题 {issue.code}:")
+    return found
+
+
+def head_review(session: Session, issue: Issue, actor: User, policy: Policy) -> str | None:
+    """Whether `actor`'s submission goes to the unit head (单位负责人审核): None where the policy
+    does not ask; "to_head" where it goes; "by_head" when the head submits; "no_head" when the
+    unit has no active head account."""
+    if not policy.head_reviews(issue.check_item, issue.severity):
+        return None
+    if actor.unit_head:
+        return "by_head"
+    return "to_head" if unit_has_head(session, issue.unit_id) else "no_head"
+
+
 def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence], policy: Policy,
+           cause: str | None = None, spread: str | None = None, rules: str | None = None,
            expected_version=None) -> IssueEvent:
+    """申请销号. Where the policy asks for the unit head's sign-off and the submitter is not the
+    head, it goes to the head first (报单位负责人审核); a unit without an active head account
+    submits straight on, and the event says so (as an approval flow with no approver passes)."""
     measures = required_text(measures, "整改措施", issue)
+    if issue.status is S.REVIEWING:
+        raise InvalidTransition(f"问题 {issue.code} 的销号申请已报单位负责人审核,待其审核通过或退回")
     check_allowed(issue, Action.SUBMIT, actor)
+    found = analysis(issue, policy, cause=cause, spread=spread, rules=rules)
     if not evidence:
         raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料", field="evidence")
     photos = policy.photos_required(issue.check_item)
@@ -437,17 +485,43 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
         raise InvalidInput(
             f"问题 {issue.code}:「{issue.check_item.title}」类问题申请销号须附至少 {photos} 张现场照片(图片文件)"
         )
+    review = head_review(session, issue, actor, policy)
+    payload: dict[str, Any] = {**found, **({"head_review": review} if review else {})}
+    to_head = review == "to_head"
 
     def apply(i: Issue) -> None:
         i.measures = measures
+        i.cause, i.spread_note, i.rules_note = found.get("cause"), found.get("spread"), found.get("rules")
         i.submitted_by = actor
         i.pause_requested_until = None  # a pause asked for and not decided lapses with the submission
-        i.submit_count = (i.submit_count or 0) + 1
+        if not to_head:
+            i.submit_count = (i.submit_count or 0) + 1
 
-    event = transition(session, issue, Action.SUBMIT, actor=actor, now=now, note=measures,
-                       apply=apply, expected_version=expected_version)
+    event = transition(session, issue, Action.SEND_TO_HEAD if to_head else Action.SUBMIT, actor=actor, now=now,
+                       note=measures, payload=payload, apply=apply, expected_version=expected_version)
     _attach(session, issue, event, evidence)
     return event
+
+
+def approve_review(session, issue, *, actor, now, note: str | None = None, expected_version=None) -> IssueEvent:
+    """The unit head approves the submission: it goes on to the verifiers (申请销号) and the
+    unit's clock stops now."""
+    if issue.status is not S.REVIEWING:
+        raise InvalidTransition(f"问题 {issue.code} 没有待单位负责人审核的销号申请")
+    check_allowed(issue, Action.SUBMIT, actor)
+
+    def apply(i: Issue) -> None:
+        i.submit_count = (i.submit_count or 0) + 1
+
+    return transition(session, issue, Action.SUBMIT, actor=actor, now=now, note=note or issue.measures, apply=apply,
+                      payload={"head_review": "approved"}, expected_version=expected_version)
+
+
+def head_return(session, issue, *, actor, now, reason: str, expected_version=None) -> IssueEvent:
+    """The unit head returns the submission inside the unit: 整改中 again, the clock still running."""
+    reason = required_text(reason, "退回理由", issue)
+    return transition(session, issue, Action.HEAD_RETURN, actor=actor, now=now, note=reason,
+                      expected_version=expected_version)
 
 
 def _judged(session, issue, action: Action, actor, policy: Policy) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, String, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rectify.models.base import Base, enum_column
@@ -58,6 +58,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))  # Argon2, see models.accounts
     # A mainland mobile number, 11 digits (SMS reaches the person here); shown masked everywhere.
     phone: Mapped[str | None] = mapped_column(String(11))
+    # 单位负责人: a unit user who signs the unit's submissions off before they reach the
+    # verifiers, where the policy asks for it (models.lifecycle.submit).
+    unit_head: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     unit: Mapped[Unit | None] = relationship()
     linked_county: Mapped[County | None] = relationship()
@@ -111,3 +114,10 @@ def county_coordinator_ids(session: Session) -> dict[int, list[int]]:
             .order_by(User.id)):
         found.setdefault(county_id, []).append(user_id)
     return found
+
+
+def unit_has_head(session: Session, unit_id: int | None) -> bool:
+    """Whether the unit has an active head (单位负责人) to sign its submissions off."""
+    return unit_id is not None and session.scalar(
+        select(User.id).where(User.unit_id == unit_id, User.role == Role.UNIT, User.unit_head.is_(True),
+                              User.active.is_(True)).limit(1)) is not None

@@ -54,6 +54,12 @@ class Policy:
     visits_per_household_per_campaign: int = 1
     # 暂缓整改 longer than this many working days (asked for, or lasting) is flagged to the 督查办.
     pause_flag_workdays: int = 60
+    # What a submission (申请销号) must carry beyond its measures, per field (cause 原因分析,
+    # spread 举一反三, rules 建章立制), and which submissions first go to the unit's head
+    # (单位负责人审核). Each is a list of scopes: a severity, an item code, a category, or "*".
+    analysis_required: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "cause": ("*",), "spread": ("grave",), "rules": ("grave",)})
+    head_review: tuple[str, ...] = ()
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -61,9 +67,24 @@ class Policy:
     def photos_required(self, item: CheckItem) -> int:
         return int(_for_item(self.evidence_photos_required, item) or 0)
 
+    def asks(self, item: CheckItem, severity: Severity) -> list[str]:
+        """The analysis fields (ANALYSIS_FIELDS) a submission on such a problem must fill."""
+        return [f for f in ANALYSIS_FIELDS if _in_scope(self.analysis_required.get(f, ()), item, severity)]
+
+    def head_reviews(self, item: CheckItem, severity: Severity) -> bool:
+        return _in_scope(self.head_review, item, severity)
+
     def fix_minutes(self, item: CheckItem) -> int | None:
         minutes = _for_item(self.min_fix_minutes, item)
         return int(minutes) if minutes is not None else None
+
+
+# The analysis a submission carries, with the labels the edges show.
+ANALYSIS_FIELDS = {"cause": "原因分析", "spread": "举一反三", "rules": "建章立制"}
+
+
+def _in_scope(scopes, item: CheckItem, severity: Severity) -> bool:
+    return bool({"*", severity.value, item.code, item.category} & set(scopes))
 
 
 def _for_item(rules: dict[str, Any], item: CheckItem) -> Any:
@@ -79,6 +100,10 @@ def _optional(rows: dict[str, Any]) -> dict[str, Any]:
                 "visits_per_household_per_campaign", "pause_flag_workdays"):
         if key in rows:
             found[key] = int(rows[key])
+    if "analysis_required" in rows:
+        found["analysis_required"] = {k: tuple(v) for k, v in rows["analysis_required"].items()}
+    if "head_review" in rows:
+        found["head_review"] = tuple(rows["head_review"])
     return found
 
 

@@ -1,17 +1,18 @@
 """举一反三 for one problem: among the places its inspection sampled, where the same check item
-found a problem too, and where it has not been checked yet: where the unit should look next."""
+found a problem too, and where it has not been checked yet: where the unit should look next.
+And what the units wrote when they submitted (原因分析, 举一反三, 建章立制), for the reports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from rectify.models.enums import Level, Result
+from rectify.models.enums import Level, Result, Status
 from rectify.models.inspections import Finding, InspectionSample
 from rectify.models.issues import Issue
-from rectify.models.places import Household, Village
+from rectify.models.places import Household, Village, place_of
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,34 @@ def same_item_elsewhere(session: Session, issue: Issue) -> SameItem | None:
                     found=sorted((place(k, codes.get(i) if i is not None else None) for k, i in found.items()),
                                  key=lambda p: (p.village, p.household or "")),
                     unchecked=[place(k) for k in unchecked])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One problem's submitted analysis, as the reports list it."""
+
+    code: str
+    place: str
+    item: str
+    unit: str
+    status: str
+    cause: str
+    spread: str | None
+    rules: str | None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def analyses(session: Session, *, county_id: int | None = None, inspection_id: int | None = None) -> list[Analysis]:
+    """The problems submitted with a 原因分析 (in the scope given), in code order; void ones left out."""
+    query = (select(Issue).options(selectinload(Issue.county), selectinload(Issue.township),
+                                   selectinload(Issue.village), selectinload(Issue.check_item),
+                                   selectinload(Issue.unit))
+             .where(Issue.cause.is_not(None), Issue.status != Status.VOID).order_by(Issue.code))
+    if county_id is not None:
+        query = query.where(Issue.county_id == county_id)
+    if inspection_id is not None:
+        query = query.where(Issue.inspection_id == inspection_id)
+    return [Analysis(i.code, place_of(i), i.check_item.title, i.unit.name if i.unit else "", i.status.label,
+                     i.cause or "", i.spread_note, i.rules_note) for i in session.scalars(query)]

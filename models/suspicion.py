@@ -25,7 +25,7 @@ from rectify.models.policy import Policy
 
 KIND_LABELS = {"reused_evidence": "佐证材料重复", "similar_measures": "整改措施雷同", "too_fast": "销号过快"}
 # Evidence the unit itself uploaded; a recheck workbook attached to many reopenings is not.
-UNIT_UPLOADS = ("submit", "progress")
+UNIT_UPLOADS = ("submit", "send_to_head", "progress")
 # Problems whose submission a verifier has judged or will judge.
 SUBMITTED_OR_CLOSED = (Status.SUBMITTED, Status.CLOSED)
 

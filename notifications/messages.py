@@ -30,6 +30,8 @@ URGENCY = (MessageKind.LISTED, MessageKind.RED, MessageKind.YELLOW, MessageKind.
 TEMPLATES = Path(__file__).parent / "templates"
 _env = SandboxedEnvironment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,
                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+# A free text inside a Markdown table's cell: one line, no column bar.
+_env.filters["cell"] = lambda text: " ".join(str(text).replace("|", "/").split())
 
 
 @dataclass

@@ -29,3 +29,10 @@ def for_name(name: str, seed: bytes) -> bytes:
     """`seed` turned into a real file of the type the name says, where it names an image."""
     kind = name.rsplit(".", 1)[-1].lower()
     return image(seed, kind) if kind in FORMATS else seed
+
+
+# What a submission says beyond its measures (原因分析, 举一反三, 建章立制): the seeds' policy asks
+# for the cause on every problem and for all three on a grave one.
+ANALYSIS = {"cause": "日常巡查不到位,隐患未及时发现",
+            "spread": "已对全乡同类住房逐户排查,未发现同类问题",
+            "rules": "建立住房安全季度排查制度,见附件"}

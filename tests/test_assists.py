@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from samples import ANALYSIS
 from sqlalchemy import select
 from webworld import DAY0, build, login, take_step
 from world import rectifying
@@ -38,7 +39,7 @@ def test_the_coordinator_names_assisting_units_and_they_may_only_report_progress
 
     act.progress(ctx, issue.code, actor=world.other_handler, note="协办单位已调拨建材")
     assert issue.events[-1].actor.name == world.other_handler
-    for step, kwargs in ((act.submit, {"measures": "已整改", "evidence": []}),
+    for step, kwargs in ((act.submit, {**ANALYSIS, "measures": "已整改", "evidence": []}),
                          (act.request_extension, {"until": date(2016, 9, 30), "reason": "x"}),
                          (act.request_pause, {"until": date(2016, 9, 30), "reason": "x"}),
                          (act.send_back, {"reason": "x"})):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
+from samples import ANALYSIS
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
@@ -58,7 +59,7 @@ def test_a_unit_at_its_days_cap_of_digests_waits_for_the_next_day(fresh_db, tmp_
     with unit_of_work(at(tuesday, 9)) as ctx:
         act.sign(ctx, code, actor=f"{unit}经办人")
     with unit_of_work(at(tuesday, 10)) as ctx:
-        act.submit(ctx, code, actor=f"{unit}经办人", measures="已上墙", evidence=[photo])
+        act.submit(ctx, code, actor=f"{unit}经办人", **ANALYSIS, measures="已上墙", evidence=[photo])
     with unit_of_work(at(tuesday, 11)) as ctx:
         act.return_submission(ctx, code, actor="核验员01", reason="照片看不清")
     second = run_reminders(at(tuesday, 12), with_tasks=False)

@@ -55,10 +55,14 @@ def test_whole_lifecycle_through_the_cli(fresh_db, unit_name, tmp_path):
     assert approved["deadline"] == "2016-09-09" and approved["original_deadline"] == "2016-08-31"
     photo = tmp_path / "作战图.jpg"
     photo.write_bytes(image(b"map photo", "jpg"))
-    bare = rectify("issue", "submit", code, "--measures", "作战图已上墙", "--as", handler, "--as-of", "2016-08-26",
-                   ok=False)
+    no_cause = rectify("issue", "submit", code, "--measures", "作战图已上墙", "--evidence", str(photo),
+                       "--as", handler, "--as-of", "2016-08-26", ok=False)
+    assert no_cause.exit_code == 1 and "须填写原因分析(用 --cause 指明)" in no_cause.stderr
+    bare = rectify("issue", "submit", code, "--measures", "作战图已上墙", "--cause", "张贴不及时", "--as", handler,
+                   "--as-of", "2016-08-26", ok=False)
     assert bare.exit_code == 1 and "须附至少一份佐证材料(用 --evidence 指明)" in bare.stderr
-    submitted = as_json("issue", "submit", code, "--measures", "作战图已上墙", "--evidence", str(photo),
+    submitted = as_json("issue", "submit", code, "--measures", "作战图已上墙", "--cause", "张贴不及时",
+                        "--evidence", str(photo),
                         "--as", handler, "--as-of", "2016-09-01")
     assert submitted["status"] == "submitted"
     sha = hashlib.sha256(photo.read_bytes()).hexdigest()
@@ -67,7 +71,8 @@ def test_whole_lifecycle_through_the_cli(fresh_db, unit_name, tmp_path):
     assert stored.read_bytes() == photo.read_bytes()
     returned = as_json("issue", "return", code, "--reason", "照片模糊", "--as", "核验员02", "--as-of", "2016-09-02")
     assert returned["status"] == "rectifying"
-    as_json("issue", "submit", code, "--measures", "重新拍摄", "--evidence", str(photo), "--as", handler,
+    as_json("issue", "submit", code, "--measures", "重新拍摄", "--cause", "张贴不及时", "--evidence", str(photo),
+            "--as", handler,
             "--as-of", "2016-09-05")
     closed = as_json("issue", "verify", code, "--note", "核实", "--as", "核验员02", "--as-of", "2016-09-06")
     assert closed["status"] == "closed"
@@ -241,14 +246,15 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     rows = json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)
     walked = [r for r in rows if r["inspection"] is None]
     imported = [r for r in rows if r["inspection"] == "2016年第一批督导·理塘县"]
-    assert len(walked) == 10 and len(imported) > 50  # 9 walked through the states, 1 waiting to be signed for
+    assert len(walked) == 11 and len(imported) > 50  # 10 walked through the states, 1 waiting to be signed for
     reached = set()
     for row in walked:
         shown = as_json("issue", "show", row["code"])
         reached |= {e["to"] for e in shown["events"]}
         if shown["status"] == "paused":  # the house rebuilt over a season, with an assisting unit
             assert shown["assisting_units"] == ["理塘县住房和城乡规划建设局"] and shown["paused_until"] == "2017-04-10"
-    assert reached == {"triage", "assigned", "rectifying", "paused", "submitted", "closed", "resolved_on_site", "void"}
+    assert reached == {"triage", "assigned", "rectifying", "paused", "reviewing", "submitted", "closed",
+                       "resolved_on_site", "void"}
     assert "回头看:抽取" in result.stdout and "反弹重开 2 个" in result.stdout
     warned = {r["kind"] for r in json.loads(rectify("suspicious", "--format", "json").stdout)}
     assert warned == {"reused_evidence", "similar_measures", "too_fast"}
@@ -288,6 +294,11 @@ def _every_demo_login_works_and_has_its_problem(stdout: str) -> None:
     client.post("/login", data={"name": signing[0][1], "password": DEMO_PASSWORD, "csrf": token})
     page = client.get(f"/issues/{signing[0][2]}").text
     assert 'id="form-sign"' in page
+    head = next(row for row in rows if row[3:4] == ["单位负责人审核销号申请"])  # scene 9
+    client = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"name": head[1], "password": DEMO_PASSWORD, "csrf": token})
+    assert 'id="form-approve_review"' in client.get(f"/issues/{head[2]}").text
 
 
 ENGLISH = ("Show this message", "[required]", "[default:", "Usage:", "<bool>", "<str>", "Options", "Commands",

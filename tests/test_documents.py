@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from docx import Document
+from samples import ANALYSIS
 from sqlalchemy import select
 from test_print import render
 from world import at, new_issue, photo
@@ -37,10 +38,11 @@ def campaign(ctx, w, tmp_path) -> list[str]:
         act.assign(ctx, issue.code, actor=w.coordinator, unit=w.unit)
         codes.append(issue.code)
     act.sign(at(ctx, 1), codes[0], actor=w.handler)
-    act.submit(at(ctx, 2), codes[0], actor=w.handler, measures="已加固墙体并验收", evidence=[photo(tmp_path)])
+    act.submit(at(ctx, 2), codes[0], actor=w.handler,
+        **ANALYSIS, measures="已加固墙体并验收", evidence=[photo(tmp_path)])
     act.verify(at(ctx, 3), codes[0], actor=w.verifier, note="现场核实已整改")
     act.sign(at(ctx, 1), codes[1], actor=w.handler)
-    act.submit(at(ctx, 2), codes[1], actor=w.handler, measures="已更换净水设备",
+    act.submit(at(ctx, 2), codes[1], actor=w.handler, **ANALYSIS, measures="已更换净水设备",
                evidence=[photo(tmp_path, "水.png", b"water")])
     act.escalate(at(ctx, 20), codes[2], actor=w.coordinator, level="黄牌", note="逾期升级")
     on_site = new_issue(at(ctx, 0), w, item="明白卡", description="明白卡未张贴", on_site="当场张贴",

@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 from fastapi.testclient import TestClient
-from samples import image
+from samples import ANALYSIS, image
 from sqlalchemy import func, select
 from test_web_pages import csrf, login
 from webworld import DAY0, build
@@ -64,7 +64,7 @@ def client(world):
 def submit(client, world, code: str, *files: tuple[str, bytes]):
     headers = {"Authorization": f"Bearer {world.tokens[world.handler]}"}
     client.post(f"/api/issues/{code}/sign", headers=headers)
-    return client.post(f"/api/issues/{code}/submit", headers=headers, data={"measures": "已加固墙体"},
+    return client.post(f"/api/issues/{code}/submit", headers=headers, data={**ANALYSIS, "measures": "已加固墙体"},
                        files=[("files", (name, content, "application/octet-stream")) for name, content in files])
 
 
@@ -162,7 +162,7 @@ def test_the_page_says_which_file_is_wrong_and_keeps_nothing(client, world):
     code = world.codes["household"]
     page = f"/issues/{code}"
     unit.post(f"{page}/act/sign", data={"csrf": csrf(unit, page)})
-    answer = unit.post(f"{page}/act/submit", data={"csrf": csrf(unit, page), "measures": "已加固"},
+    answer = unit.post(f"{page}/act/submit", data={"csrf": csrf(unit, page), **ANALYSIS, "measures": "已加固"},
                        files=[("files", ("现场照片.jpg", HTML, "image/jpeg"))])
     assert "现场照片.jpg" in answer.text and "text/html" in answer.text
     assert stored(world) == []
@@ -175,6 +175,7 @@ def test_the_command_lines_files_meet_the_same_checks(world, tmp_path):
         act.sign(ctx, world.codes["household"], actor=world.handler)
     with pytest.raises(InvalidInput, match="看内容是 text/html"):
         with unit_of_work(DAY0, url=world.url) as ctx:
-            act.submit(ctx, world.codes["household"], actor=world.handler, measures="已加固", evidence=[fake])
+            act.submit(ctx, world.codes["household"], actor=world.handler,
+                **ANALYSIS, measures="已加固", evidence=[fake])
     with unit_of_work(DAY0, url=world.url) as ctx:
         assert ctx.session.scalar(select(func.count()).select_from(Evidence)) == 0

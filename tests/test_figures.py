@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
-from samples import image
+from samples import ANALYSIS, image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -48,7 +48,7 @@ def campaign(fresh_db, tmp_path):
     # P1: closed on time, 3 working days after assignment.
     p1 = record(description="P1", unit=unit)
     step("2016-08-23", act.sign, p1, actor=handler)
-    step("2016-08-24", act.submit, p1, actor=handler, measures="已整改", evidence=[photo])
+    step("2016-08-24", act.submit, p1, actor=handler, **ANALYSIS, measures="已整改", evidence=[photo])
     step("2016-08-25", act.verify, p1, actor=VERIFIER, note="销号")
     # P2: resolved on site.
     record(description="P2", on_site="当场整改", cosign=LEADER)
@@ -57,9 +57,9 @@ def campaign(fresh_db, tmp_path):
     step("2016-08-26", act.sign, p3, actor=handler)
     step("2016-08-26", act.request_extension, p3, actor=handler, until=date(2016, 9, 2), reason="材料未到")
     step("2016-08-26", act.decide_extension, p3, actor=COORDINATOR, approve=True)
-    step("2016-08-29", act.submit, p3, actor=handler, measures="已整改", evidence=[photo])
+    step("2016-08-29", act.submit, p3, actor=handler, **ANALYSIS, measures="已整改", evidence=[photo])
     step("2016-08-30", act.return_submission, p3, actor=VERIFIER, reason="照片不清")
-    step("2016-08-31", act.submit, p3, actor=handler, measures="已整改并补照片", evidence=[photo])
+    step("2016-08-31", act.submit, p3, actor=handler, **ANALYSIS, measures="已整改并补照片", evidence=[photo])
     step("2016-09-01", act.verify, p3, actor=VERIFIER, note="销号")
     # P4: never signed; overdue after 2016-08-24.
     record(description="P4", unit=unit, deadline=date(2016, 8, 24))
@@ -71,7 +71,7 @@ def campaign(fresh_db, tmp_path):
     # P7: closed, then found again (反弹) and back in rectification with a new deadline.
     p7 = record(description="P7", unit=unit)
     step("2016-08-23", act.sign, p7, actor=handler)
-    step("2016-08-24", act.submit, p7, actor=handler, measures="已整改", evidence=[photo])
+    step("2016-08-24", act.submit, p7, actor=handler, **ANALYSIS, measures="已整改", evidence=[photo])
     step("2016-08-25", act.verify, p7, actor=VERIFIER, note="销号")
     step("2016-08-30", act.reopen, p7, actor=VERIFIER, reason="回头看发现反弹", evidence=[photo])
     # P8: paused from Tuesday 23 to Monday 29 August (Wed-Fri: 3 working days), resumed: its

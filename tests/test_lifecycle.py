@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from samples import ANALYSIS
 from sqlalchemy import select
 from world import T0, assigned, at, new_issue, photo, rectifying, submitted
 
@@ -142,13 +143,13 @@ def test_extension_denied_and_extension_after_deadline_refused(ctx, world):
 def test_submit_needs_measures_and_evidence(ctx, world, tmp_path):
     issue = rectifying(ctx, world)
     with pytest.raises(InvalidInput, match="佐证材料"):
-        act.submit(ctx, issue.code, actor=world.handler, measures="已整改", evidence=[])
+        act.submit(ctx, issue.code, actor=world.handler, **ANALYSIS, measures="已整改", evidence=[])
     with pytest.raises(InvalidInput, match="整改措施"):
-        act.submit(ctx, issue.code, actor=world.handler, measures="  ", evidence=[photo(tmp_path)])
+        act.submit(ctx, issue.code, actor=world.handler, **ANALYSIS, measures="  ", evidence=[photo(tmp_path)])
     bad = tmp_path / "run.exe"
     bad.write_bytes(b"MZ")
     with pytest.raises(InvalidInput, match="类型"):
-        act.submit(ctx, issue.code, actor=world.handler, measures="已整改", evidence=[bad])
+        act.submit(ctx, issue.code, actor=world.handler, **ANALYSIS, measures="已整改", evidence=[bad])
     assert issue.status is Status.RECTIFYING
 
 
@@ -263,10 +264,11 @@ def test_stale_expected_version_is_a_conflict_and_changes_nothing(ctx, world):
 
 def test_every_move_in_the_table_is_exercised():
     """A guard against adding a move without a test of it above (the pauses' in test_pause.py,
-    the assisting units' in test_assists.py)."""
+    the assisting units' in test_assists.py, the unit head's in test_submission.py)."""
     exercised = {"assign", "sign", "send_back", "progress", "request_extension", "approve_extension",
                  "deny_extension", "submit", "verify", "return", "reopen", "void", "escalate",
-                 "request_pause", "approve_pause", "deny_pause", "resume", "set_assists"}
+                 "request_pause", "approve_pause", "deny_pause", "resume", "set_assists",
+                 "send_to_head", "head_return"}
     assert {a.value for a in MOVES} == exercised
     assert Action.RECORD not in MOVES
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from samples import image
+from samples import ANALYSIS, image
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -69,7 +69,7 @@ def _record(people, description: str, **kwargs) -> str:
 def _campaign(people) -> dict[str, list]:
     """The steps, grouped by the moment after which the surfaces are read."""
     unit, handler, photo = people["unit"], people["handler"], people["photo"]
-    submit = {"actor": handler, "measures": "已整改并上墙", "evidence": [photo]}
+    submit = {"actor": handler, **ANALYSIS, "measures": "已整改并上墙", "evidence": [photo]}
     codes = {}
 
     def first():
@@ -230,7 +230,7 @@ def test_a_verifier_sitting_on_a_timely_submission_never_makes_the_unit_overdue(
 
     code = _record(people, "按时提交,核验人一个月未核验", unit=people["unit"], deadline=date(2016, 9, 7))
     _step("2016-08-23 10:00", act.sign, code, actor=people["handler"])
-    _step("2016-08-29 10:00", act.submit, code, actor=people["handler"], measures="已整改",
+    _step("2016-08-29 10:00", act.submit, code, actor=people["handler"], **ANALYSIS, measures="已整改",
           evidence=[people["photo"]])
     day = date(2016, 8, 30)
     while day <= date(2016, 9, 30):

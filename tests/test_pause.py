@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from samples import ANALYSIS
 from webworld import DAY0, build, login, take_step
 from world import at, rectifying
 
@@ -49,7 +50,7 @@ def test_a_pause_is_asked_with_a_reason_and_a_later_day_and_decided_by_the_coord
     assert [e.action for e in issue.events][-4:] == ["request_pause", "deny_pause", "request_pause", "approve_pause"]
     # While paused the unit cannot submit or pause again; it can resume.
     with pytest.raises(InvalidTransition, match="暂缓整改"):
-        act.submit(ctx, issue.code, actor=world.handler, measures="x", evidence=[])
+        act.submit(ctx, issue.code, actor=world.handler, **ANALYSIS, measures="x", evidence=[])
 
 
 def test_a_pause_is_asked_before_the_deadline_and_approved_before_its_day(ctx, world):

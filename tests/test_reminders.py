@@ -7,7 +7,7 @@ import json
 from datetime import date, datetime, timedelta
 
 import pytest
-from samples import image
+from samples import ANALYSIS, image
 from sqlalchemy import select
 from standins import DINGTALK_TOO_FAST, Mailbox, Robots
 from typer.testing import CliRunner
@@ -214,7 +214,8 @@ def test_events_reach_the_unit_once(problem, tmp_path):
     with unit_of_work(at(date(2016, 8, 23), 9)) as ctx:
         act.sign(ctx, problem["code"], actor=f"{problem['unit']}经办人")
     with unit_of_work(at(date(2016, 8, 23), 10)) as ctx:
-        act.submit(ctx, problem["code"], actor=f"{problem['unit']}经办人", measures="已上墙", evidence=[photo])
+        act.submit(ctx, problem["code"], actor=f"{problem['unit']}经办人",
+            **ANALYSIS, measures="已上墙", evidence=[photo])
     with unit_of_work(at(date(2016, 8, 23), 11)) as ctx:
         act.return_submission(ctx, problem["code"], actor="核验员01", reason="照片看不清")
     run_reminders(at(date(2016, 8, 23), 12), with_tasks=False)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from samples import ANALYSIS
 from sqlalchemy import func, select
 from test_cli_intake import assert_no_traceback_of_ours
 from typer.testing import CliRunner
@@ -67,7 +68,7 @@ def test_disallowed_type_among_good_files_stores_nothing(ctx, world, tmp_path):
     bad = tmp_path / "macro.exe"
     bad.write_bytes(b"MZ\x90")
     with pytest.raises(InvalidInput, match=r"macro\.exe.*类型"):
-        act.submit(ctx, issue.code, actor=world.handler, measures="已加固",
+        act.submit(ctx, issue.code, actor=world.handler, **ANALYSIS, measures="已加固",
                    evidence=[photo(tmp_path), bad])
     assert blobs() == []
     assert ctx.session.scalar(select(func.count()).select_from(Evidence).where(Evidence.issue_id == issue.id)) == 0
@@ -79,16 +80,18 @@ def test_housing_needs_a_photo_and_a_refusal_stores_nothing(ctx, world, tmp_path
     pdf = tmp_path / "验收单.pdf"
     pdf.write_bytes(PDF)
     with pytest.raises(InvalidInput, match="安全住房.*至少 1 张现场照片"):
-        act.submit(at(ctx, 5), issue.code, actor=world.handler, measures="已加固", evidence=[pdf])
+        act.submit(at(ctx, 5), issue.code, actor=world.handler, **ANALYSIS, measures="已加固", evidence=[pdf])
     assert blobs() == [] and issue.status is Status.RECTIFYING
-    act.submit(at(ctx, 5), issue.code, actor=world.handler, measures="已加固", evidence=[pdf, photo(tmp_path)])
+    act.submit(at(ctx, 5), issue.code, actor=world.handler,
+        **ANALYSIS, measures="已加固", evidence=[pdf, photo(tmp_path)])
     assert issue.status is Status.SUBMITTED and len(blobs()) == 2
 
 
 def test_a_file_is_stored_once_however_often_it_is_used(ctx, world, tmp_path):
     first, second = rectifying(ctx, world), rectifying(ctx, world)
     for issue in (first, second):
-        act.submit(at(ctx, 5), issue.code, actor=world.handler, measures="已加固", evidence=[photo(tmp_path)])
+        act.submit(at(ctx, 5), issue.code, actor=world.handler,
+            **ANALYSIS, measures="已加固", evidence=[photo(tmp_path)])
     assert len(blobs()) == 1
     assert ctx.session.scalar(select(func.count(func.distinct(Evidence.issue_id)))
                               .where(Evidence.sha256 == first.events[-1].evidence[0].sha256)) == 2
@@ -115,7 +118,7 @@ def test_an_interrupted_upload_leaves_no_half_file_and_no_record(fresh_db, tmp_p
     big = photo(tmp_path, "大照片.jpg", b"\xff\xd8\xff" + os.urandom(3 << 20))
     with pytest.raises(OSError, match="磁盘已满"):
         with unit_of_work(T0 + timedelta(days=5)) as ctx:
-            act.submit(ctx, code, actor=w.handler, measures="已加固", evidence=[big])
+            act.submit(ctx, code, actor=w.handler, **ANALYSIS, measures="已加固", evidence=[big])
     assert blobs() == []  # neither the blob nor the temporary file
     with unit_of_work(T0) as ctx:
         issue = ctx.session.scalars(select(Issue).where(Issue.code == code)).one()
@@ -134,14 +137,14 @@ def test_reused_evidence_fires_only_for_the_same_file(ctx, world, tmp_path, poli
     place = other_place(ctx.session, world)
     mine = rectifying_at(ctx, world, home(world), item="V04", household=None, description="村卫生室无村医")
     theirs = rectifying_at(ctx, world, place, item="V04", household=None, description="村卫生室无村医")
-    act.submit(at(ctx, 5), theirs.code, actor=f"{place['unit']}经办人", measures="派驻村医每周坐诊",
+    act.submit(at(ctx, 5), theirs.code, actor=f"{place['unit']}经办人", **ANALYSIS, measures="派驻村医每周坐诊",
                evidence=[photo(tmp_path, "排班.png", b"\x89PNG shared")])
-    act.submit(at(ctx, 5), mine.code, actor=world.handler, measures="卫生院医生轮流值守并公示电话",
+    act.submit(at(ctx, 5), mine.code, actor=world.handler, **ANALYSIS, measures="卫生院医生轮流值守并公示电话",
                evidence=[photo(tmp_path, "a.png", b"\x89PNG mine")])
     assert kinds(ctx.session, mine, policy) == []
     act.return_submission(ctx, mine.code, actor=world.verifier, reason="补充材料")
     assert mine.events[-1].payload["warnings"] == []
-    act.submit(at(ctx, 6), mine.code, actor=world.handler, measures="卫生院医生轮流值守并公示电话",
+    act.submit(at(ctx, 6), mine.code, actor=world.handler, **ANALYSIS, measures="卫生院医生轮流值守并公示电话",
                evidence=[photo(tmp_path, "b.png", b"\x89PNG shared")])
     found = suspicions(ctx.session, mine, policy)
     assert [(w.kind, w.other) for w in found] == [("reused_evidence", theirs.code)]
@@ -155,14 +158,14 @@ def test_similar_measures_from_another_place_fire_and_are_recorded(ctx, world, t
         at(ctx, 5),
         theirs.code,
         actor=f"{place['unit']}经办人",
-        measures="已完成危房改造,墙体加固到位,经住建局验收合格。",
+        **ANALYSIS, measures="已完成危房改造,墙体加固到位,经住建局验收合格。",
         evidence=[photo(tmp_path, "x.png", b"\x89PNG 1")],
     )
     act.submit(
         at(ctx, 5),
         mine.code,
         actor=world.handler,
-        measures="已完成危房改造 墙体加固到位 经住建局验收合格",
+        **ANALYSIS, measures="已完成危房改造 墙体加固到位 经住建局验收合格",
         evidence=[photo(tmp_path, "y.png", b"\x89PNG 2")],
     )
     assert kinds(ctx.session, mine, policy) == ["similar_measures"]
@@ -179,13 +182,15 @@ def test_different_measures_or_the_same_place_do_not_fire(ctx, world, tmp_path, 
         at(ctx, 5),
         theirs.code,
         actor=f"{place['unit']}经办人",
-        measures="已完成危房改造,墙体加固到位,经住建局验收合格。",
+        **ANALYSIS, measures="已完成危房改造,墙体加固到位,经住建局验收合格。",
         evidence=[photo(tmp_path, "x.png", b"\x89PNG 1")],
     )
-    act.submit(at(ctx, 5), mine.code, actor=world.handler, measures="拆除旧房,在原址新建砖混结构住房两间,已入住",
+    act.submit(at(ctx, 5), mine.code, actor=world.handler,
+        **ANALYSIS, measures="拆除旧房,在原址新建砖混结构住房两间,已入住",
                evidence=[photo(tmp_path, "y.png", b"\x89PNG 2")])
     same_place = rectifying(at(ctx, 0), world)
-    act.submit(at(ctx, 5), same_place.code, actor=world.handler, measures="拆除旧房,在原址新建砖混结构住房两间,已入住",
+    act.submit(at(ctx, 5), same_place.code, actor=world.handler,
+        **ANALYSIS, measures="拆除旧房,在原址新建砖混结构住房两间,已入住",
                evidence=[photo(tmp_path, "z.png", b"\x89PNG 3")])
     assert kinds(ctx.session, mine, policy) == []
     assert kinds(ctx.session, same_place, policy) == []
@@ -199,7 +204,7 @@ def test_normalising_ignores_spacing_punctuation_and_width():
 def test_too_fast_fires_for_slow_items_only(ctx, world, tmp_path, policy):
     quick = rectifying(ctx, world)
     act.submit(ctx.__class__(ctx.session, T0 + timedelta(minutes=12)), quick.code, actor=world.handler,
-               measures="已加固", evidence=[photo(tmp_path)])
+               **ANALYSIS, measures="已加固", evidence=[photo(tmp_path)])
     found = suspicions(ctx.session, quick, policy)
     assert [w.kind for w in found] == ["too_fast"]
     assert "12 分钟" in found[0].message and "3 天" in found[0].message
@@ -208,20 +213,20 @@ def test_too_fast_fires_for_slow_items_only(ctx, world, tmp_path, policy):
         at(ctx, 4),
         slow.code,
         actor=world.handler,
-        measures="已拆除重建",
+        **ANALYSIS, measures="已拆除重建",
         evidence=[photo(tmp_path, "s.png", b"\x89PNG s")],
     )
     assert kinds(ctx.session, slow, policy) == []
     paper = rectifying_at(ctx, world, home(world), item="H10", description="明白卡未填写")  # no minimum for 明白卡
     act.submit(ctx.__class__(ctx.session, T0 + timedelta(minutes=5)), paper.code, actor=world.handler,
-               measures="已补填明白卡", evidence=[photo(tmp_path, "p.png", b"\x89PNG p")])
+               **ANALYSIS, measures="已补填明白卡", evidence=[photo(tmp_path, "p.png", b"\x89PNG p")])
     assert kinds(ctx.session, paper, policy) == []
 
 
 def test_current_suspicions_cover_submitted_and_closed_of_a_county(ctx, world, tmp_path, policy):
     quick = rectifying(ctx, world)
     act.submit(ctx.__class__(ctx.session, T0 + timedelta(minutes=30)), quick.code, actor=world.handler,
-               measures="已加固", evidence=[photo(tmp_path)])
+               **ANALYSIS, measures="已加固", evidence=[photo(tmp_path)])
     county = ctx.session.scalars(select(County).where(County.name == world.county)).one()
     listed = {i.code: [w.kind for w in ws] for i, ws in current_suspicions(ctx.session, policy, county_id=county.id)}
     assert listed[quick.code] == ["too_fast"]
@@ -241,7 +246,7 @@ def test_a_problem_reopened_twice_is_referred_once(ctx, world, tmp_path):
         at(ctx, 25),
         issue.code,
         actor=world.handler,
-        measures="再次加固",
+        **ANALYSIS, measures="再次加固",
         evidence=[photo(tmp_path, "2.png", b"\x89PNG 2")],
     )
     act.verify(at(ctx, 26), issue.code, actor=world.verifier, note="ok")
@@ -286,7 +291,7 @@ def closed_problems(n: int, tmp_path: Path) -> list[str]:
                 ctx,
                 code,
                 actor=f"{unit}经办人",
-                measures=f"第{i}号村医已到岗,排班表上墙,群众知晓电话{i * 7919}",
+                **ANALYSIS, measures=f"第{i}号村医已到岗,排班表上墙,群众知晓电话{i * 7919}",
                 evidence=[photo(tmp_path, f"{i}.png", b"\x89PNG" + bytes([i]))],
             )
         with unit_of_work(T0 + timedelta(days=4)) as ctx:
@@ -382,15 +387,15 @@ def test_suspicious_referrals_and_dossier_commands(fresh_db, tmp_path):
             fn(ctx, *args, **kw)
 
     step(0.1, act.sign, other, actor=handler)
-    step(1, act.submit, other, actor=handler, measures="任务已分解到乡到村", evidence=[shared])
+    step(1, act.submit, other, actor=handler, **ANALYSIS, measures="任务已分解到乡到村", evidence=[shared])
     step(0.1, act.sign, code, actor=handler)
     for n, day in enumerate((2, 4)):  # closed, then found again: twice
-        step(day, act.submit, code, actor=handler, measures=f"第{n + 1}次细化方案",
+        step(day, act.submit, code, actor=handler, **ANALYSIS, measures=f"第{n + 1}次细化方案",
              evidence=[photo(tmp_path, f"{n}.png", bytes([137, 80, n]))])
         step(day + 0.5, act.verify, code, actor="核验员01", note="ok")
         step(day + 1, act.reopen, code, actor="核验员01", reason="回头看发现未落实",
              evidence=[photo(tmp_path, f"r{n}.png", bytes([137, 81, n]))])
-    step(7, act.submit, code, actor=handler, measures="第三次细化方案", evidence=[shared])
+    step(7, act.submit, code, actor=handler, **ANALYSIS, measures="第三次细化方案", evidence=[shared])
     listed = json.loads(rectify("suspicious", "--county", "理塘县", "--format", "json").stdout)
     assert sorted((r["code"], r["kind"], r["other"]) for r in listed) == [
         (code, "reused_evidence", other), (other, "reused_evidence", code)]

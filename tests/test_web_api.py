@@ -6,6 +6,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from samples import ANALYSIS
 from sqlalchemy import func, select
 from webworld import DAY0, PNG, build
 
@@ -73,14 +74,15 @@ def test_the_whole_path_through_the_api(client, world):
     ]:
         response = call(client, world, who, "POST", f"/issues/{code}/{step}", data=data)
         assert response.status_code == 200, response.text
-    done = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "作战图已上墙"},
+    done = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={
+        **ANALYSIS, "measures": "作战图已上墙"},
                 files=[("files", ("作战图.png", PNG, "image/png"))])
     assert done.status_code == 200 and done.json()["status"] == "submitted"
     detail = call(client, world, world.verifier, "GET", f"/issues/{code}").json()
     assert detail["events"][-1]["evidence"][0]["name"] == "作战图.png" and "warnings" in detail
     returned = call(client, world, world.verifier, "POST", f"/issues/{code}/return", data={"reason": "看不清"})
     assert returned.json()["status"] == "rectifying"
-    call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "重新拍照"},
+    call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={**ANALYSIS, "measures": "重新拍照"},
          files=[("files", ("清晰.png", PNG + b"2", "image/png"))])
     closed = call(client, world, world.verifier, "POST", f"/issues/{code}/verify", data={"note": "属实"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
@@ -134,7 +136,7 @@ def test_stale_version_is_a_conflict_and_changes_nothing(client, world):
 def test_a_disallowed_upload_stores_nothing(client, world):
     code = world.codes["assigned"]
     call(client, world, world.handler, "POST", f"/issues/{code}/sign")
-    bare = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={"measures": "已整改"})
+    bare = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={**ANALYSIS, "measures": "已整改"})
     # The page's own hint, not the command line's option.
     assert bare.status_code == 400 and "请在「佐证材料」处选择文件上传" in bare.json()["error"]
     assert "--" not in bare.json()["error"]
@@ -144,7 +146,7 @@ def test_a_disallowed_upload_stores_nothing(client, world):
         world.handler,
         "POST",
         f"/issues/{code}/submit",
-        data={"measures": "已整改"},
+        data={**ANALYSIS, "measures": "已整改"},
         files=[("files", ("ok.png", PNG, "image/png")), ("files", ("run.exe", b"MZ", "application/x-msdownload"))],
     )
     assert refused.status_code == 400 and "run.exe" in refused.json()["error"]

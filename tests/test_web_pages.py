@@ -9,6 +9,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from samples import ANALYSIS
 from webworld import DAY0, PASSWORD, PNG, build
 
 from rectify.flows.context import unit_of_work
@@ -128,7 +129,7 @@ def test_a_unit_cannot_fetch_another_units_evidence(app, world):
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     done = other.post(f"/issues/{world.codes['other']}/act/submit",
-                      data={"csrf": token, "version": version, "measures": "已上墙"},
+                      data={"csrf": token, "version": version, **ANALYSIS, "measures": "已上墙"},
                       files=[("files", ("照片.png", PNG, "image/png"))])
     assert "已申请销号" in done.text
     link = re.search(r'href="(/evidence/\d+/[^"]+)"', done.text).group(1)
@@ -203,11 +204,11 @@ def test_hints_and_warnings_name_only_problems_the_viewer_may_open(app, world, t
     photo.write_bytes(PNG)
     with unit_of_work(DAY0, url=world.url) as ctx:
         act.sign(ctx, world.codes["assigned"], actor=world.handler)
-        act.submit(ctx, world.codes["assigned"], actor=world.handler, measures="已上墙", evidence=[photo])
+        act.submit(ctx, world.codes["assigned"], actor=world.handler, **ANALYSIS, measures="已上墙", evidence=[photo])
         other = act.record(ctx, actor="督导员13", county="理塘县", item="C01", description="别县同图",
                            severity="一般", unit="理塘县")
         act.sign(ctx, other.code, actor="理塘县经办人")
-        act.submit(ctx, other.code, actor="理塘县经办人", measures="已上墙", evidence=[photo])
+        act.submit(ctx, other.code, actor="理塘县经办人", **ANALYSIS, measures="已上墙", evidence=[photo])
     coordinator = login(app, world.coordinator)
     page = coordinator.get(f"/issues/{world.codes['assigned']}").text
     assert "佐证材料重复" in page and other.code not in page and "权限范围外" in page

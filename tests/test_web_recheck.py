@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
-from samples import image
+from samples import ANALYSIS, image
 from test_web_pages import csrf, login
 from webworld import DAY0, build
 
@@ -27,7 +27,7 @@ def world(fresh_db, tmp_path):
     code = world.codes["assigned"]
     with unit_of_work(DAY0 + timedelta(hours=1), url=fresh_db) as ctx:
         act.sign(ctx, code, actor=world.handler)
-        act.submit(ctx, code, actor=world.handler, measures="作战图已上墙", evidence=[photo])
+        act.submit(ctx, code, actor=world.handler, **ANALYSIS, measures="作战图已上墙", evidence=[photo])
     with unit_of_work(DAY0 + timedelta(hours=2), url=fresh_db) as ctx:
         act.verify(ctx, code, actor=world.verifier, note="现场核实")
     return world

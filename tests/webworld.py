@@ -99,15 +99,15 @@ def login(app, name: str, password: str = PASSWORD):
     return client
 
 
-def take_step(client, code: str, name: str, **fields) -> str:
+def take_step(client, code: str, name: str, files=None, **fields) -> str:
     """Fill and send the form of step `name` on a problem's page, as a person would (its CSRF
-    token and version from the page); the page it lands on."""
+    token and version from the page, `files` as its file inputs); the page it lands on."""
     import re
 
     page = client.get(f"/issues/{code}").text
     form = page[page.index(f'id="form-{name}"'):]
     data = {"csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1),
             "version": re.search(r'name="version" value="(\d+)"', form).group(1), **fields}
-    response = client.post(f"/issues/{code}/act/{name}", data=data)
+    response = client.post(f"/issues/{code}/act/{name}", data=data, files=files)
     assert response.status_code == 200, response.text
     return response.text

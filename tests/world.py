@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from samples import for_name
+from samples import ANALYSIS, for_name
 from sqlalchemy import select
 
 from rectify.flows import issue_actions as act
@@ -87,5 +87,5 @@ def rectifying(ctx, w):
 
 def submitted(ctx, w, tmp_path):
     issue = rectifying(ctx, w)
-    act.submit(at(ctx, 2), issue.code, actor=w.handler, measures="已加固墙体", evidence=[photo(tmp_path)])
+    act.submit(at(ctx, 2), issue.code, actor=w.handler, **ANALYSIS, measures="已加固墙体", evidence=[photo(tmp_path)])
     return issue

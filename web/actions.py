@@ -11,8 +11,9 @@ from datetime import date
 from rectify.flows import issue_actions as act
 from rectify.flows.clock import parse_date
 from rectify.flows.context import Context
-from rectify.models.enums import Action
+from rectify.models.enums import Action, Status
 from rectify.models.errors import InvalidInput, NotFound
+from rectify.models.lifecycle import offered
 from rectify.models.org import User
 from rectify.web.access import visible_issue
 
@@ -42,6 +43,9 @@ class Step:
     run: Callable  # (ctx, code, actor, expected_version, fields, uploads) -> None
     fields: tuple[str, ...] = ()
     files: bool = False
+    # Where two steps take the same action (申请销号 and the head's approval of it), the state
+    # each one is for.
+    status: Status | None = None
 
 
 STEPS: dict[str, Step] = {
@@ -69,7 +73,13 @@ STEPS: dict[str, Step] = {
     "assist": Step(Action.SET_ASSISTS, lambda c, code, a, v, f, u: act.set_assists(
         c, code, actor=a, units=_names(f.get("assist", "")), expected_version=v), ("assist",)),
     "submit": Step(Action.SUBMIT, lambda c, code, a, v, f, u: act.submit(
-        c, code, actor=a, measures=f.get("measures", ""), evidence=u, expected_version=v), ("measures",), files=True),
+        c, code, actor=a, measures=f.get("measures", ""), evidence=u, cause=f.get("cause") or None,
+        spread=f.get("spread") or None, rules=f.get("rules") or None, expected_version=v),
+        ("measures", "cause", "spread", "rules"), files=True, status=Status.RECTIFYING),
+    "approve_review": Step(Action.SUBMIT, lambda c, code, a, v, f, u: act.approve_review(
+        c, code, actor=a, note=f.get("note") or None, expected_version=v), ("note",), status=Status.REVIEWING),
+    "head_return": Step(Action.HEAD_RETURN, lambda c, code, a, v, f, u: act.head_return(
+        c, code, actor=a, reason=f.get("reason", ""), expected_version=v), ("reason",)),
     "verify": Step(Action.VERIFY, lambda c, code, a, v, f, u: act.verify(
         c, code, actor=a, note=f.get("note", ""), expected_version=v), ("note",)),
     "return": Step(Action.RETURN, lambda c, code, a, v, f, u: act.return_submission(
@@ -83,6 +93,12 @@ STEPS: dict[str, Step] = {
         c, code, actor=a, level=f.get("level", ""), note=f.get("note") or None, expected_version=v),
         ("level", "note")),
 }
+
+
+def offered_steps(issue, user: User) -> list[str]:
+    """The steps this user may take on this problem now, in the order of the table."""
+    return [name for name, step in STEPS.items()
+            if offered(issue, step.action, user) and step.status in (None, issue.status)]
 
 
 def perform(ctx: Context, user: User, code: str, name: str, fields: Mapping[str, str], uploads=(),

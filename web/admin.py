@@ -19,6 +19,7 @@ from rectify.models.accounts import (
     revoke_tokens,
     set_active,
     set_password,
+    set_unit_head,
 )
 from rectify.models.enums import Role
 from rectify.models.errors import DomainError, InvalidInput, NotFound
@@ -93,6 +94,9 @@ def change(request: Request, name: str, step: str, password: str = Form(""), pho
             elif step == "phone":
                 user.phone = normalise_phone(phone)
                 said = f"{name} 的手机号:{mask_phone(user.phone)}"
+            elif step in ("head", "not-head"):
+                set_unit_head(user, step == "head")
+                said = f"{name} {'已设为' if step == 'head' else '已不再是'}单位负责人(销号申请按政策先经其审核)"
             elif step == "revoke-tokens":
                 said = f"已作废 {name} 的 API 令牌 {revoke_tokens(ctx.session, user)} 个"
             else:

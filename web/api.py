@@ -186,6 +186,9 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               reason: Annotated[str, Form(max_length=MAX_TEXT)] = "",
               note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
               measures: Annotated[str, Form(max_length=MAX_TEXT)] = "",
+              cause: Annotated[str, Form(max_length=MAX_TEXT, description="原因分析")] = "",
+              spread: Annotated[str, Form(max_length=MAX_TEXT, description="举一反三")] = "",
+              rules: Annotated[str, Form(max_length=MAX_TEXT, description="建章立制")] = "",
               until: Annotated[str, Form(max_length=10, description="延期至或暂缓至 YYYY-MM-DD")] = "",
               unit: Annotated[str, Form(max_length=80)] = "",
               deadline: Annotated[str, Form(max_length=10, description="整改时限 YYYY-MM-DD")] = "",
@@ -193,8 +196,8 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               assist: Annotated[str, Form(max_length=2000, description="协办单位,以、或逗号分隔;空则取消")] = "",
               expected_version: Annotated[int | None, Form(ge=1, le=INT_MAX)] = None,
               files: list[UploadFile] | None = None) -> dict[str, Any]:
-    fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
-              "deadline": deadline, "level": level, "assist": assist}
+    fields = {"reason": reason, "note": note, "measures": measures, "cause": cause, "spread": spread,
+              "rules": rules, "until": until, "unit": unit, "deadline": deadline, "level": level, "assist": assist}
     # The free text (reason, note, measures) is checked by the step itself, which names it.
     for key, label in (("until", "延期至或暂缓至"), ("unit", "责任单位"), ("deadline", "整改时限"),
                        ("level", "督办级别"), ("assist", "协办单位")):

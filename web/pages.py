@@ -34,8 +34,8 @@ from rectify.flows.views import issue_to_dict
 from rectify.models.calendar import SHANGHAI, local_date
 from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import DomainError, NotFound
-from rectify.models.issues import Evidence, Issue
-from rectify.models.lifecycle import offered
+from rectify.models.issues import Evidence
+from rectify.models.lifecycle import head_review
 from rectify.models.org import Unit, User
 from rectify.models.overlays import Light, pause_flagged, traffic_light, verification_late_days, verify_by
 from rectify.models.places import County, place_of
@@ -51,7 +51,7 @@ from rectify.web.access import (
     visible_issue,
     warnings_for,
 )
-from rectify.web.actions import STEPS, perform
+from rectify.web.actions import STEPS, offered_steps, perform
 from rectify.web.dashboard import dashboard
 from rectify.web.reference import Reference
 from rectify.web.security import check_csrf, csrf_token, session_user
@@ -247,11 +247,6 @@ def issue_export(request: Request):
 # --- one problem -------------------------------------------------------------------------------------
 
 
-def _forms(issue: Issue, user: User) -> list[str]:
-    """The steps this user may take on this problem now, in the order of the table."""
-    return [name for name, step in STEPS.items() if offered(issue, step.action, user)]
-
-
 @router.get("/issues/{code}")
 async def issue_page(request: Request, code: str):
     with work(request, reading=True) as ctx:
@@ -262,26 +257,29 @@ async def issue_page(request: Request, code: str):
         warnings = warnings_for(ctx.session, user, suspicions(ctx.session, issue, ctx.policy)) \
             if sees_warnings(user) else []
         units = []
-        if {"assign", "assist"} & set(_forms(issue, user)):
+        if {"assign", "assist"} & set(offered_steps(issue, user)):
             units = ctx.session.scalars(select(Unit.name).where((Unit.county_id == issue.county_id)
                                                                 | Unit.county_id.is_(None)).order_by(Unit.name)).all()
         flag = ctx.policy.pause_flag_workdays if pause_flagged(
             issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy) else None
         spread = same_item_elsewhere(ctx.session, issue)
         return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings, pause_flag=flag,
-                      spread=spread,
-                      forms=_forms(issue, user), households=sees_households(user), units=units,
+                      spread=spread, asks=ctx.policy.asks(issue.check_item, issue.severity),
+                      to_head=user.role is Role.UNIT and head_review(ctx.session, issue, user, ctx.policy) == "to_head",
+                      forms=offered_steps(issue, user), households=sees_households(user), units=units,
                       evidence=[x for e in issue.events for x in e.evidence])
 
 
 @router.post("/issues/{code}/act/{action}")
 def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), version: str = Form(""),
               back: str = Form(""), reason: str = Form(""), note: str = Form(""), measures: str = Form(""),
+              cause: str = Form(""), spread: str = Form(""), rules: str = Form(""),
               until: str = Form(""), unit: str = Form(""), deadline: str = Form(""), level: str = Form(""),
               assist: Annotated[list[str] | None, Form()] = None, files: list[UploadFile] | None = None):
     check_csrf(request, csrf)
-    fields = {"reason": reason, "note": note, "measures": measures, "until": until, "unit": unit,
-              "deadline": deadline, "level": level, "assist": "\n".join(assist or [])}
+    fields = {"reason": reason, "note": note, "measures": measures, "cause": cause, "spread": spread,
+              "rules": rules, "until": until, "unit": unit, "deadline": deadline, "level": level,
+              "assist": "\n".join(assist or [])}
     target = local_path(back, f"/issues/{code}")
     try:
         with work(request) as ctx:
@@ -329,8 +327,9 @@ async def workbench(request: Request):
         assisted, _ = issue_rows(ctx.session, IssueFilter(assisted_by=user.unit_id if user.unit_id else -1),
                                  today=ctx.today, calendar=ctx.calendar, policy=ctx.policy, limit=None)
         assisting = [_row(i, ctx, True) for i in assisted if i.status in OPEN_STATUSES]
+        reviews = [r for r in open_rows if r.status is Status.REVIEWING] if user.unit_head else None
         return render(request, "workbench.html", ctx, user, groups=groups, waiting=waiting, count=len(open_rows),
-                      assisting=assisting)
+                      assisting=assisting, reviews=reviews)
 
 
 @router.get("/coordinator")

@@ -10,6 +10,7 @@ from rectify.flows import issue_actions
 from rectify.flows.cli.issue import Code, Evidence, Fmt, _act, _date, issue_app
 from rectify.flows.cli.support import Actor, AsOf, ExpectVersion, Format, edge
 from rectify.flows.clock import parse_date
+from rectify.models.enums import Status
 
 
 @issue_app.command("assign")
@@ -249,23 +250,48 @@ def issue_submit(
     code: Code,
     measures: Annotated[str, typer.Option("--measures", help="已采取的整改措施")],
     actor: Actor,
+    cause: Annotated[str | None, typer.Option("--cause", help="原因分析(政策要求时必填)")] = None,
+    spread: Annotated[str | None, typer.Option("--spread", help="举一反三:排查了哪些地方的同类问题")] = None,
+    rules: Annotated[str | None, typer.Option("--rules", help="建章立制:建立或完善的制度、机制")] = None,
     evidence: Evidence = [],  # noqa: B006
     expect_version: ExpectVersion = None,
     fmt: Fmt = Format.table,
     as_of: AsOf = None,
 ) -> None:
-    """申请销号:提交整改措施和至少一份佐证材料(责任单位)。"""
-    _act(
-        as_of,
-        fmt,
-        "已申请销号,待核验",
-        issue_actions.submit,
-        code,
-        actor=actor,
-        measures=measures,
-        evidence=evidence,
-        expected_version=expect_version,
-    )
+    """申请销号:提交整改措施、原因分析和至少一份佐证材料(责任单位);政策要求单位负责人审核的,先报负责人。"""
+    _act(as_of, fmt, lambda issue: f"已{'报单位负责人审核' if issue.status is Status.REVIEWING else '申请销号,待核验'}",
+         issue_actions.submit, code, actor=actor, measures=measures, cause=cause, spread=spread, rules=rules,
+         evidence=evidence, expected_version=expect_version)
+
+
+@issue_app.command("approve-review")
+@edge
+def issue_approve_review(
+    code: Code,
+    actor: Actor,
+    note: Annotated[str | None, typer.Option("--note", help="审核意见")] = None,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """单位负责人审核通过,报核验(本单位整改计时截止)。"""
+    _act(as_of, fmt, "单位负责人已审核通过,待核验", issue_actions.approve_review, code, actor=actor, note=note,
+         expected_version=expect_version)
+
+
+@issue_app.command("head-return")
+@edge
+def issue_head_return(
+    code: Code,
+    reason: Annotated[str, typer.Option("--reason", help="退回理由")],
+    actor: Actor,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """单位负责人退回经办人重改(仍计入本单位时限)。"""
+    _act(as_of, fmt, "已退回经办人重改", issue_actions.head_return, code, actor=actor, reason=reason,
+         expected_version=expect_version)
 
 
 @issue_app.command("verify")

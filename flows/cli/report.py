@@ -14,6 +14,7 @@ from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
 from rectify.flows.reports.columns import COLUMNS, RATES, TARGET, shown
 from rectify.models.calendar import SHANGHAI, moment_text
+from rectify.models.errors import InvalidInput
 
 app = typer.Typer()
 
@@ -43,6 +44,8 @@ def report(
     since: Annotated[str | None, typer.Option("--since", help="只统计此时刻之后登记的问题")] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="输出格式")] = ReportFormat.table,
     out: Annotated[Path | None, typer.Option("--out", help="--format xlsx 时写出的文件")] = None,
+    analyses: Annotated[bool, typer.Option(
+        "--analyses", help="改为列出已申请销号问题的原因分析、举一反三、建章立制")] = False,
     as_of: AsOf = None,
 ) -> None:
     """整改统计:销号率、整改率、按期销号率、逾期、核验超时、签收、延期、退回、反弹;第 1 名最好。"""
@@ -51,6 +54,8 @@ def report(
     from rectify.models.lookup import get_county
 
     moment = parse_instant(as_of)
+    if analyses:
+        return _analyses(moment, county, fmt)
     with unit_of_work(moment) as ctx:
         wanted = get_county(ctx.session, county) if county else None
         found = figures(ctx.session, by=by.value, as_of=moment, calendar=ctx.calendar, policy=ctx.policy,
@@ -69,6 +74,23 @@ def report(
     else:
         _table(rows, title)
         _uncertainty(list(bands.values()))
+
+
+ANALYSIS_COLUMNS = [("code", "问题编号"), ("place", "地点"), ("item", "问题"), ("unit", "责任单位"), ("status", "状态"),
+                    ("cause", "原因分析"), ("spread", "举一反三"), ("rules", "建章立制")]
+
+
+def _analyses(moment: datetime, county: str | None, fmt: ReportFormat) -> None:
+    """What the units wrote when they submitted: 原因分析, 举一反三, 建章立制."""
+    from rectify.models.lookup import get_county
+    from rectify.models.spread import analyses
+
+    with unit_of_work(moment) as ctx:
+        wanted = get_county(ctx.session, county) if county else None
+        rows = [a.as_dict() for a in analyses(ctx.session, county_id=wanted.id if wanted else None)]
+    if fmt is ReportFormat.xlsx:
+        raise InvalidInput("--analyses 只支持 table、json、csv 格式")
+    print_rows(rows, ANALYSIS_COLUMNS, fmt=fmt.value, title=f"原因分析、举一反三与建章立制({len(rows)} 个问题)")
 
 
 def _uncertainty(bands) -> None:

@@ -80,7 +80,7 @@ def read_password(from_stdin: bool, *, otherwise: str = "") -> str:
 OPTION_OF = {"evidence": "--evidence", "unit": "--unit", "cosign": "--cosign", "township": "--township",
              "village": "--village", "household": "--household", "deadline": "--deadline", "reason": "--reason",
              "supervision": "--level", "period": "--since 与 --until", "scope": "--county 或 --inspection",
-             "phone": "--phone"}
+             "phone": "--phone", "cause": "--cause", "spread": "--spread", "rules": "--rules"}
 
 
 def edge(func: Callable) -> Callable:

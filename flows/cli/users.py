@@ -82,13 +82,15 @@ def user_list(
                 "role": u.role.value,
                 "role_label": u.role.label,
                 "unit": u.unit.name if u.unit else None,
+                "unit_head": u.unit_head,
                 "linked_county": u.linked_county.name if u.linked_county else None,
             }
             for u in ctx.session.scalars(query)
         ]
     print_rows(
         rows,
-        [("name", "用户名"), ("role_label", "角色"), ("unit", "单位"), ("linked_county", "联系县")],
+        [("name", "用户名"), ("role_label", "角色"), ("unit", "单位"), ("unit_head", "单位负责人"),
+         ("linked_county", "联系县")],
         fmt=fmt,
         title="用户",
     )
@@ -155,6 +157,24 @@ def phone(
             user.phone = normalise_phone(number)
         shown = mask_phone(user.phone)
     console.print(f"{name} 的手机号:{shown}")
+
+
+@user_app.command("head")
+@edge
+def head(
+    name: Annotated[str, typer.Argument(help="用户名(责任单位的用户)")],
+    off: Annotated[bool, typer.Option("--off", help="取消单位负责人")] = False,
+) -> None:
+    """单位负责人:政策要求审核的销号申请先报负责人,审核通过后才报核验。"""
+    from datetime import UTC, datetime
+
+    from rectify.models.accounts import set_unit_head
+
+    with unit_of_work(datetime.now(UTC)) as ctx:
+        user = get_user(ctx.session, name)
+        set_unit_head(user, not off)
+        unit = user.unit.name if user.unit else ""
+    console.print(f"{name} {'已不再是' if off else '已设为'} {unit} 的单位负责人")
 
 
 @user_app.command("token")

@@ -18,6 +18,7 @@ from rectify.models.inspections import Finding, Inspection
 from rectify.models.issues import Issue
 from rectify.models.places import place_of
 from rectify.models.policy import Policy
+from rectify.models.spread import analyses
 from rectify.notifications.messages import render_page
 
 EXAMPLES = 3
@@ -67,6 +68,7 @@ def feedback_report(session: Session, inspection: Inspection, *, now: datetime, 
                        county=inspection.county.name if inspection.county else "各县(市)",
                        team=inspection.team or inspection.name, period=period, coverage=coverage,
                        categories=groups, good=good, units=unit_rows, policy=message_numbers(policy),
+                       analyses=analyses(session, inspection_id=inspection.id),
                        today=moment_text(now))
 
 
