@@ -68,6 +68,8 @@ class FigureRow:
     median_days_to_close: float | None
     paused: int = 0  # 暂缓整改 now: the unit's clock is stopped by an approved pause
     paused_days: int = 0  # working days of the pauses that have ended (each moved a deadline)
+    callbacks: int = 0  # 群众满意度回访 answered (by the unit or county that had closed the problem)
+    satisfaction_rate: float | None = None  # 满意率: 满意 and 基本满意 over the callbacks answered
     rank: int = 0
 
     def as_dict(self) -> dict:
@@ -129,9 +131,31 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
     else:
         late = verification_late(session, by=by, as_of=as_of, calendar=calendar, policy=policy, county=county,
                                  since=since, present=present)
+    answers = satisfaction(session, by=by, as_of=as_of, county=county, since=since)
     for row in rows:
         row.verification_late = late.get(row.key, 0)
+        row.callbacks, content = answers.get(row.key, (0, 0))
+        row.satisfaction_rate = rate(content, row.callbacks)
     return ranked(rows)
+
+
+def satisfaction(session: Session, *, by: str, as_of: datetime, county: County | None = None,
+                 since: datetime | None = None) -> dict[str, tuple[int, int]]:
+    """Per slice name, the callbacks answered by `as_of` and those 满意 or 基本满意. By county and
+    by unit, the county and unit the problem had when it was drawn (as the rebound rates)."""
+    from rectify.models.rechecks import RecheckItem, callback_answers
+
+    grouping = _slice(by)
+    column = {"county": RecheckItem.county_id, "unit": RecheckItem.unit_id}.get(by, grouping.column)
+    counted = callback_answers(session, column, as_of=as_of,
+                               scoped=lambda q: _scoped(grouping.join(q), county, since))
+    names = grouping.names(session) if grouping.names else None
+    found: dict[str, tuple[int, int]] = {}
+    for key, (n, content) in counted.items():
+        name = _name(key, names)
+        before = found.get(name, (0, 0))
+        found[name] = (before[0] + n, before[1] + content)
+    return found
 
 
 def verification_late(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, policy: Policy,

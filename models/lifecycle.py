@@ -557,11 +557,13 @@ def return_submission(session, issue, *, actor, now, reason: str, policy: Policy
 
 
 def reopen(session, issue, *, actor, now, reason: str, evidence: list[Evidence],
-           unit: Unit | None, deadline: date | None, policy, calendar,
+           unit: Unit | None, deadline: date | None, policy, calendar, callback: bool = False,
            expected_version=None) -> IssueEvent:
+    """反弹重开, with evidence of the problem found again; a household's 不满意 on a callback
+    (`callback`) is its own evidence: the answer and its note are kept with the callback."""
     reason = required_text(reason, "反弹情况说明", issue)
     check_allowed(issue, Action.REOPEN, actor)
-    if not evidence:
+    if not evidence and not callback:
         raise InvalidInput(f"问题 {issue.code}:反弹重开须附佐证材料", field="evidence")
     responsible = unit or issue.unit or PlaceRef(
         issue.county, issue.township, issue.village, issue.household

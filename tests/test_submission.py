@@ -179,3 +179,27 @@ def test_the_handler_sends_to_the_head_who_approves_from_the_workbench(fresh_db)
 
         issue = get_issue(ctx.session, code)
         assert issue.status is Status.SUBMITTED and issue.cause == ANALYSIS["cause"]
+
+
+def test_report_lists_what_the_units_wrote(fresh_db, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from rectify.flows.cli import app
+
+    web = build(fresh_db)
+    code = web.codes["assigned"]  # V10, 较重: the cause only
+    with unit_of_work(DAY0, url=web.url) as ctx:
+        act.sign(ctx, code, actor=web.handler)
+        shot = tmp_path / "作战图.png"
+        shot.write_bytes(PNG)
+        act.submit(ctx, code, actor=web.handler, measures="作战图已上墙", cause="更新不及时 | 无人负责",
+                   evidence=[shot])
+    listed = CliRunner().invoke(app, ["report", "--analyses", "--county", web.county, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [{"code": code, "place": json.loads(listed.stdout)[0]["place"],
+                                          "item": "作战图", "unit": web.unit, "status": "待核验",
+                                          "cause": "更新不及时 | 无人负责", "spread": None, "rules": None}]
+    refused = CliRunner().invoke(app, ["report", "--analyses", "--format", "xlsx"])
+    assert refused.exit_code == 1 and "只支持 table、json、csv" in refused.stderr

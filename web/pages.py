@@ -40,6 +40,7 @@ from rectify.models.org import Unit, User
 from rectify.models.overlays import Light, pause_flagged, traffic_light, verification_late_days, verify_by
 from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
+from rectify.models.rechecks import pending_callback
 from rectify.models.spread import same_item_elsewhere
 from rectify.models.suspicion import find_suspicions, suspicions
 from rectify.web.access import (
@@ -263,8 +264,9 @@ async def issue_page(request: Request, code: str):
         flag = ctx.policy.pause_flag_workdays if pause_flagged(
             issue, today=ctx.today, calendar=ctx.calendar, policy=ctx.policy) else None
         spread = same_item_elsewhere(ctx.session, issue)
+        callback = pending_callback(ctx.session, issue) if user.role in (Role.VERIFIER, Role.COORDINATOR) else None
         return render(request, "issue.html", ctx, user, issue=issue, data=data, warnings=warnings, pause_flag=flag,
-                      spread=spread, asks=ctx.policy.asks(issue.check_item, issue.severity),
+                      spread=spread, callback=callback, asks=ctx.policy.asks(issue.check_item, issue.severity),
                       to_head=user.role is Role.UNIT and head_review(ctx.session, issue, user, ctx.policy) == "to_head",
                       forms=offered_steps(issue, user), households=sees_households(user), units=units,
                       evidence=[x for e in issue.events for x in e.evidence])

@@ -96,15 +96,19 @@ def recheck_plan(
     actor: Actor,
     name: Annotated[str | None, typer.Option("--name", help="批次名称(默认:回头看-日期-种子)")] = None,
     county: Annotated[list[str], typer.Option("--county", help="只抽这些县(市),可多次指定")] = [],  # noqa: B006
+    callback: Annotated[bool, typer.Option(
+        "--callback", help="改为群众满意度回访:抽已销号的户级问题,电话回访")] = False,
     as_of: AsOf = None,
 ) -> None:
-    """按县分层抽取已销号和现场解决的问题,写出回头看工作簿。"""
+    """按县分层抽取已销号和现场解决的问题,写出回头看工作簿;--callback 抽取满意度回访。"""
     from rectify.flows.recheck import parse_share, run_plan
+    from rectify.models.rechecks import CALLBACK, FOLLOW_UPS, RECHECK
 
+    kind = CALLBACK if callback else RECHECK
     moment = parse_instant(as_of)
-    batch = name or f"回头看-{local_date(moment).isoformat()}-{seed}"
+    batch = name or f"{FOLLOW_UPS[kind].title}-{local_date(moment).isoformat()}-{seed}"
     with flow_run("plan-recheck"):
-        plan = run_plan(batch, parse_share(share), seed, out, moment, actor, list(county) or None)
+        plan = run_plan(batch, parse_share(share), seed, out, moment, actor, list(county) or None, kind)
     verb = "沿用已有批次" if plan.reused else "已抽取"
     console.print(f"{verb}「{plan.name}」:{plan.sampled} 个问题("
                   + "、".join(f"{c} {n}" for c, n in plan.per_county.items()) + f");工作簿:{plan.out}")
@@ -117,39 +121,54 @@ def recheck_import(
     actor: Actor,
     as_of: AsOf = None,
 ) -> None:
-    """导入回头看结果:标为「还在」的问题反弹重开并通知责任单位,记录反弹率。"""
+    """导入回头看或满意度回访结果:「还在」或「不满意」的问题反弹重开并通知责任单位,记录反弹率、满意率。"""
     from rectify.flows.recheck import run_recheck_import
+    from rectify.models.rechecks import FOLLOW_UPS
 
     with flow_run("import-recheck"):
         result = run_recheck_import(file, parse_instant(as_of), actor)
-    console.print(f"回头看「{result.name}」:本次导入 {result.checked} 个,反弹重开 {len(result.reopened)} 个"
+    title = FOLLOW_UPS[result.kind].title
+    console.print(f"{title}「{result.name}」:本次导入 {result.checked} 个,反弹重开 {len(result.reopened)} 个"
                   + (f"({'、'.join(result.reopened)})" if result.reopened else "")
                   + f";此前已导入 {result.unchanged} 个,未填结果 {result.unfilled} 个")
-    _print_rates(result.rates, f"回头看「{result.name}」反弹率")
+    _print_rates(result.rates, f"{title}「{result.name}」", kind=result.kind)
 
 
 @recheck_app.command("rates")
 @edge
 def recheck_rates(
     name: Annotated[str | None, typer.Option("--name", help="只看一个批次")] = None,
+    callback: Annotated[bool, typer.Option("--callback", help="改为满意度回访的满意率")] = False,
     fmt: Annotated[ListFormat, typer.Option("--format", help="table / json / csv")] = ListFormat.table,
 ) -> None:
-    """各县、各责任单位的反弹率(复查中发现问题仍在的比例)。"""
+    """各县、各责任单位的反弹率(复查中发现问题仍在的比例);--callback 为满意度回访的满意率。"""
     from rectify.models.errors import NotFound
-    from rectify.models.rechecks import Recheck, rebound_rates
+    from rectify.models.rechecks import CALLBACK, FOLLOW_UPS, RECHECK, Recheck, rebound_rates
 
+    kind = CALLBACK if callback else RECHECK
     with unit_of_work(parse_instant(None)) as ctx:
         batch_id = None
         if name:
-            batch_id = ctx.session.scalar(select(Recheck.id).where(Recheck.name == name))
+            batch_id = ctx.session.scalar(select(Recheck.id).where(Recheck.name == name, Recheck.kind == kind))
             if batch_id is None:
-                raise NotFound("回头看批次", name)
-        rates = rebound_rates(ctx.session, batch_id)
-    _print_rates(rates, "反弹率" + (f"({name})" if name else "(全部回头看)"), fmt=fmt.value)
+                raise NotFound(f"{FOLLOW_UPS[kind].title}批次", name)
+        rates = rebound_rates(ctx.session, batch_id, kind=kind)
+    _print_rates(rates, f"({name})" if name else f"(全部{FOLLOW_UPS[kind].title})", fmt=fmt.value, kind=kind)
 
 
-def _print_rates(rates, title: str, fmt: str = "table") -> None:
-    rows = [{"county": r.county, "unit": r.unit, "checked": r.checked, "still": r.still,
-             "rate": round(r.rate, 4) if fmt == "json" else f"{r.rate:.1%}"} for r in rates]
+def _print_rates(rates, title: str, fmt: str = "table", kind: str = "recheck") -> None:
+    """回头看: 反弹率; 回访: 满意率 (满意 and 基本满意 over the answers), with the 不满意 that reopened."""
+    def shown(value: float):
+        return round(value, 4) if fmt == "json" else f"{value:.1%}"
+
+    if kind == "callback":
+        rows = [{"county": r.county, "unit": r.unit, "checked": r.checked, "unsatisfied": r.still,
+                 "satisfaction_rate": shown(r.satisfaction)} for r in rates]
+        columns = [("county", "县(市)"), ("unit", "原责任单位"), ("checked", "回访"), ("unsatisfied", "不满意"),
+                   ("satisfaction_rate", "满意率")]
+        print_rows(rows, columns, fmt=fmt, title="满意率" + title)
+        return
+    rows = [{"county": r.county, "unit": r.unit, "checked": r.checked, "still": r.still, "rate": shown(r.rate)}
+            for r in rates]
     print_rows(rows, [("county", "县(市)"), ("unit", "原责任单位"), ("checked", "复查"), ("still", "反弹"),
-                      ("rate", "反弹率")], fmt=fmt, title=title)
+                      ("rate", "反弹率")], fmt=fmt, title="反弹率" + title)

@@ -77,6 +77,7 @@ def compile_bulletin(now: datetime) -> Bulletin:
                             "change": change or "—",
                             "on_time": shown("on_time_rate", r.on_time_rate), "overdue": r.overdue,
                             "verification_late": r.verification_late,
+                            "satisfaction": shown("satisfaction_rate", r.satisfaction_rate), "callbacks": r.callbacks,
                             "closure_interval": band.interval, "ranks": band.ranks,
                             "apart": band.apart_from_next, "too_small": band.too_small,
                             "per_hundred": "—" if sampled is None or sampled.value is None
@@ -123,11 +124,11 @@ def write_files(bulletin: Bulletin, folder: Path) -> None:
     sheet = workbook.active
     sheet.title = "县(市)排名"
     sheet.append(["名次", "县(市)", "问题数", "销号率", "较上周", "按期销号率", "逾期", "核验超时", "每百项问题",
-                  "销号率95%区间", "名次区间", "每百项问题95%区间"])
+                  "销号率95%区间", "名次区间", "每百项问题95%区间", "满意率", "回访户数"])
     for index, r in enumerate(bulletin.ranking, start=1):
         sheet.append([r["rank"], r["key"], r["total"], r["closure_rate"], r["change"], r["on_time"], r["overdue"],
                       r["verification_late"], r["per_hundred"], r["closure_interval"], r["ranks"],
-                      r["per_hundred_interval"]])
+                      r["per_hundred_interval"], r["satisfaction"], r["callbacks"]])
         sheet.cell(row=index + 1, column=4).number_format = "0.0%"
     overdue = workbook.create_sheet("逾期最久")
     overdue.append(["问题编号", "县(市)", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"])
@@ -172,11 +173,11 @@ def write_document(bulletin: Bulletin, path: Path, *, now: datetime) -> Written:
                   f"核验超时 {t['verification_late']} 个。现将各县（市）整改情况通报如下。")
     doc.heading("一、县（市）排名")
     doc.table(["名次", "县（市）", "问题数", "销号率", "95% 区间", "名次区间", "较上周（百分点）", "按期销号率", "逾期",
-               "核验超时", "每百项问题"],
+               "核验超时", "每百项问题", "满意率"],
               [[r["rank"], r["key"], r["total"], r["closure"], r["closure_interval"], r["ranks"],
                 r["change"].replace(" 个百分点", ""), r["on_time"], r["overdue"], r["verification_late"],
-                r["per_hundred"]] for r in bulletin.ranking],
-              [10, 18, 12, 18, 28, 12, 18, 18, 10, 12, 14])
+                r["per_hundred"], r["satisfaction"]] for r in bulletin.ranking],
+              [10, 18, 12, 18, 28, 12, 18, 18, 10, 12, 14, 14])
     doc.heading("二、逾期最久的问题")
     if bulletin.overdue:
         doc.table(["问题编号", "地点", "检查项目", "责任单位", "整改时限", "逾期工作日", "督办"],

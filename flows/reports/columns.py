@@ -11,10 +11,11 @@ COLUMNS = [
     ("overdue", "逾期"), ("verification_late", "核验超时"), ("paused", "暂缓中"), ("paused_days", "暂缓工作日"),
     ("sign_on_time_rate", "按期签收率"),
     ("extension_rate", "延期率"), ("return_rate", "退回率"),
-    ("rebound_rate", "反弹率"), ("median_days_to_close", "销号用时中位数(工作日)"),
+    ("rebound_rate", "反弹率"), ("callbacks", "回访"), ("satisfaction_rate", "满意率"),
+    ("median_days_to_close", "销号用时中位数(工作日)"),
 ]
 RATES = {"closure_rate", "closure_rate_excl_on_site", "rectified_rate", "on_time_rate", "sign_on_time_rate",
-         "extension_rate", "return_rate", "rebound_rate"}
+         "extension_rate", "return_rate", "rebound_rate", "satisfaction_rate"}
 TARGET = 0.9  # a rate at or above this shows green
 
 
