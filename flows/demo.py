@@ -227,6 +227,7 @@ def run_demo(console: Console) -> list[str]:
 
     simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
+    run_callback(console, verifier)
     something_to_sign(unit1, inspector, coordinator, t1, vil1)
     set_demo_passwords(["州领导13", coordinator, verifier, h1, h2, head2, h3, f"{HOUSING_WORKS}经办人"])
     _report(console)
@@ -344,6 +345,30 @@ def run_recheck(console: Console, verifier: str, coordinator: str) -> None:
     result = run_recheck_import(filled, parse_instant(RECHECK_DAY), verifier)
     console.print(f"回头看:抽取 {plan.sampled} 个已销号/现场解决的问题,反弹重开 {len(result.reopened)} 个"
                   f"({'、'.join(result.reopened)});工作簿 {filled}")
+
+
+def run_callback(console: Console, verifier: str) -> None:
+    """群众满意度回访 in 理塘县: a quarter of the closed household-level problems called back; one
+    household is not satisfied (its problem reopens), the others satisfied or fairly so."""
+    from openpyxl import load_workbook
+
+    from rectify.flows.recheck import run_plan, run_recheck_import
+    from rectify.models.rechecks import CALLBACK
+
+    folder = rectify_home() / "demo-workbooks"
+    plan = run_plan(f"2016年满意度回访·{COUNTY}", 0.25, 2016, folder / f"{COUNTY}-满意度回访.xlsx",
+                    parse_instant(RECHECK_DAY), verifier, [COUNTY], kind=CALLBACK)
+    workbook = load_workbook(plan.out)
+    sheet = workbook["满意度回访"]
+    for n, row in enumerate(sheet.iter_rows(min_row=2)):
+        row[7].value, row[8].value = (("不满意", "户主反映屋顶雨天仍渗水(演示)") if n == 0
+                                      else ("满意", None) if n % 3 else ("基本满意", "希望再看看排水"))
+    filled = folder / f"{COUNTY}-满意度回访-已填.xlsx"
+    workbook.save(filled)
+    result = run_recheck_import(filled, parse_instant(RECHECK_DAY), verifier)
+    content = sum(r.checked - r.still for r in result.rates)
+    console.print(f"满意度回访:抽取 {plan.sampled} 户,满意或基本满意 {content} 户,不满意反弹重开 "
+                  f"{len(result.reopened)} 个({'、'.join(result.reopened)});工作簿 {filled}")
 
 
 CAMPAIGN = (date(2016, 8, 23), date(2016, 9, 30))

@@ -256,6 +256,7 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     assert reached == {"triage", "assigned", "rectifying", "paused", "reviewing", "submitted", "closed",
                        "resolved_on_site", "void"}
     assert "回头看:抽取" in result.stdout and "反弹重开 2 个" in result.stdout
+    assert "满意度回访:抽取" in result.stdout and "不满意反弹重开 1 个" in result.stdout
     warned = {r["kind"] for r in json.loads(rectify("suspicious", "--format", "json").stdout)}
     assert warned == {"reused_evidence", "similar_measures", "too_fast"}
     _every_demo_login_works_and_has_its_problem(result.stdout)
