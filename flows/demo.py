@@ -93,7 +93,7 @@ def run_demo(console: Console) -> list[str]:
         places = {
             "v1": (v1.township.name, v1.name, v1.households[0].registry_no, v1.assisting_unit.name),
             "v2": (v2.township.name, v2.name, v2.households[0].registry_no, v2.assisting_unit.name),
-            "v3": (v3.township.name, v3.name, None, v3.assisting_unit.name),
+            "v3": (v3.township.name, v3.name, v3.households[0].registry_no, v3.assisting_unit.name),
         }
         already = ctx.session.scalar(select(func.count()).select_from(Issue).where(
             Issue.county_id == county.id, Issue.inspection_id.is_(None)))
@@ -225,6 +225,18 @@ def run_demo(console: Console) -> list[str]:
     step(6, act.submit, water_home, actor=h2, measures="新铺设入户管道300米,接通自来水;水质检测合格", **piped,
          evidence=[_png(evidence_dir / "入户水管.png", 6), _png(evidence_dir / "水质检测报告.png", 7)])
 
+    # 10. A house rebuilt in stages (阶段性整改): the 督查办 splits it into 拆除旧房, 主体完工 and
+    # 竣工入住; the first is reported and verified, so the problem shows 阶段性完成 1/3.
+    staged = step(2, act.record, actor=inspector, county=COUNTY, township=t3, village=vil3,
+                  household=places["v3"][2], item="安全住房", description="土坯房年久失修,需拆除重建",
+                  severity="较重", unit=unit3)
+    step(3, act.sign, staged, actor=h3)
+    step(3, act.set_stages, staged, actor=coordinator,
+         stages=[(date(2016, 9, 5), "拆除旧房"), (date(2016, 9, 23), "主体完工"), (date(2016, 10, 31), "竣工入住")])
+    step(11, act.submit_stage, staged, actor=h3, note="旧房已拆除,建材已运抵",
+         evidence=[_png(evidence_dir / "旧房拆除.png", 8)])
+    step(12, act.decide_stage, staged, actor=verifier, approve=True, note="现场核实旧房已拆除")
+
     simulate_campaign(console, evidence_dir, verifier)
     run_recheck(console, verifier, coordinator)
     run_callback(console, verifier)
@@ -236,7 +248,7 @@ def run_demo(console: Console) -> list[str]:
     console.print(f"用 rectify issue show {housing} 查看一个问题的全部经过;rectify suspicious 列出纸面销号预警;"
                   f"rectify referrals 列出问责线索。数据在 {rectify_home()}")
     show_web_hint(console, ["州领导13", coordinator, verifier, h1, h2, head2, h3, f"{HOUSING_WORKS}经办人"])
-    return [housing, economy, clinic, plan, dup, copied, water, rebuild, water_home]
+    return [housing, economy, clinic, plan, dup, copied, water, rebuild, water_home, staged]
 
 
 def _unit_head(unit: str, moment: datetime) -> str:

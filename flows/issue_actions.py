@@ -183,6 +183,41 @@ def set_assists(ctx: Context, code: str, *, actor: str, units: list[str],
     return issue
 
 
+def parse_stages(text: str) -> list[tuple[date, str]]:
+    """Stages as a form or the CLI gives them: one a line, "YYYY-MM-DD 名称" (blank lines skipped)."""
+    from rectify.flows.clock import parse_date
+
+    stages = []
+    for n, line in enumerate((line.strip() for line in text.splitlines() if line.strip()), start=1):
+        day, _, title = line.partition(" ")
+        stages.append((parse_date(day, what=f"第 {n} 阶段的时限"), title.strip()))
+    return stages
+
+
+def set_stages(ctx: Context, code: str, *, actor: str, stages: list[tuple[date, str]],
+               expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.set_stages(ctx.session, issue, actor=user, now=ctx.now, stages=stages, expected_version=expected_version)
+    return issue
+
+
+def submit_stage(ctx: Context, code: str, *, actor: str, note: str, evidence,
+                 expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.check_allowed(issue, lifecycle.Action.SUBMIT_STAGE, user)
+    _with_evidence(ctx, evidence, user, lambda rows: lifecycle.submit_stage(
+        ctx.session, issue, actor=user, now=ctx.now, note=note, evidence=rows, expected_version=expected_version))
+    return issue
+
+
+def decide_stage(ctx: Context, code: str, *, actor: str, approve: bool, note: str,
+                 expected_version: int | None = None) -> Issue:
+    issue, user = _load(ctx, code, actor)
+    lifecycle.decide_stage(ctx.session, issue, actor=user, now=ctx.now, approve=approve, note=note,
+                           expected_version=expected_version)
+    return issue
+
+
 def submit(ctx: Context, code: str, *, actor: str, measures: str, evidence, cause: str | None = None,
            spread: str | None = None, rules: str | None = None, expected_version: int | None = None) -> Issue:
     """`evidence`: file paths, or Upload objects already checked (the web's uploads)."""

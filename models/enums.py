@@ -107,6 +107,10 @@ class Action(Labelled):
     DENY_PAUSE = "deny_pause"
     RESUME = "resume"
     SET_ASSISTS = "set_assists"
+    SET_STAGES = "set_stages"
+    SUBMIT_STAGE = "submit_stage"
+    VERIFY_STAGE = "verify_stage"
+    RETURN_STAGE = "return_stage"
     SEND_TO_HEAD = "send_to_head"
     HEAD_RETURN = "head_return"
     SUBMIT = "submit"
@@ -246,6 +250,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "deny_pause": "驳回暂缓",
         "resume": "恢复整改",
         "set_assists": "设置协办单位",
+        "set_stages": "设置整改阶段",
+        "submit_stage": "报送阶段成果",
+        "verify_stage": "阶段核验通过",
+        "return_stage": "阶段退回",
         "send_to_head": "报单位负责人审核",
         "head_return": "单位负责人退回",
         "submit": "申请销号",

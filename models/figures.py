@@ -32,7 +32,7 @@ from rectify.models.catalogue import CheckItem
 from rectify.models.enums import OPEN_STATUSES, UNIT_CLOCK_STATUSES, Role, Severity, Status
 from rectify.models.errors import InvalidInput
 from rectify.models.inspections import Inspection
-from rectify.models.issues import Issue, IssueEvent
+from rectify.models.issues import Issue, IssueEvent, IssueStage
 from rectify.models.org import Unit, User
 from rectify.models.overlays import accepted_on_time, waiting_last_day, waiting_since_before
 from rectify.models.places import County, Township, Village
@@ -70,6 +70,8 @@ class FigureRow:
     paused_days: int = 0  # working days of the pauses that have ended (each moved a deadline)
     callbacks: int = 0  # 群众满意度回访 answered (by the unit or county that had closed the problem)
     satisfaction_rate: float | None = None  # 满意率: 满意 and 基本满意 over the callbacks answered
+    stages_verified: int = 0  # 阶段性整改: stages verified (the last stage with its problem's closure)
+    stage_on_time_rate: float | None = None  # of those, reported by their own deadline
     rank: int = 0
 
     def as_dict(self) -> dict:
@@ -132,11 +134,29 @@ def figures(session: Session, *, by: str, as_of: datetime, calendar: WorkCalenda
         late = verification_late(session, by=by, as_of=as_of, calendar=calendar, policy=policy, county=county,
                                  since=since, present=present)
     answers = satisfaction(session, by=by, as_of=as_of, county=county, since=since)
+    stages = stage_figures(session, by=by, as_of=as_of, county=county, since=since)
     for row in rows:
         row.verification_late = late.get(row.key, 0)
         row.callbacks, content = answers.get(row.key, (0, 0))
         row.satisfaction_rate = rate(content, row.callbacks)
+        row.stages_verified, stages_on_time = stages.get(row.key, (0, 0))
+        row.stage_on_time_rate = rate(stages_on_time, row.stages_verified)
     return ranked(rows)
+
+
+def stage_figures(session: Session, *, by: str, as_of: datetime, county: County | None = None,
+                  since: datetime | None = None) -> dict[str, tuple[int, int]]:
+    """Per slice name, the stages (阶段性整改) verified by `as_of` and those whose accepted report
+    came by the stage's own deadline. A verified stage stays verified, so one read serves the
+    present and the past."""
+    grouping = _slice(by)
+    stage = IssueStage
+    query = (select(grouping.column, func.count(), _count(stage.on_time.is_(True))).select_from(stage)
+             .join(Issue, Issue.id == stage.issue_id)
+             .where(stage.state == "verified", stage.verified_at <= as_of, Issue.status != Status.VOID))
+    counted = session.execute(_scoped(grouping.join(query), county, since).group_by(grouping.column)).all()
+    names = grouping.names(session) if grouping.names else None
+    return {_name(key, names): (int(n), int(on_time or 0)) for key, n, on_time in counted}
 
 
 def satisfaction(session: Session, *, by: str, as_of: datetime, county: County | None = None,

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -131,6 +132,15 @@ class Issue(Base):
     # it and hear of it in their digests; only the lead signs for and submits, and the figures
     # by unit count the lead.
     assisting_units: Mapped[list[Unit]] = relationship(secondary="issue_assists", order_by="Unit.name")
+    stages: Mapped[list["IssueStage"]] = relationship(order_by="IssueStage.seq", cascade="all, delete-orphan")
+
+    @property
+    def stage_progress(self) -> str | None:
+        """阶段性完成 k/N while a staged problem has verified some stages but not the last."""
+        done = sum(1 for s in self.stages if s.state == "verified")
+        if not self.stages or done == 0 or done == len(self.stages):
+            return None
+        return f"阶段性完成 {done}/{len(self.stages)}"
 
     def assisted_by(self, unit_id: int | None) -> bool:
         """Whether that unit is one of the problem's assisting units (协办)."""
@@ -146,6 +156,33 @@ class Issue(Base):
         if self.household is not None:
             parts.append(self.household.registry_no)
         return " / ".join(parts)
+
+
+class IssueStage(Base):
+    """One milestone of a staged rectification (阶段性整改): a house rebuilt over a season is
+    拆除旧房, 主体完工, 竣工入住, each with its deadline and evidence. The last stage is the problem's
+    own submission and verification; the earlier ones are reported and verified one by one."""
+
+    __tablename__ = "issue_stages"
+    __table_args__ = (UniqueConstraint("issue_id", "seq"),
+                      CheckConstraint("state IN ('open', 'submitted', 'verified')", name="state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, … in the order they are done
+    title: Mapped[str] = mapped_column(String(80))
+    deadline: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the accepted (last) report
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # its accepted report came by its deadline
+
+    @property
+    def state_label(self) -> str:
+        return STAGE_LABELS[self.state]
+
+
+STAGE_LABELS = {"open": "未完成", "submitted": "待核验", "verified": "已核验"}
 
 
 class IssueAssist(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from rectify.models.calendar import WorkCalendar, local_date
 from rectify.models.enums import OPEN_STATUSES, Action, Role, Status, Supervision
 from rectify.models.errors import Conflict, InvalidInput, InvalidTransition, PermissionDenied
-from rectify.models.issues import Evidence, Issue, IssueEvent
+from rectify.models.issues import Evidence, Issue, IssueEvent, IssueStage
 from rectify.models.lookup import find_county_unit
 from rectify.models.org import Unit, User, unit_has_head
 from rectify.models.overlays import accepted_on_time
@@ -58,6 +58,12 @@ MOVES: dict[Action, Move] = {
     Action.RESUME: _move({S.PAUSED}, S.RECTIFYING, Role.UNIT, Role.COORDINATOR),
     Action.SET_ASSISTS: _move({S.ASSIGNED, S.RECTIFYING, S.PAUSED, S.REVIEWING, S.SUBMITTED}, None,
                               Role.COORDINATOR),
+    # 阶段性整改: the coordinator splits a long problem into stages; the unit reports each but the
+    # last (which is the problem's own submission), a verifier verifies or returns each report.
+    Action.SET_STAGES: _move({S.ASSIGNED, S.RECTIFYING}, None, Role.COORDINATOR),
+    Action.SUBMIT_STAGE: _move({S.RECTIFYING}, None, Role.UNIT),
+    Action.VERIFY_STAGE: _move({S.RECTIFYING, S.PAUSED}, None, Role.VERIFIER),
+    Action.RETURN_STAGE: _move({S.RECTIFYING, S.PAUSED}, None, Role.VERIFIER),
     # 单位负责人审核: where the policy asks, the unit's submission goes to its head first, who
     # submits it on to the verifiers (the unit's clock stops then) or returns it inside the unit.
     Action.SEND_TO_HEAD: _move({S.RECTIFYING}, S.REVIEWING, Role.UNIT),
@@ -77,7 +83,8 @@ ASSIST_ACTIONS = frozenset({Action.PROGRESS})
 # What only the unit's head (单位负责人) may do on a submission waiting for the head.
 HEAD_ACTIONS = frozenset({Action.SUBMIT, Action.HEAD_RETURN})
 # Actions whose actor must be independent of the unit and of the submitter.
-INDEPENDENT_ACTIONS = frozenset({Action.VERIFY, Action.RETURN, Action.REOPEN})
+INDEPENDENT_ACTIONS = frozenset({Action.VERIFY, Action.RETURN, Action.REOPEN, Action.VERIFY_STAGE,
+                                 Action.RETURN_STAGE})
 
 
 def allowed_actions(status: Status) -> list[Action]:
@@ -92,7 +99,29 @@ _WAITING = {
     Action.REQUEST_PAUSE: lambda i: i.pause_requested_until is None,
     Action.APPROVE_PAUSE: lambda i: i.pause_requested_until is not None,
     Action.DENY_PAUSE: lambda i: i.pause_requested_until is not None,
+    Action.SET_STAGES: lambda i: all(s.state == "open" for s in i.stages),
+    Action.SUBMIT_STAGE: lambda i: (s := next_stage(i)) is not None and s.state == "open",
+    Action.VERIFY_STAGE: lambda i: reported_stage(i) is not None,
+    Action.RETURN_STAGE: lambda i: reported_stage(i) is not None,
+    Action.SUBMIT: lambda i: i.status is S.REVIEWING or unfinished_stage(i) is None,
 }
+
+
+def next_stage(issue: Issue) -> IssueStage | None:
+    """The stage the unit reports next: the first not yet verified, unless it is the last (the
+    last stage is the problem's own submission)."""
+    stage = unfinished_stage(issue)
+    return stage if stage is not None and stage is not issue.stages[-1] else None
+
+
+def unfinished_stage(issue: Issue) -> IssueStage | None:
+    """The first stage before the last that is not verified yet: the problem cannot be submitted
+    for closure while there is one."""
+    return next((s for s in issue.stages[:-1] if s.state != "verified"), None)
+
+
+def reported_stage(issue: Issue) -> IssueStage | None:
+    return next((s for s in issue.stages if s.state == "submitted"), None)
 
 
 def offered(issue: Issue, action: Action, user: User) -> bool:
@@ -275,6 +304,8 @@ def send_back(session, issue, *, actor, now, reason: str, expected_version=None)
         i.extension_requested_until = None
         i.pause_requested_until = None
         i.assisting_units = []
+        if all(stage.state == "open" for stage in i.stages):
+            i.stages = []  # a plan not yet started goes with the unit; work verified stays
 
     return transition(session, issue, Action.SEND_BACK, actor=actor, now=now, note=reason,
                       payload=previous, apply=apply, expected_version=expected_version)
@@ -467,6 +498,87 @@ def head_review(session: Session, issue: Issue, actor: User, policy: Policy) -> 
     return "to_head" if unit_has_head(session, issue.unit_id) else "no_head"
 
 
+def set_stages(session, issue, *, actor, now, stages: Sequence[tuple[date, str]],
+               expected_version=None) -> IssueEvent:
+    """阶段性整改: the stages as (deadline, title), in order; none removes them. At least two, each
+    deadline after the one before and not before today; the last one's is the problem's deadline
+    (and the one on-time is judged against, as the plan replaces the single deadline)."""
+    check_allowed(issue, Action.SET_STAGES, actor)
+    if any(s.state != "open" for s in issue.stages):
+        raise InvalidTransition(f"问题 {issue.code} 已有阶段报送或核验,不能重新设置阶段")
+    if len(stages) == 1:
+        raise InvalidInput(f"问题 {issue.code}:阶段性整改至少分两个阶段;不分阶段请全部留空", field="stages")
+    today = local_date(now)
+    planned: list[tuple[date, str]] = []
+    for n, (deadline, title) in enumerate(stages, start=1):
+        title = required_text(title, f"第 {n} 阶段的名称", issue)
+        if len(title) > 80:
+            raise InvalidInput(f"问题 {issue.code}:第 {n} 阶段的名称超过 80 字", field="stages")
+        if deadline < today or (planned and deadline <= planned[-1][0]):
+            raise InvalidInput(f"问题 {issue.code}:第 {n} 阶段的时限 {deadline} 须不早于今天,且晚于上一阶段的时限",
+                               field="stages")
+        planned.append((deadline, title))
+    previous = issue.deadline
+
+    def apply(i: Issue) -> None:
+        i.stages = [IssueStage(seq=n, title=title, deadline=deadline, state="open")
+                    for n, (deadline, title) in enumerate(planned, start=1)]
+        if planned:
+            i.deadline = i.original_deadline = planned[-1][0]
+
+    return transition(session, issue, Action.SET_STAGES, actor=actor, now=now, apply=apply,
+                      payload={"stages": [{"deadline": d.isoformat(), "title": t} for d, t in planned],
+                               "previous_deadline": previous.isoformat() if previous else None},
+                      expected_version=expected_version)
+
+
+def submit_stage(session, issue, *, actor, now, note: str, evidence: Sequence[Evidence],
+                 expected_version=None) -> IssueEvent:
+    """The unit reports the next stage done, with evidence; a verifier then verifies it."""
+    note = required_text(note, "阶段成果说明", issue)
+    check_allowed(issue, Action.SUBMIT_STAGE, actor)
+    stage = next_stage(issue)
+    if stage is None:
+        raise InvalidTransition(f"问题 {issue.code} 没有待报送的阶段" + ("(最后一个阶段完成后请申请销号)"
+                                                                   if issue.stages else "(未分阶段整改)"))
+    if stage.state == "submitted":
+        raise InvalidTransition(f"问题 {issue.code} 第 {stage.seq} 阶段「{stage.title}」已报送,待核验")
+    if not evidence:
+        raise InvalidInput(f"问题 {issue.code}:报送阶段成果须附至少一份佐证材料", field="evidence")
+
+    def apply(i: Issue) -> None:
+        stage.state, stage.submitted_at = "submitted", now
+
+    event = transition(session, issue, Action.SUBMIT_STAGE, actor=actor, now=now, note=note, apply=apply,
+                       payload={"stage": stage.seq, "title": stage.title, "deadline": stage.deadline.isoformat()},
+                       expected_version=expected_version)
+    _attach(session, issue, event, evidence)
+    return event
+
+
+def decide_stage(session, issue, *, actor, now, approve: bool, note: str | None = None,
+                 expected_version=None) -> IssueEvent:
+    """A verifier verifies the reported stage (on time when its report came by its deadline) or
+    returns it to the unit with a reason."""
+    action = Action.VERIFY_STAGE if approve else Action.RETURN_STAGE
+    check_allowed(issue, action, actor)
+    stage = reported_stage(issue)
+    if stage is None:
+        raise InvalidTransition(f"问题 {issue.code} 没有待核验的阶段成果")
+    note = required_text(note, "核验意见" if approve else "退回理由", issue)
+    on_time = accepted_on_time(stage.submitted_at, stage.deadline)
+
+    def apply(i: Issue) -> None:
+        if approve:
+            stage.state, stage.verified_at, stage.on_time = "verified", now, on_time
+        else:
+            stage.state, stage.submitted_at = "open", None
+
+    return transition(session, issue, action, actor=actor, now=now, note=note, apply=apply,
+                      payload={"stage": stage.seq, "title": stage.title, **({"on_time": on_time} if approve else {})},
+                      expected_version=expected_version)
+
+
 def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence], policy: Policy,
            cause: str | None = None, spread: str | None = None, rules: str | None = None,
            expected_version=None) -> IssueEvent:
@@ -477,6 +589,10 @@ def submit(session, issue, *, actor, now, measures: str, evidence: list[Evidence
     if issue.status is S.REVIEWING:
         raise InvalidTransition(f"问题 {issue.code} 的销号申请已报单位负责人审核,待其审核通过或退回")
     check_allowed(issue, Action.SUBMIT, actor)
+    pending = unfinished_stage(issue)
+    if pending is not None:
+        raise InvalidTransition(f"问题 {issue.code} 分 {len(issue.stages)} 个阶段整改,第 {pending.seq} 阶段"
+                                f"「{pending.title}」尚未核验通过,完成最后一个阶段时再申请销号")
     found = analysis(issue, policy, cause=cause, spread=spread, rules=rules)
     if not evidence:
         raise InvalidInput(f"问题 {issue.code}:申请销号须附至少一份佐证材料", field="evidence")
@@ -539,6 +655,10 @@ def verify(session, issue, *, actor, now, note: str, calendar: WorkCalendar, pol
     def apply(i: Issue) -> None:
         i.closed_on_time = accepted_on_time(i.submitted_at, i.original_deadline)
         i.days_to_close = calendar.workdays_between(local_date(i.assigned_at or i.created_at), closed_on)
+        if i.stages:  # the last stage is the problem's own submission
+            last = i.stages[-1]
+            last.state, last.submitted_at, last.verified_at = "verified", i.submitted_at, now
+            last.on_time = accepted_on_time(i.submitted_at, last.deadline)
 
     return transition(session, issue, Action.VERIFY, actor=actor, now=now, note=note, apply=apply,
                       payload=payload, expected_version=expected_version)

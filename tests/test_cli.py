@@ -246,13 +246,16 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     rows = json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)
     walked = [r for r in rows if r["inspection"] is None]
     imported = [r for r in rows if r["inspection"] == "2016年第一批督导·理塘县"]
-    assert len(walked) == 11 and len(imported) > 50  # 10 walked through the states, 1 waiting to be signed for
-    reached = set()
+    assert len(walked) == 12 and len(imported) > 50  # 11 walked through the states, 1 waiting to be signed for
+    reached, staged = set(), []
     for row in walked:
         shown = as_json("issue", "show", row["code"])
         reached |= {e["to"] for e in shown["events"]}
         if shown["status"] == "paused":  # the house rebuilt over a season, with an assisting unit
             assert shown["assisting_units"] == ["理塘县住房和城乡规划建设局"] and shown["paused_until"] == "2017-04-10"
+        if shown["stages"]:  # the house rebuilt in stages
+            staged.append((shown["stage_progress"], shown["deadline"]))
+    assert staged == [("阶段性完成 1/3", "2016-10-31")]
     assert reached == {"triage", "assigned", "rectifying", "paused", "reviewing", "submitted", "closed",
                        "resolved_on_site", "void"}
     assert "回头看:抽取" in result.stdout and "反弹重开 2 个" in result.stdout

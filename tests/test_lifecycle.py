@@ -264,11 +264,12 @@ def test_stale_expected_version_is_a_conflict_and_changes_nothing(ctx, world):
 
 def test_every_move_in_the_table_is_exercised():
     """A guard against adding a move without a test of it above (the pauses' in test_pause.py,
-    the assisting units' in test_assists.py, the unit head's in test_submission.py)."""
+    the assisting units' in test_assists.py, the unit head's in test_submission.py, the stages' in
+    test_stages.py)."""
     exercised = {"assign", "sign", "send_back", "progress", "request_extension", "approve_extension",
                  "deny_extension", "submit", "verify", "return", "reopen", "void", "escalate",
                  "request_pause", "approve_pause", "deny_pause", "resume", "set_assists",
-                 "send_to_head", "head_return"}
+                 "send_to_head", "head_return", "set_stages", "submit_stage", "verify_stage", "return_stage"}
     assert {a.value for a in MOVES} == exercised
     assert Action.RECORD not in MOVES
 

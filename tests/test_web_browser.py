@@ -113,6 +113,7 @@ def test_unit_submits_verifier_closes_and_the_dashboard_moves(site, browser, sho
     photo = tmp_path / "作战图.png"
     photo.write_bytes(PNG)
     unit.fill("#form-submit textarea[name=measures]", "已制作作战图并上墙公示")
+    unit.fill("#form-submit textarea[name=cause]", "作战图未随进度更新")
     unit.set_input_files("#form-submit input.files", str(photo))
     unit.click("#form-submit button")
     assert "已申请销号" in unit.text_content(".flash")
@@ -235,6 +236,7 @@ def test_on_a_phone_lists_are_cards_and_a_unit_does_its_work_by_tapping(site, br
     photo = tmp_path / "现场.png"
     photo.write_bytes(PNG)
     phone.fill("#form-submit textarea[name=measures]", "作战图已上墙公示")
+    phone.fill("#form-submit textarea[name=cause]", "作战图未随进度更新")
     camera.set_input_files(str(photo))
     with phone.expect_navigation():
         phone.tap("#form-submit button")

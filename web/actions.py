@@ -72,6 +72,14 @@ STEPS: dict[str, Step] = {
         c, code, actor=a, note=f.get("note") or None, expected_version=v), ("note",)),
     "assist": Step(Action.SET_ASSISTS, lambda c, code, a, v, f, u: act.set_assists(
         c, code, actor=a, units=_names(f.get("assist", "")), expected_version=v), ("assist",)),
+    "stages": Step(Action.SET_STAGES, lambda c, code, a, v, f, u: act.set_stages(
+        c, code, actor=a, stages=act.parse_stages(f.get("stages", "")), expected_version=v), ("stages",)),
+    "submit_stage": Step(Action.SUBMIT_STAGE, lambda c, code, a, v, f, u: act.submit_stage(
+        c, code, actor=a, note=f.get("note", ""), evidence=u, expected_version=v), ("note",), files=True),
+    "verify_stage": Step(Action.VERIFY_STAGE, lambda c, code, a, v, f, u: act.decide_stage(
+        c, code, actor=a, approve=True, note=f.get("note", ""), expected_version=v), ("note",)),
+    "return_stage": Step(Action.RETURN_STAGE, lambda c, code, a, v, f, u: act.decide_stage(
+        c, code, actor=a, approve=False, note=f.get("reason", ""), expected_version=v), ("reason",)),
     "submit": Step(Action.SUBMIT, lambda c, code, a, v, f, u: act.submit(
         c, code, actor=a, measures=f.get("measures", ""), evidence=u, cause=f.get("cause") or None,
         spread=f.get("spread") or None, rules=f.get("rules") or None, expected_version=v),

@@ -189,6 +189,8 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               cause: Annotated[str, Form(max_length=MAX_TEXT, description="原因分析")] = "",
               spread: Annotated[str, Form(max_length=MAX_TEXT, description="举一反三")] = "",
               rules: Annotated[str, Form(max_length=MAX_TEXT, description="建章立制")] = "",
+              stages: Annotated[str, Form(max_length=MAX_TEXT,
+                                          description="整改阶段,每行「YYYY-MM-DD 名称」;空则取消")] = "",
               until: Annotated[str, Form(max_length=10, description="延期至或暂缓至 YYYY-MM-DD")] = "",
               unit: Annotated[str, Form(max_length=80)] = "",
               deadline: Annotated[str, Form(max_length=10, description="整改时限 YYYY-MM-DD")] = "",
@@ -197,7 +199,8 @@ def take_step(ctx: Ctx, user: Caller, code: Annotated[str, Path(max_length=24)],
               expected_version: Annotated[int | None, Form(ge=1, le=INT_MAX)] = None,
               files: list[UploadFile] | None = None) -> dict[str, Any]:
     fields = {"reason": reason, "note": note, "measures": measures, "cause": cause, "spread": spread,
-              "rules": rules, "until": until, "unit": unit, "deadline": deadline, "level": level, "assist": assist}
+              "rules": rules, "stages": stages, "until": until, "unit": unit, "deadline": deadline, "level": level,
+              "assist": assist}
     # The free text (reason, note, measures) is checked by the step itself, which names it.
     for key, label in (("until", "延期至或暂缓至"), ("unit", "责任单位"), ("deadline", "整改时限"),
                        ("level", "督办级别"), ("assist", "协办单位")):

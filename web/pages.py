@@ -275,12 +275,12 @@ async def issue_page(request: Request, code: str):
 @router.post("/issues/{code}/act/{action}")
 def issue_act(request: Request, code: str, action: str, csrf: str = Form(""), version: str = Form(""),
               back: str = Form(""), reason: str = Form(""), note: str = Form(""), measures: str = Form(""),
-              cause: str = Form(""), spread: str = Form(""), rules: str = Form(""),
+              cause: str = Form(""), spread: str = Form(""), rules: str = Form(""), stages: str = Form(""),
               until: str = Form(""), unit: str = Form(""), deadline: str = Form(""), level: str = Form(""),
               assist: Annotated[list[str] | None, Form()] = None, files: list[UploadFile] | None = None):
     check_csrf(request, csrf)
     fields = {"reason": reason, "note": note, "measures": measures, "cause": cause, "spread": spread,
-              "rules": rules, "until": until, "unit": unit, "deadline": deadline, "level": level,
+              "rules": rules, "stages": stages, "until": until, "unit": unit, "deadline": deadline, "level": level,
               "assist": "\n".join(assist or [])}
     target = local_path(back, f"/issues/{code}")
     try:

@@ -264,6 +264,69 @@ def issue_submit(
          evidence=evidence, expected_version=expect_version)
 
 
+@issue_app.command("stages")
+@edge
+def issue_stages(
+    code: Code,
+    actor: Actor,
+    stage: Annotated[list[str], typer.Option(
+        "--stage", help="一个阶段:「YYYY-MM-DD 名称」,按顺序可多次指定;不指定则取消分阶段")] = [],  # noqa: B006
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """设置整改阶段(协调员):长周期问题分阶段整改,最后一个阶段的时限即整改时限。"""
+    _act(as_of, fmt, lambda issue: f"整改阶段:{len(issue.stages)} 个" if issue.stages else "已取消分阶段",
+         issue_actions.set_stages, code, actor=actor, stages=issue_actions.parse_stages("\n".join(stage)),
+         expected_version=expect_version)
+
+
+@issue_app.command("submit-stage")
+@edge
+def issue_submit_stage(
+    code: Code,
+    note: Annotated[str, typer.Option("--note", help="本阶段完成情况")],
+    actor: Actor,
+    evidence: Evidence = [],  # noqa: B006
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """报送阶段成果(责任单位):下一个未完成的阶段,附佐证材料;最后一个阶段请申请销号。"""
+    _act(as_of, fmt, "已报送阶段成果,待核验", issue_actions.submit_stage, code, actor=actor, note=note,
+         evidence=evidence, expected_version=expect_version)
+
+
+@issue_app.command("verify-stage")
+@edge
+def issue_verify_stage(
+    code: Code,
+    note: Annotated[str, typer.Option("--note", help="核验意见")],
+    actor: Actor,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """阶段核验通过(核验人)。"""
+    _act(as_of, fmt, lambda issue: issue.stage_progress or "阶段已核验", issue_actions.decide_stage, code,
+         actor=actor, approve=True, note=note, expected_version=expect_version)
+
+
+@issue_app.command("return-stage")
+@edge
+def issue_return_stage(
+    code: Code,
+    reason: Annotated[str, typer.Option("--reason", help="退回理由")],
+    actor: Actor,
+    expect_version: ExpectVersion = None,
+    fmt: Fmt = Format.table,
+    as_of: AsOf = None,
+) -> None:
+    """退回阶段成果(核验人)。"""
+    _act(as_of, fmt, "已退回阶段成果", issue_actions.decide_stage, code, actor=actor, approve=False, note=reason,
+         expected_version=expect_version)
+
+
 @issue_app.command("approve-review")
 @edge
 def issue_approve_review(

@@ -80,7 +80,8 @@ def read_password(from_stdin: bool, *, otherwise: str = "") -> str:
 OPTION_OF = {"evidence": "--evidence", "unit": "--unit", "cosign": "--cosign", "township": "--township",
              "village": "--village", "household": "--household", "deadline": "--deadline", "reason": "--reason",
              "supervision": "--level", "period": "--since 与 --until", "scope": "--county 或 --inspection",
-             "phone": "--phone", "cause": "--cause", "spread": "--spread", "rules": "--rules"}
+             "phone": "--phone", "cause": "--cause", "spread": "--spread", "rules": "--rules",
+             "stages": "--stage"}
 
 
 def edge(func: Callable) -> Callable:

@@ -12,10 +12,11 @@ COLUMNS = [
     ("sign_on_time_rate", "按期签收率"),
     ("extension_rate", "延期率"), ("return_rate", "退回率"),
     ("rebound_rate", "反弹率"), ("callbacks", "回访"), ("satisfaction_rate", "满意率"),
+    ("stages_verified", "已核验阶段"), ("stage_on_time_rate", "阶段按期率"),
     ("median_days_to_close", "销号用时中位数(工作日)"),
 ]
 RATES = {"closure_rate", "closure_rate_excl_on_site", "rectified_rate", "on_time_rate", "sign_on_time_rate",
-         "extension_rate", "return_rate", "rebound_rate", "satisfaction_rate"}
+         "extension_rate", "return_rate", "rebound_rate", "satisfaction_rate", "stage_on_time_rate"}
 TARGET = 0.9  # a rate at or above this shows green
 
 
