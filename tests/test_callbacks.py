@@ -1,16 +1,18 @@
 """群众满意度回访 (the household's callback): the draw, the workbook for the phone teams, the web
-form, 不满意 reopening the problem as a rebound, and 满意率 in the figures, exactly."""
+form, 不满意 reopening the problem as a rebound, and 满意率 in the figures, exactly: test_figures'
+campaign extended with two called-back households and a staged problem with an assisting unit."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 from samples import ANALYSIS, image
 from sqlalchemy import select
-from test_figures import COUNTY, VERIFIER, at, campaign, report, runner  # noqa: F401 (campaign: a fixture)
+from test_figures import COORDINATOR, COUNTY, VERIFIER, at, campaign, report, runner  # noqa: F401 (a fixture)
 
 from rectify.flows import issue_actions as act
 from rectify.flows.cli import app
@@ -18,6 +20,7 @@ from rectify.flows.context import unit_of_work
 from rectify.flows.recheck import run_plan, run_recheck_import
 from rectify.models.errors import InvalidInput
 from rectify.models.lookup import get_issue
+from rectify.models.org import Unit
 from rectify.models.places import County, Township, Village
 from rectify.models.rechecks import CALLBACK
 
@@ -46,10 +49,27 @@ def called(campaign, tmp_path, prefect_harness):  # noqa: F811
         with unit_of_work(at("2016-08-25")) as ctx:
             act.verify(ctx, code, actor=VERIFIER, note="销号")
         codes.append(code)
+    # P12: a staged problem (阶段性整改) with an assisting unit (协办): its first stage reported on
+    # time and verified; its deadline is its last stage's, 30 September.
+    with unit_of_work(at("2016-08-22")) as ctx:
+        helper = next(u for u in ctx.session.scalars(select(Unit.name).join(County, County.id == Unit.county_id)
+                                                     .where(County.name == COUNTY).order_by(Unit.id)) if u != unit)
+    with unit_of_work(at("2016-08-22")) as ctx:
+        staged = act.record(ctx, actor="督导员13", county=COUNTY, village=name, item="作战图", description="P12",
+                            severity="一般", unit=unit).code
+        act.set_assists(ctx, staged, actor=COORDINATOR, units=[helper])
+    with unit_of_work(at("2016-08-23")) as ctx:
+        act.sign(ctx, staged, actor=f"{unit}经办人")
+        act.set_stages(ctx, staged, actor=COORDINATOR,
+                       stages=[(date(2016, 8, 31), "制作"), (date(2016, 9, 30), "上墙")])
+    with unit_of_work(at("2016-08-30")) as ctx:
+        act.submit_stage(ctx, staged, actor=f"{unit}经办人", note="已制作", evidence=[photo])
+    with unit_of_work(at("2016-08-31")) as ctx:
+        act.decide_stage(ctx, staged, actor=VERIFIER, approve=True, note="已制作")
     out = tmp_path / "回访.xlsx"
     plan = run_plan("九月回访", 1.0, 1, out, at("2016-09-01"), VERIFIER, kind=CALLBACK)
     assert plan.sampled == 2  # the village-level P1 and P3 are not called back; P7 was reopened
-    return unit, codes, out
+    return unit, codes, out, helper
 
 
 def _fill(path, answers: dict[str, tuple[str, str]], to):
@@ -64,7 +84,7 @@ def _fill(path, answers: dict[str, tuple[str, str]], to):
 
 
 def test_callbacks_reopen_the_unsatisfied_and_give_the_satisfaction_rate_exactly(called, tmp_path):
-    unit, (p10, p11), out = called
+    unit, (p10, p11), out, helper = called
     bad = _fill(out, {p10: ("满意", ""), p11: ("不满意", "")}, tmp_path / "缺说明.xlsx")
     with pytest.raises(InvalidInput,
                        match=r"工作表「满意度回访」 第 \d 行 I列「回访说明」:回访结果为「不满意」时须写明回访说明"):
@@ -87,17 +107,20 @@ def test_callbacks_reopen_the_unsatisfied_and_give_the_satisfaction_rate_exactly
 
     [row] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-05 10:00")
     row.pop("uncertainty")
-    # test_figures' campaign, with P10 closed (on time, 3 working days) and P11 closed then
-    # reopened by its callback: 4 of 10 finished; 2 of 3 closed on time; P11 a second rebound.
+    # test_figures' campaign, with P10 closed (on time, 3 working days), P11 closed then reopened
+    # by its callback, and P12 staged (one stage of two verified, on time): 4 of 11 finished; 2 of
+    # 3 closed on time; P11 a second rebound; P12 signed on time, not overdue.
     assert row == {
-        "key": COUNTY, "total": 10, "resolved_on_site": 1, "assigned": 8, "submitted": 0, "closed": 3,
-        "closure_rate": 0.4, "closure_rate_excl_on_site": 3 / 9, "rectified_rate": 0.4, "on_time_rate": 2 / 3,
-        "overdue": 1, "sign_on_time_rate": 6 / 7, "extension_rate": 1 / 8, "return_rate": 1 / 6,
+        "key": COUNTY, "total": 11, "resolved_on_site": 1, "assigned": 9, "submitted": 0, "closed": 3,
+        "closure_rate": 4 / 11, "closure_rate_excl_on_site": 3 / 10, "rectified_rate": 4 / 11, "on_time_rate": 2 / 3,
+        "overdue": 1, "sign_on_time_rate": 7 / 8, "extension_rate": 1 / 9, "return_rate": 1 / 6,
         "rebound_rate": 2 / 6, "median_days_to_close": 3.0, "verification_late": 0, "rank": 1,
         "paused": 1, "paused_days": 3, "callbacks": 2, "satisfaction_rate": 0.5,
+        "stages_verified": 1, "stage_on_time_rate": 1.0,
     }
-    [by_unit] = [r for r in report("--by", "unit", "--as-of", "2016-09-05 10:00") if r["key"] == unit]
-    assert (by_unit["callbacks"], by_unit["satisfaction_rate"]) == (2, 0.5)
+    by_unit = {r["key"]: r for r in report("--by", "unit", "--as-of", "2016-09-05 10:00")}
+    assert (by_unit[unit]["total"], by_unit[unit]["callbacks"], by_unit[unit]["satisfaction_rate"]) == (9, 2, 0.5)
+    assert helper not in by_unit  # the figures by unit count the lead (主办) only
     [before] = report("--by", "county", "--county", COUNTY, "--as-of", "2016-09-01 18:00")
     assert (before["callbacks"], before["satisfaction_rate"]) == (0, None)
     rates = runner.invoke(app, ["recheck", "rates", "--callback", "--format", "json"])
@@ -117,7 +140,7 @@ def test_one_callback_is_answered_on_the_problems_page(called):
     from rectify.models.lookup import get_user
     from rectify.web.app import create_app
 
-    unit, (p10, p11), _ = called
+    unit, (p10, p11), _, _ = called
     with unit_of_work(at("2016-09-02")) as ctx:
         for name in (VERIFIER, f"{unit}经办人"):
             set_password(get_user(ctx.session, name), DEMO_PASSWORD)
