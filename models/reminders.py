@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session, aliased
 from rectify.models.calendar import WorkCalendar, deadline_end, local_date
 from rectify.models.catalogue import CheckItem
 from rectify.models.deliveries import ReminderCursor
-from rectify.models.enums import MessageKind, Role, Status, Supervision, UnitKind
+from rectify.models.enums import UNIT_CLOCK_STATUSES, MessageKind, Role, Status, Supervision, UnitKind
 from rectify.models.issues import Issue, IssueAssist, IssueEvent
 from rectify.models.org import Unit, User, prefecture_coordinator_ids
 from rectify.models.overlays import days_to, waiting_since_before
 from rectify.models.places import County, Household, Township, Village, place_text
 from rectify.models.policy import Policy
 
-RUNNING = (Status.ASSIGNED, Status.RECTIFYING)  # a submitted problem waits for its verifier, not its unit
+RUNNING = tuple(sorted(UNIT_CLOCK_STATUSES))  # a submitted problem waits for its verifier, not its unit
 LADDER = (Supervision.YELLOW, Supervision.RED, Supervision.LISTED)
 
 

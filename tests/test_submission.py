@@ -13,11 +13,12 @@ from world import at, new_issue, photo, rectifying
 from rectify.flows import issue_actions as act
 from rectify.flows.context import unit_of_work
 from rectify.models.accounts import add_user, set_password, set_unit_head
-from rectify.models.enums import Role, Status
+from rectify.models.enums import MessageKind, Role, Status
 from rectify.models.errors import InvalidInput, InvalidTransition, PermissionDenied
 from rectify.models.figures import figures_from_events, present_figures, tallied_figures
 from rectify.models.lookup import get_unit
 from rectify.models.policy import load_policy
+from rectify.models.reminders import Thresholds, select_due
 
 HEAD = "单位负责人甲"
 
@@ -92,8 +93,13 @@ def test_a_grave_problem_goes_to_the_unit_head_and_the_clock_stops_at_the_approv
     assert issue.status is Status.RECTIFYING and issue.return_count == 0  # not the verifier's return
     act.submit(at(ctx, 3), issue.code, actor=world.handler, measures="重新拍照", evidence=[photo(tmp_path, "b.png",
                b"again")], **ANALYSIS)
-    # Friday 26 August: past the deadline and still the unit's (waiting for its own head).
+    # Friday 26 August: past the deadline and still the unit's (waiting for its own head): overdue,
+    # reminded and on the escalation ladder like any problem whose clock runs.
     session.flush()
+    later = at(ctx, 4)
+    thresholds = Thresholds.at(later.today, calendar=later.calendar, policy=later.policy)
+    reminders, _ = select_due(session, thresholds, calendar=later.calendar)
+    assert any(d.issue_id == issue.id and d.kind is MessageKind.OVERDUE for d in reminders)
     for rows in (present_figures(session, by="unit", today=at(ctx, 4).today),
                  tallied_figures(session, by="unit", today=at(ctx, 4).today)):
         row = next(r for r in rows if r.key == world.unit)
