@@ -109,8 +109,8 @@ def test_every_figure_of_a_known_campaign(campaign):
         "rebound_rate": 0.25, "median_days_to_close": 5.5, "verification_late": 0, "rank": 1,
         # P9 paused now (its passed deadline not overdue); P8's ended pause took 3 working days.
         "paused": 1, "paused_days": 3,
-        # No callback yet (test_callbacks.py extends this campaign with two).
-        "callbacks": 0, "satisfaction_rate": None,
+        # No callback and no staged problem yet (test_callbacks.py extends this campaign with them).
+        "callbacks": 0, "satisfaction_rate": None, "stages_verified": 0, "stage_on_time_rate": None,
     }
 
 
