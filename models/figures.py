@@ -155,7 +155,7 @@ def stage_figures(session: Session, *, by: str, as_of: datetime, county: County 
              .join(Issue, Issue.id == stage.issue_id)
              .where(stage.state == "verified", stage.verified_at <= as_of, Issue.status != Status.VOID))
     counted = session.execute(_scoped(grouping.join(query), county, since).group_by(grouping.column)).all()
-    names = grouping.names(session) if grouping.names else None
+    names = grouping.names(session) if grouping.names and counted else None
     return {_name(key, names): (int(n), int(on_time or 0)) for key, n, on_time in counted}
 
 
@@ -169,7 +169,7 @@ def satisfaction(session: Session, *, by: str, as_of: datetime, county: County |
     column = {"county": RecheckItem.county_id, "unit": RecheckItem.unit_id}.get(by, grouping.column)
     counted = callback_answers(session, column, as_of=as_of,
                                scoped=lambda q: _scoped(grouping.join(q), county, since))
-    names = grouping.names(session) if grouping.names else None
+    names = grouping.names(session) if grouping.names and counted else None
     found: dict[str, tuple[int, int]] = {}
     for key, (n, content) in counted.items():
         name = _name(key, names)
