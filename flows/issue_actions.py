@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from rectify.flows.clock import parse_date
 from rectify.flows.context import Context
 from rectify.flows.evidence_store import check_batch, check_upload, keep
 from rectify.models import lifecycle, recording
@@ -185,8 +186,6 @@ def set_assists(ctx: Context, code: str, *, actor: str, units: list[str],
 
 def parse_stages(text: str) -> list[tuple[date, str]]:
     """Stages as a form or the CLI gives them: one a line, "YYYY-MM-DD 名称" (blank lines skipped)."""
-    from rectify.flows.clock import parse_date
-
     stages = []
     for n, line in enumerate((line.strip() for line in text.splitlines() if line.strip()), start=1):
         day, _, title = line.partition(" ")

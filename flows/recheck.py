@@ -37,6 +37,7 @@ from rectify.models.errors import DomainError, ImportRejected, InvalidInput, Not
 from rectify.models.lookup import get_county, get_user
 from rectify.models.places import place_of
 from rectify.models.rechecks import (
+    BY_LABEL,
     FOLLOW_UPS,
     RECHECK,
     RESULT_LABELS,
@@ -53,7 +54,6 @@ INFO_SHEET = "填写说明"
 COMMON = ("问题编号", "地点", "检查项目", "问题描述", "整改措施或现场解决情况", "原责任单位", "销号(解决)日期")
 WIDTHS = (16, 36, 14, 40, 40, 24, 14, 12, 40)
 RESULT_COLUMN, NOTE_COLUMN = len(COMMON), len(COMMON) + 1
-BY_LABEL = {label: key for key, label in RESULT_LABELS.items()}
 
 
 def headers(spec: FollowUp) -> tuple[str, ...]:

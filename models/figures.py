@@ -37,6 +37,7 @@ from rectify.models.org import Unit, User
 from rectify.models.overlays import accepted_on_time, waiting_last_day, waiting_since_before
 from rectify.models.places import County, Township, Village
 from rectify.models.policy import Policy
+from rectify.models.rechecks import RecheckItem, callback_answers
 from rectify.models.tallies import NO_DEADLINE, IssueTally
 
 DIMENSIONS = ("county", "township", "village", "unit", "category", "inspection", "severity", "leader")
@@ -163,19 +164,12 @@ def satisfaction(session: Session, *, by: str, as_of: datetime, county: County |
                  since: datetime | None = None) -> dict[str, tuple[int, int]]:
     """Per slice name, the callbacks answered by `as_of` and those 满意 or 基本满意. By county and
     by unit, the county and unit the problem had when it was drawn (as the rebound rates)."""
-    from rectify.models.rechecks import RecheckItem, callback_answers
-
     grouping = _slice(by)
     column = {"county": RecheckItem.county_id, "unit": RecheckItem.unit_id}.get(by, grouping.column)
     counted = callback_answers(session, column, as_of=as_of,
                                scoped=lambda q: _scoped(grouping.join(q), county, since))
     names = grouping.names(session) if grouping.names and counted else None
-    found: dict[str, tuple[int, int]] = {}
-    for key, (n, content) in counted.items():
-        name = _name(key, names)
-        before = found.get(name, (0, 0))
-        found[name] = (before[0] + n, before[1] + content)
-    return found
+    return {_name(key, names): answered for key, answered in counted.items()}
 
 
 def verification_late(session: Session, *, by: str, as_of: datetime, calendar: WorkCalendar, policy: Policy,

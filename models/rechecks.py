@@ -46,6 +46,7 @@ RECHECK, CALLBACK = "recheck", "callback"
 STILL, FIXED = "still", "fixed"
 SATISFIED, FAIRLY, UNSATISFIED = "satisfied", "fairly", "unsatisfied"
 RESULT_LABELS = {STILL: "还在", FIXED: "已整改", SATISFIED: "满意", FAIRLY: "基本满意", UNSATISFIED: "不满意"}
+BY_LABEL = {label: key for key, label in RESULT_LABELS.items()}  # what a workbook or a form says -> the answer
 # 满意率: the callbacks answered 满意 or 基本满意 (not 不满意) over all the callbacks answered.
 
 

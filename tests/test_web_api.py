@@ -74,9 +74,8 @@ def test_the_whole_path_through_the_api(client, world):
     ]:
         response = call(client, world, who, "POST", f"/issues/{code}/{step}", data=data)
         assert response.status_code == 200, response.text
-    done = call(client, world, world.handler, "POST", f"/issues/{code}/submit", data={
-        **ANALYSIS, "measures": "作战图已上墙"},
-                files=[("files", ("作战图.png", PNG, "image/png"))])
+    done = call(client, world, world.handler, "POST", f"/issues/{code}/submit",
+                data={**ANALYSIS, "measures": "作战图已上墙"}, files=[("files", ("作战图.png", PNG, "image/png"))])
     assert done.status_code == 200 and done.json()["status"] == "submitted"
     detail = call(client, world, world.verifier, "GET", f"/issues/{code}").json()
     assert detail["events"][-1]["evidence"][0]["name"] == "作战图.png" and "warnings" in detail

@@ -18,10 +18,10 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from rectify.models.enums import Role
 from rectify.models.errors import DomainError, NotFound, PermissionDenied
 from rectify.models.rechecks import (
+    BY_LABEL,
     CALLBACK,
     FOLLOW_UPS,
     RECHECK,
-    RESULT_LABELS,
     UNSATISFIED,
     answer,
     pending_callback,
@@ -118,7 +118,7 @@ def issue_callback(request: Request, code: str, result: str = Form(""), note: st
             item = pending_callback(ctx.session, issue)
             if item is None:
                 raise NotFound("待回访记录", code, hint="此问题没有抽入满意度回访,或已回访")
-            verdict = next((k for k in FOLLOW_UPS[CALLBACK].verdicts if RESULT_LABELS[k] == result.strip()), result)
+            verdict = BY_LABEL.get(result.strip(), result)  # anything else is refused by answer(), naming the choices
             answer(ctx.session, item, verdict, note, actor=user, now=ctx.now, policy=ctx.policy,
                    calendar=ctx.calendar)
             said = f"{code}:已记录回访结果「{result.strip()}」" + (",问题已反弹重开" if verdict == UNSATISFIED else "")
