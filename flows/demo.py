@@ -331,7 +331,7 @@ def show_web_hint(console: Console, names: list[str]) -> None:
         for name in dict.fromkeys(names):  # two villages may share a unit
             user = get_user(ctx.session, name)
             code, what = next_step(ctx.session, user)
-            table.add_row(user.role.label, name, code or "—", what)
+            table.add_row("单位负责人" if user.unit_head else user.role.label, name, code or "—", what)
     console.print(table)
     console.print(f"整改台账与反馈意见:{home / 'demo-reports'};周通报:{home / 'bulletins'}")
     console.print(f"发件箱(未配置渠道时每条提醒、通报的内容):{home / 'outbox'}")

@@ -136,7 +136,8 @@ def search_issues(session: Session, f: IssueFilter, *, today: date, calendar: Wo
     """One page of problems matching `f` as full objects (the API, the queues), and how many match."""
     total, page = _matching(session, f, today=today, calendar=calendar, policy=policy, offset=offset, limit=limit)
     query = select(Issue).options(*(selectinload(r) for r in (
-        Issue.county, Issue.township, Issue.village, Issue.household, Issue.check_item, Issue.unit, Issue.inspection)))
+        Issue.county, Issue.township, Issue.village, Issue.household, Issue.check_item, Issue.unit, Issue.inspection,
+        Issue.assisting_units, Issue.stages)))  # what issue_to_dict reads: one query each, not one per problem
     if page is None:
         found = list(session.scalars(_filtered(query, f, today=today, calendar=calendar, policy=policy)
                                      .order_by(*SORTS.get(f.sort, SORTS["deadline"]))))
