@@ -13,6 +13,7 @@ from world import at, photo, rectifying
 
 from rectify.flows import issue_actions as act
 from rectify.flows.context import unit_of_work
+from rectify.flows.views import issue_to_dict
 from rectify.models.enums import Status
 from rectify.models.errors import InvalidInput, InvalidTransition, PermissionDenied
 from rectify.models.figures import figures
@@ -57,6 +58,8 @@ def test_stages_are_reported_and_verified_one_by_one_and_the_last_is_the_submiss
         act.decide_stage(at(ctx, 21), issue.code, actor=world.verifier, approve=False, note=" ")
     act.decide_stage(at(ctx, 21), issue.code, actor=world.verifier, approve=False, note="屋顶未封")
     assert issue.stages[1].state == "open" and issue.stages[1].submitted_at is None
+    shown = issue_to_dict(issue, today=date(2016, 9, 12), calendar=ctx.calendar, policy=ctx.policy)["stages"]
+    assert [(st["state"], st["late"]) for st in shown] == [("verified", False), ("open", True), ("open", False)]
     act.submit_stage(at(ctx, 22), issue.code, actor=world.handler, note="屋顶已封", evidence=[photo(tmp_path, "c.png",
                                                                                                   b"c")])
     act.decide_stage(at(ctx, 22), issue.code, actor=world.verifier, approve=True, note="主体完工")
