@@ -23,6 +23,7 @@ from rectify.models.db import rectify_home
 from rectify.models.errors import InvalidInput
 from rectify.models.issues import Evidence
 from rectify.models.org import User
+from rectify.models.photos import PhotoFacts, facts_of
 from rectify.models.policy import Policy
 
 CHUNK = 1 << 20
@@ -55,10 +56,18 @@ class Upload:
     size: int
     media_type: str
     sha256: str
+    facts: PhotoFacts = PhotoFacts()  # a photo's own time, place and perceptual hash
 
-    def row(self, *, uploader: User, now: datetime) -> Evidence:
+    def row(self, *, uploader: User, now: datetime, taken_at: datetime | None = None,
+            position: tuple[float, float] | None = None) -> Evidence:
+        """The evidence record. `taken_at` and `position`: what the capture page recorded, used
+        where the photo's EXIF says nothing."""
+        facts = self.facts
+        where = (facts.latitude, facts.longitude) if facts.latitude is not None else position
         return Evidence(sha256=self.sha256, name=self.name, size=self.size, media_type=self.media_type,
-                        uploaded_by=uploader, uploaded_at=now)
+                        uploaded_by=uploader, uploaded_at=now, taken_at=facts.taken_at or taken_at,
+                        latitude=where[0] if where else None, longitude=where[1] if where else None,
+                        phash=facts.phash)
 
 
 def clean_name(raw: str) -> str:
@@ -102,7 +111,7 @@ def kind_of(media_type: str) -> str:
     return KIND.get(media_type) or KIND.get(media_type.split("/")[0]) or office or media_type
 
 
-def content_type(path: Path, name: str, declared: str, policy: Policy) -> str:
+def content_type(path: Path, name: str, declared: str, policy: Policy) -> tuple[str, PhotoFacts]:
     """The content decides the type. The signature at the file's start is read by puremagic from
     the bytes alone (told the name, it trusts the extension); an Office document must have the
     parts of its kind; an image must open and decode (Pillow). A photo whose name says the wrong
@@ -130,8 +139,8 @@ def content_type(path: Path, name: str, declared: str, policy: Policy) -> str:
             raise InvalidInput(f"佐证材料「{name}」的名称表明是{kind_of(declared)},但{seen};请上传原始文件",
                                field="evidence")
     if actual.startswith("image/"):
-        decode_image(path, name)
-    return actual
+        return actual, decode_image(path, name)
+    return actual, PhotoFacts()
 
 
 def office_parts_present(path: Path, media_type: str) -> bool:
@@ -147,7 +156,7 @@ def office_parts_present(path: Path, media_type: str) -> bool:
     return "[Content_Types].xml" in names and main in names
 
 
-def decode_image(path: Path, name: str) -> None:
+def decode_image(path: Path, name: str) -> PhotoFacts:
     from PIL import Image
     from pillow_heif import register_heif_opener
 
@@ -159,6 +168,7 @@ def decode_image(path: Path, name: str) -> None:
                 raise too_big
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))  # JPEG: decode at 1/8
             image.load()
+            return facts_of(image)
     except Image.DecompressionBombError:
         raise too_big from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -176,12 +186,12 @@ def check_upload(path: Path, policy: Policy, *, name: str | None = None) -> Uplo
         raise InvalidInput(f"佐证材料「{name}」是空文件")
     if size > policy.evidence_max_bytes:
         raise too_large(name, size, policy)
-    media_type = content_type(path, name, media_type_of(name, policy), policy)
+    media_type, facts = content_type(path, name, media_type_of(name, policy), policy)
     digest = hashlib.sha256()
     with path.open("rb") as source:
         for chunk in iter(lambda: source.read(CHUNK), b""):
             digest.update(chunk)
-    return Upload(path=path, name=name, size=size, media_type=media_type, sha256=digest.hexdigest())
+    return Upload(path=path, name=name, size=size, media_type=media_type, sha256=digest.hexdigest(), facts=facts)
 
 
 def keep(upload: Upload) -> Path:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -232,6 +233,11 @@ class Evidence(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A photo's own facts (models.photos): when and where it was taken, its perceptual hash.
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    phash: Mapped[str | None] = mapped_column(String(16))
 
     issue: Mapped[Issue] = relationship(back_populates="evidence")
     event: Mapped[IssueEvent] = relationship(back_populates="evidence")

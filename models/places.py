@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rectify.models.base import Base
@@ -54,6 +54,9 @@ class Village(Base):
     first_secretary: Mapped[str | None] = mapped_column(String(40))
     work_team: Mapped[str | None] = mapped_column(String(80))
     agronomist: Mapped[str | None] = mapped_column(String(40))
+    # Where the village is (its committee's seat), for the photos' positions to be held against.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
     township: Mapped[Township] = relationship(back_populates="villages")
     assisting_unit: Mapped[Unit | None] = relationship()

@@ -60,6 +60,12 @@ class Policy:
     analysis_required: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
         "cause": ("*",), "spread": ("grave",), "rules": ("grave",)})
     head_review: tuple[str, ...] = ()
+    # 纸面销号 checks on photos: a capture time further than these hours from when the photo is
+    # said to be taken; a position further than these km from the registered village; a
+    # perceptual hash within these bits of another problem's photo (a resized or recompressed copy).
+    photo_time_hours: int = 48
+    photo_distance_km: float = 5.0
+    photo_hash_bits: int = 6
 
     def default_deadline_days(self, severity: Severity) -> int:
         return self.deadline_days[severity]
@@ -97,13 +103,15 @@ def _optional(rows: dict[str, Any]) -> dict[str, Any]:
     if "urge_within_days" in rows:
         found["urge_within_days"] = {Supervision(k): int(v) for k, v in rows["urge_within_days"].items()}
     for key in ("unread_fallback_hours", "reminders_per_unit_per_day", "visits_per_village_per_campaign",
-                "visits_per_household_per_campaign", "pause_flag_workdays"):
+                "visits_per_household_per_campaign", "pause_flag_workdays", "photo_time_hours", "photo_hash_bits"):
         if key in rows:
             found[key] = int(rows[key])
     if "analysis_required" in rows:
         found["analysis_required"] = {k: tuple(v) for k, v in rows["analysis_required"].items()}
     if "head_review" in rows:
         found["head_review"] = tuple(rows["head_review"])
+    if "photo_distance_km" in rows:
+        found["photo_distance_km"] = float(rows["photo_distance_km"])
     return found
 
 

@@ -1,6 +1,7 @@
 """Signs of 纸面销号 (closure on paper) that a verifier must see before deciding.
 
-Three checks, each a rule over what is already recorded:
+Three checks on the submission, each a rule over what is already recorded, and three on
+its photos (models.photo_checks):
 - reused evidence: a file the unit uploaded (same sha256) was uploaded for another problem too;
 - similar measures: the measures text, normalised, is nearly the same as another problem's of
   the same check item at a different place (similarity threshold in policy);
@@ -21,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from rectify.models.enums import Status
 from rectify.models.issues import Evidence, Issue, IssueEvent
+from rectify.models.photo_checks import photo_signs
 from rectify.models.policy import Policy
 
-KIND_LABELS = {"reused_evidence": "佐证材料重复", "similar_measures": "整改措施雷同", "too_fast": "销号过快"}
+KIND_LABELS = {"reused_evidence": "佐证材料重复", "similar_measures": "整改措施雷同", "too_fast": "销号过快",
+               "photo_time": "照片时间不符", "photo_place": "照片位置不符", "similar_photo": "照片雷同"}
 # Evidence the unit itself uploaded; a recheck workbook attached to many reopenings is not.
 UNIT_UPLOADS = ("submit", "send_to_head", "progress")
 # Problems whose submission a verifier has judged or will judge.
@@ -73,6 +76,8 @@ def find_suspicions(session: Session, issues: list[Issue], policy: Policy) -> di
         fast = _too_fast(issue, policy)
         if fast is not None:
             found[issue.id].append(fast)
+    for issue_id, kind, message, other in photo_signs(session, issues, policy):
+        found[issue_id].append(Suspicion(kind, message, other))
     return dict(found)
 
 

@@ -7,6 +7,7 @@ so the same rows every time); only the county names and the kinds of units are r
 
 from __future__ import annotations
 
+import math
 import random
 
 from sqlalchemy import select
@@ -59,6 +60,29 @@ def _spread(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
+# Each county's seat (degrees, rounded): the synthetic villages lie within SCATTER_KM of it.
+SEATS = {"513301": (30.05, 101.96), "513322": (29.91, 102.23), "513323": (30.88, 101.89),
+         "513324": (29.00, 101.51), "513325": (30.03, 101.01), "513326": (30.98, 101.12),
+         "513327": (31.39, 100.68), "513328": (31.62, 99.99), "513329": (30.94, 100.31),
+         "513330": (31.81, 98.58), "513331": (31.21, 98.82), "513332": (32.98, 98.10),
+         "513333": (32.27, 100.33), "513334": (30.00, 100.27), "513335": (30.01, 99.11),
+         "513336": (28.93, 99.80), "513337": (29.04, 100.30), "513338": (28.71, 99.29),
+         "513399": (29.58, 102.00)}
+SCATTER_KM = 40
+
+
+def village_position(county: County, name: str) -> tuple[float, float] | None:
+    """A synthetic village's position: a point near its county's seat, drawn from its own seed
+    (the registry's other draws are not disturbed)."""
+    seat = SEATS.get(county.admin_code)
+    if seat is None:
+        return None
+    rng = random.Random(f"{county.admin_code}/{name}")
+    north, east = (rng.uniform(-SCATTER_KM, SCATTER_KM) for _ in range(2))
+    lat = seat[0] + north / 111.2
+    return round(lat, 5), round(seat[1] + east / (111.2 * math.cos(math.radians(lat))), 5)
+
+
 def load_synthetic(session: Session, report: SeedReport) -> SeedReport:
     rng = random.Random(EXIT_YEAR)
     counties = list(session.scalars(select(County).order_by(County.sort_order)))
@@ -102,6 +126,7 @@ def load_synthetic(session: Session, report: SeedReport) -> SeedReport:
             township = county_townships[i % len(county_townships)]
             year = EXIT_YEAR if i < n_exit else EXIT_YEAR + 1 + i % 3
             name = _place_name(rng, "村", taken)
+            position = village_position(county, name) or (None, None)
             village_rows.append({
                 "township_id": township.id,
                 "name": name,
@@ -112,6 +137,8 @@ def load_synthetic(session: Session, report: SeedReport) -> SeedReport:
                 "first_secretary": _person(rng),
                 "work_team": f"{name}驻村工作组",
                 "agronomist": _person(rng),
+                "latitude": position[0],
+                "longitude": position[1],
             })
             plan.append((county, township, name, year))
     villages, count = sync_rows(session, Village, ["township_id", "name"], village_rows)

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rectify.flows.clock import parse_instant
 from rectify.models.db import database_url
 from rectify.models.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied
-from rectify.web import admin, api, deliveries, documents, downloads, imports, login, pages, plans, rechecks
+from rectify.web import admin, api, capture, deliveries, documents, downloads, imports, login, pages, plans, rechecks
 from rectify.web.headers import SecurityHeaders
 from rectify.web.reference import Reference
 from rectify.web.security import SESSION_HOURS, secret_key
@@ -85,6 +85,7 @@ def create_app(*, url: str | None = None, as_of: str | None = None) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(plans.router)
     app.include_router(rechecks.router)
+    app.include_router(capture.router)
     app.include_router(api.router, prefix="/api")
 
     def is_api(request: Request) -> bool:

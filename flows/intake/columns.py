@@ -36,6 +36,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("leader", "组长", ("team_leader", "leader", "cosigner"), 10),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
+# What only the capture page's records carry beside the columns (flows/intake/capture.py).
+PHONE_FIELDS = {"captured_at": "记录时间", "position": "位置", "photos": "照片"}
+
+
+def label_of(key: str) -> str:
+    """The name an error gives a column or a phone record's field."""
+    return BY_KEY[key].header if key in BY_KEY else PHONE_FIELDS.get(key, key)
 # Written by rectify beside the columns above; ignored when read back.
 STANDARD_HEADER = "检查标准"
 ERROR_HEADER = "错误说明"

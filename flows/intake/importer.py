@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from rectify.flows.context import Context
+from rectify.flows.evidence_store import keep
+from rectify.flows.intake.capture import CaptureBatch, phone_facts
 from rectify.flows.intake.columns import RESULT_COLUMNS
 from rectify.flows.intake.source import FindingsFile, RowError
 from rectify.flows.intake.validate import Candidate, Registry, validate_row
@@ -62,7 +64,7 @@ def import_findings(ctx: Context, *, path: Path, inspection: Inspection, importe
     """`progress`: a file rewritten every PROGRESS_EVERY rows with how far the import got (JSON:
     rows read, errors, stage), for a page to show while it waits."""
     report = ImportReport(file=path.name, inspection=inspection.name)
-    source = FindingsFile(path)
+    source = CaptureBatch(path) if path.suffix.lower() == ".json" else FindingsFile(path)
     good = _validate(ctx, source, inspection, importer, report, progress)
     _note(progress, report, "写入" if not report.errors and not dry_run else "完成")
     if importer is None and any(e.column == "inspector" for e in report.errors):
@@ -73,14 +75,15 @@ def import_findings(ctx: Context, *, path: Path, inspection: Inspection, importe
         return report
     report.errors[:0] = source.errors
     report.warnings.extend(source.warnings)
+    marks = isinstance(source, FindingsFile)  # a phone's batch has no workbook to mark: its errors go back to it
     if report.errors and (not skip_invalid or not good):
-        report.errors_file = _mark(path, report, errors_out, only_rejected=False)
+        report.errors_file = _mark(path, report, errors_out, only_rejected=False) if marks else None
         return report
     if dry_run:
         return report
     _write(ctx, inspection, good, report)
     report.written = True
-    if report.errors:
+    if report.errors and marks:
         report.errors_file = _mark(path, report, errors_out, only_rejected=True)
     return report
 
@@ -93,7 +96,7 @@ def _note(progress: Path | None, report: ImportReport, stage: str) -> None:
         tmp.replace(progress)
 
 
-def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, importer: User | None,
+def _validate(ctx: Context, source: FindingsFile | CaptureBatch, inspection: Inspection, importer: User | None,
               report: ImportReport, progress: Path | None = None) -> list[Candidate]:
     registry = Registry(ctx.session, inspection)
     known = dict(ctx.session.execute(
@@ -120,6 +123,11 @@ def _validate(ctx: Context, source: FindingsFile, inspection: Inspection, import
             candidate, errors = validate_row(row, registry, year=year, today=ctx.today, importer=importer)
             if candidate is not None:
                 errors = _against_history(candidate, row, seen, known, report)
+            if row.extra and (candidate is None or candidate.key not in known):  # photos of rows to write
+                phone, phone_errors = phone_facts(row, ctx.policy)
+                errors = [*errors, *phone_errors]
+                if candidate is not None:
+                    candidate.phone = phone
             report.errors.extend(errors)
             if candidate is not None and not errors and candidate.key not in known:
                 good.append(candidate)
@@ -165,6 +173,7 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
                 report.good_practice += 1
             findings.append((_finding_row(ctx, inspection, candidate, report.file), issue))
         session.flush()  # the batch's problems get their ids
+        _keep_photos(session, findings, good[start:start + BATCH], now=ctx.now)
         # Findings are plain rows: one Core insert per batch, not 10,000 ORM objects.
         session.execute(insert(Finding), [{**row, "issue_id": issue.id if issue else None} for row, issue in findings])
     notices = []
@@ -177,7 +186,7 @@ def _write(ctx: Context, inspection: Inspection, good: list[Candidate], report: 
 
 
 def _finding_row(ctx: Context, inspection: Inspection, candidate: Candidate, file: str) -> dict:
-    place = candidate.place
+    place, phone = candidate.place, candidate.phone
     return {
         "inspection_id": inspection.id, "row_key": candidate.key, "content_hash": candidate.content_hash,
         "result": candidate.result, "county_id": place.county.id,
@@ -187,7 +196,25 @@ def _finding_row(ctx: Context, inspection: Inspection, candidate: Candidate, fil
         "check_item_id": candidate.item.id, "checked_on": candidate.checked_on, "inspector": candidate.inspector,
         "team": candidate.team, "note": candidate.description if candidate.result is Result.GOOD else None,
         "source": f"{file}!{candidate.source}"[:300], "imported_at": ctx.now,
+        "captured_at": phone.captured_at if phone else None,
+        "latitude": phone.position[0] if phone and phone.position else None,
+        "longitude": phone.position[1] if phone and phone.position else None,
     }
+
+
+def _keep_photos(session, findings: list[tuple[dict, Issue | None]], candidates: list[Candidate], *, now) -> None:
+    """A phone record's photos, kept with the problem it recorded as 整改前 (on its record step).
+    The files were stored when uploaded; keep() only confirms them."""
+    for (_, issue), candidate in zip(findings, candidates, strict=True):
+        if issue is None or candidate.phone is None:
+            continue
+        step = issue.events[0]
+        for upload, taken_at, position in candidate.phone.photos:
+            keep(upload)
+            evidence = upload.row(uploader=candidate.creator, now=now, taken_at=taken_at,
+                                  position=position or candidate.phone.position)
+            evidence.issue, evidence.event = issue, step
+            session.add(evidence)
 
 
 def _record(ctx: Context, inspection: Inspection, candidate: Candidate, code: str) -> Issue:

@@ -37,6 +37,7 @@ from rectify.flows.intake.columns import (
     INSTRUCTION_SHEETS,
     duplicated_columns,
     header_columns,
+    label_of,
 )
 from rectify.models.errors import ImportRejected
 
@@ -57,7 +58,7 @@ class RowError:
         if self.row is not None:
             where += f" 第 {self.row} 行"
         if self.column is not None:
-            where += f" {self.letter or ''}列「{BY_KEY[self.column].header}」"
+            where += f" {self.letter + '列' if self.letter else ''}「{label_of(self.column)}」"
         shown = "" if self.value in (None, "") else f" 值「{self.value}」"
         return f"{where}{shown}:{self.message}"
 
@@ -69,6 +70,7 @@ class SourceRow:
     values: dict[str, object]
     letters: dict[str, str]
     formulas: dict[str, str] = field(default_factory=dict)  # key -> a formula the file holds no value of
+    extra: dict[str, object] = field(default_factory=dict)  # a phone record's time, position and photos
 
     @cached_property
     def clean(self) -> dict[str, str]:

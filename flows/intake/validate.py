@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ from rectify.models.org import Unit, User
 from rectify.models.places import County, Household, Township, Village
 from rectify.models.responsibility import PlaceRef, why_unit_may_not_take
 from rectify.models.text import text_problem
+
+if TYPE_CHECKING:
+    from rectify.flows.intake.capture import PhoneFacts
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Candidate:
     checked_on: date | None = None
     inspector: str | None = None
     team: str | None = None
+    phone: PhoneFacts | None = None  # a capture page's record: its time, position and photos
 
 
 class _Reject(Exception):
