@@ -35,28 +35,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def site(backend, template_url, tmp_path_factory):
-    url = backend.copy(template_url)
-    world = build(url)
-    home = tmp_path_factory.mktemp("web-home")
+def start_web(url: str, home: Path, as_of: str = "2016-08-23 10:00"):
+    """`rectify web` on a free port of 127.0.0.1, as an operator starts it; (process, base URL)."""
     port = free_port()
     env = {**os.environ, "RECTIFY_DATABASE_URL": url, "RECTIFY_HOME": str(home)}
     server = subprocess.Popen([sys.executable, "-c", "from flows.cli import app; app()", "web", "--host", "127.0.0.1",
-                               "--port", str(port), "--as-of", "2016-08-23 10:00"], env=env,
+                               "--port", str(port), "--as-of", as_of], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             if httpx.get(base + "/login", timeout=1).status_code == 200:
-                break
+                return server, base
         except httpx.HTTPError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             pytest.fail("rectify web did not start: " + server.stdout.read().decode(errors="replace"))
         time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def site(backend, template_url, tmp_path_factory):
+    url = backend.copy(template_url)
+    world = build(url)
+    home = tmp_path_factory.mktemp("web-home")
+    server, base = start_web(url, home)
     world.web_home = home  # where the server writes its logs
     yield world, base
     server.terminate()

@@ -71,8 +71,9 @@ def capture_page(request: Request):
 
 @router.get("/capture/sw.js")
 def service_worker():
+    # Its scope is the page /capture itself as well as what lies under /capture/.
     return FileResponse(HERE / "static" / "capture-sw.js", media_type="text/javascript",
-                        headers={"cache-control": "no-cache"})
+                        headers={"cache-control": "no-cache", "service-worker-allowed": "/capture"})
 
 
 @router.get("/capture/manifest.webmanifest")

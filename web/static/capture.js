@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var DB_NAME = "rectify-capture", db = null, sample = null, session = null, editing = null;
+  var recorded = {};  // "village|household|item" -> true: the checks done here, marked in the item list
   var $ = function (id) { return document.getElementById(id); };
   var form = $("form");
 
@@ -137,8 +138,8 @@
       " 户,共 " + rows + " 项检查";
     var village = form.elements.village;
     village.textContent = "";
-    sample.counties.forEach(function (c) { option(village, "county:" + c, c + "(县级项目)"); });
     sample.villages.forEach(function (v, i) { option(village, String(i), v.county + " " + v.township + " " + v.village); });
+    sample.counties.forEach(function (c) { option(village, "county:" + c, c + "(县级项目)"); });
     var leader = form.elements.leader;
     leader.textContent = "";
     sample.leaders.forEach(function (n) { option(leader, n, n); });
@@ -157,16 +158,22 @@
     return v ? {county: v.county, township: v.township, village: v.village, level: "village", entry: v} : null;
   }
   function placeChanged() {
-    var place = chosenPlace(), item = form.elements.item, kept = item.value;
+    var place = chosenPlace(), item = form.elements.check, kept = item.value;
     item.textContent = "";
     sample.items.forEach(function (i) {
-      if ((place && place.level === "county") === (i.level === "county")) option(item, i.code, i.code + " " + i.title);
+      if ((place && place.level === "county") === (i.level === "county")) {
+        var done = i.level !== "household" && recorded[placeKey(place, "") + i.code];
+        option(item, i.code, (done ? "✓ " : "") + i.code + " " + i.title);
+      }
     });
     if (kept) item.value = kept;
     itemChanged();
   }
+  function placeKey(place, household) {
+    return (place ? place.county + "|" + (place.village || "") : "") + "|" + (household || "") + "|";
+  }
   function currentItem() {
-    var code = form.elements.item.value;
+    var code = form.elements.check.value;
     return sample.items.filter(function (i) { return i.code === code; })[0];
   }
   function itemChanged() {
@@ -175,7 +182,10 @@
     var needs = item && item.level === "household" && place && place.entry;
     field.hidden = !needs;
     select.textContent = "";
-    if (needs) place.entry.households.forEach(function (h) { option(select, h.no, h.head + "(" + h.no + ")"); });
+    if (needs) place.entry.households.forEach(function (h) {
+      var done = recorded[placeKey(place, h.no) + item.code];
+      option(select, h.no, (done ? "✓ " : "") + h.head + "(" + h.no + ")");
+    });
   }
   function resultChanged() {
     var result = (form.querySelector("input[name=result]:checked") || {}).value;
@@ -243,11 +253,11 @@
     $("save").disabled = false;
   }
   function resetForm() {
-    var keep = {village: form.elements.village.value, item: form.elements.item.value};
+    var keep = {village: form.elements.village.value, item: form.elements.check.value};
     form.reset();
     form.elements.village.value = keep.village;
     placeChanged();
-    form.elements.item.value = keep.item;
+    form.elements.check.value = keep.item;
     itemChanged();
     editing = null;
     $("form-title").textContent = "2 记录一项检查";
@@ -264,7 +274,7 @@
     var index = sample.villages.findIndex(function (v) { return v.village === r.village && v.township === r.township; });
     el.village.value = index >= 0 ? String(index) : "county:" + r.county;
     placeChanged();
-    el.item.value = r.item;
+    el.check.value = r.item;
     itemChanged();
     if (r.household_no) el.household.value = r.household_no;
     Array.prototype.forEach.call(form.querySelectorAll("input[name=result]"), function (x) { x.checked = x.value === r.result; });
@@ -290,6 +300,10 @@
     var records = (await all("records")).filter(function (r) { return sample && r.inspection === sample.inspection; });
     records.sort(function (a, b) { return a.id < b.id ? -1 : 1; });
     var list = $("list"), pending = 0, wrong = 0, synced = 0;
+    recorded = {};
+    records.forEach(function (r) {
+      recorded[placeKey({county: r.county, village: r.village}, r.household_no) + r.item] = true;
+    });
     list.textContent = "";
     records.forEach(function (r) {
       var li = document.createElement("li");
@@ -320,6 +334,13 @@
       if (r.state === "synced") synced += 1; else if (r.errors && r.errors.length) wrong += 1; else pending += 1;
     });
     $("counts").textContent = "(待同步 " + pending + ",需修改 " + wrong + ",已同步 " + synced + ")";
+    if (sample) {  // redraw the marks, keeping what is chosen
+      var el = form.elements, kept = [el.check.value, el.household.value];
+      placeChanged();
+      el.check.value = kept[0];
+      itemChanged();
+      if (kept[1]) el.household.value = kept[1];
+    }
   }
 
   // --- syncing ------------------------------------------------------------------------------------
@@ -430,7 +451,7 @@
   $("cancel-edit").addEventListener("click", resetForm);
   form.addEventListener("submit", save);
   form.elements.village.addEventListener("change", placeChanged);
-  form.elements.item.addEventListener("change", itemChanged);
+  form.elements.check.addEventListener("change", itemChanged);
   form.addEventListener("change", function (e) {
     if (e.target.name === "result" || e.target.name === "on_site") resultChanged();
     if (e.target.name === "photos") {
