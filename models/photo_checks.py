@@ -58,6 +58,23 @@ def _photos(session: Session, *conditions) -> list[Photo]:
     return [Photo(*row) for row in rows]
 
 
+def before_and_after(issue: Issue) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
+    """A problem's files as the verifier holds them side by side: taken at inspection (整改前),
+    sent by the unit (整改后), and the rest (a recheck's workbook, say)."""
+    sides: tuple[list[Evidence], list[Evidence], list[Evidence]] = ([], [], [])
+    for event in issue.events:
+        side = sides[0] if event.action in BEFORE else sides[1] if event.action in AFTER else sides[2]
+        side.extend(event.evidence)
+    return sides
+
+
+def km_from_village(evidence: Evidence, issue: Issue) -> float | None:
+    village = issue.village
+    if village is None or village.latitude is None or evidence.latitude is None or evidence.longitude is None:
+        return None
+    return distance_km(evidence.latitude, evidence.longitude, village.latitude, village.longitude)
+
+
 def photo_signs(session: Session, issues: list[Issue], policy: Policy):
     """(issue id, kind, message, other problem's code) for every sign in these problems' photos."""
     by_id = {i.id: i for i in issues}

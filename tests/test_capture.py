@@ -232,3 +232,29 @@ def test_the_photo_warnings_fire_on_crafted_cases_and_stay_quiet_on_clean_ones(p
 
         own = blob_path(blob.sha256).read_bytes()
     assert ("similar_photo", None) in _submit(world, same, recompressed(own, scale=0.8), tmp=tmp_path)
+
+
+def test_the_verifier_sees_before_beside_after_on_the_page_and_in_the_dossier(app, phone, world, tmp_path):
+    import io
+    import re
+
+    from openpyxl import load_workbook
+
+    here = (sample_of(phone)["villages"][0]["latitude"], sample_of(phone)["villages"][0]["longitude"])
+    code = _recorded_problem(phone, world, 1, jpeg(60, taken=RECORDED.replace(tzinfo=None), at=here))
+    assert _submit(world, code, jpeg(61, taken=datetime(2016, 8, 25, 15, 0), at=here), tmp=tmp_path) == []
+    verifier = login(app, world.verifier)
+    page = verifier.get(f"/issues/{code}").text
+    sides = re.findall(r'<div class="side"><h3>([^<]+)</h3>(.*?)</div>\s*(?=<div class="side">|</div>)', page, re.S)
+    assert [title for title, _ in sides] == ["整改前(检查时拍摄)", "整改后(责任单位提交)"]
+    assert "整改前1.jpg" in sides[0][1] and "<img" in sides[0][1] and "拍摄于 2016-08-23 09:00" in sides[0][1]
+    assert "整改后.jpg" in sides[1][1] and "拍摄于 2016-08-25 15:00" in sides[1][1] and "距" in sides[1][1]
+    dossier = verifier.get(f"/issues/{code}/dossier.xlsx")
+    assert dossier.status_code == 200
+    book = load_workbook(io.BytesIO(dossier.content))
+    pairs = book["整改前后对照"]
+    assert [c.value for c in pairs[1]] == ["整改前(检查时拍摄)", "整改后(责任单位提交)"]
+    assert pairs["A2"].value.startswith("整改前1.jpg") and pairs["B2"].value.startswith("整改后.jpg")
+    assert len(pairs._images) == 2
+    listed = {row[3]: row[2] for row in book["佐证材料"].iter_rows(min_row=2, values_only=True)}
+    assert listed == {"整改前1.jpg": "整改前", "整改后.jpg": "整改后"}

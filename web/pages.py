@@ -42,6 +42,7 @@ from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from rectify.models.rechecks import pending_callback
 from rectify.models.spread import same_item_elsewhere
+from rectify.models.photo_checks import before_and_after, km_from_village
 from rectify.models.suspicion import find_suspicions, suspicions
 from rectify.web.access import (
     can_see,
@@ -269,7 +270,7 @@ async def issue_page(request: Request, code: str):
                       spread=spread, callback=callback, asks=ctx.policy.asks(issue.check_item, issue.severity),
                       to_head=user.role is Role.UNIT and head_review(ctx.session, issue, user, ctx.policy) == "to_head",
                       forms=offered_steps(issue, user), households=sees_households(user), units=units,
-                      evidence=[x for e in issue.events for x in e.evidence])
+                      sides=before_and_after(issue), km_from_village=km_from_village)
 
 
 @router.post("/issues/{code}/act/{action}")

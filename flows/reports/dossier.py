@@ -19,6 +19,7 @@ from rectify.flows.reports.cells import append_row
 from rectify.models.calendar import SHANGHAI
 from rectify.models.enums import Action
 from rectify.models.issues import Issue
+from rectify.models.photo_checks import before_and_after, km_from_village
 from rectify.models.places import place_text
 from rectify.models.policy import Policy
 from rectify.models.queries import load_issue_detail
@@ -45,6 +46,57 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], widths: list[int]
         for cell in cells:
             cell.alignment = WRAP
     sheet.freeze_panes = "A2"
+
+
+def _km(value: float | None) -> str:
+    return f"{value:.1f}" if value is not None else ""
+
+
+THUMB = (320, 240)  # pixels of a photo drawn in the 整改前后对照 sheet
+
+
+def _side_by_side(workbook: Workbook, before: list, after: list) -> None:
+    """The photos themselves, 整改前 in column A beside 整改后 in column B, one pair a row."""
+    from openpyxl.drawing.image import Image as Drawn
+
+    sheet = workbook.create_sheet("整改前后对照")
+    sheet.append(["整改前(检查时拍摄)", "整改后(责任单位提交)"])
+    for index in (1, 2):
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+        sheet.cell(row=1, column=index).fill = HEADER_FILL
+        sheet.column_dimensions[get_column_letter(index)].width = 48
+    photos = [[x for x in side if x.media_type.startswith("image/")] for side in (before, after)]
+    for row in range(max(len(photos[0]), len(photos[1]))):
+        sheet.row_dimensions[row + 2].height = THUMB[1] * 0.75 + 20
+        for column, side in enumerate(photos):
+            if row >= len(side):
+                continue
+            x = side[row]
+            cell = sheet.cell(row=row + 2, column=column + 1, value=f"{x.name} {_time(x.taken_at)}".strip())
+            cell.alignment = WRAP
+            thumb = _thumbnail(blob_path(x.sha256))
+            if thumb is not None:
+                drawn = Drawn(thumb)
+                sheet.add_image(drawn, f"{get_column_letter(column + 1)}{row + 2}")
+
+
+def _thumbnail(path: Path):
+    """A PNG of the photo at most THUMB in size, or None when the file is gone or unreadable."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", THUMB)
+            picture = image.convert("RGB")
+            picture.thumbnail(THUMB)
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    out.seek(0)
+    return out
 
 
 def write_dossier(session: Session, issue: Issue, out: Path, *, policy: Policy, today: date) -> Path:
@@ -79,27 +131,35 @@ def write_dossier(session: Session, issue: Issue, out: Path, *, policy: Policy, 
            ([e.seq, _time(e.at), Action(e.action).label, e.actor.name if e.actor else "系统",
              e.from_status.label if e.from_status else "", e.to_status.label, e.note or "", len(e.evidence)]
             for e in events))
+    before, after, _ = before_and_after(issue)
+    side = {x.id: "整改前" for x in before} | {x.id: "整改后" for x in after}
     _sheet(
         workbook,
         "佐证材料",
-        ["环节#", "操作", "文件名", "类型", "大小(字节)", "SHA-256", "上传人", "上传时间", "存放位置"],
-        [7, 10, 28, 22, 12, 66, 18, 17, 60],
+        ["环节#", "操作", "前后", "文件名", "类型", "大小(字节)", "SHA-256", "上传人", "上传时间", "拍摄时间",
+         "拍摄位置", "距村(公里)", "存放位置"],
+        [7, 10, 8, 28, 22, 12, 66, 18, 17, 17, 22, 10, 60],
         (
             [
                 e.seq,
                 Action(e.action).label,
+                side.get(x.id, ""),
                 x.name,
                 x.media_type,
                 x.size,
                 x.sha256,
                 x.uploaded_by.name if x.uploaded_by else "",
                 _time(x.uploaded_at),
+                _time(x.taken_at),
+                f"{x.latitude:.5f}, {x.longitude:.5f}" if x.latitude is not None and x.longitude is not None else "",
+                _km(km_from_village(x, issue)),
                 str(blob_path(x.sha256)),
             ]
             for e in events
             for x in e.evidence
         ),
     )
+    _side_by_side(workbook, before, after)
     recorded = [(e.seq, Action(e.action).label, w) for e in events for w in (e.payload or {}).get("warnings", [])]
     current = [("当前", "—", w.to_dict()) for w in suspicions(session, issue, policy)]
     _sheet(workbook, "核验预警", ["环节#", "核验决定", "预警类别", "说明", "相关问题"], [7, 10, 14, 70, 16],
