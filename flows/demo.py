@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from rectify.flows import issue_actions as act
 from rectify.flows.clock import parse_instant
 from rectify.flows.context import unit_of_work
+from rectify.flows.demo_phone import answer_two, run_phone_capture
 from rectify.models import migrate
 from rectify.models.calendar import SHANGHAI
 from rectify.models.db import rectify_home
@@ -83,6 +84,11 @@ def run_demo(console: Console) -> list[str]:
         load_reference(ctx.session)
         load_synthetic(ctx.session, SeedReport())
     run_inspections(console)
+    by_phone = run_phone_capture(console, county=COUNTY, leader=f"督导组长{_county_index(COUNTY):02d}",
+                                 plan_day=PLAN_DAY, field_day=datetime.combine(FIELD_DAY, time(10), SHANGHAI),
+                                 import_day=IMPORT_DAY)
+    if by_phone:
+        answer_two(console, by_phone, day=parse_instant("2016-08-26 16:00"))
     with unit_of_work(start) as ctx:
         county = ctx.session.scalars(select(County).where(County.name == COUNTY)).one()
         villages = list(ctx.session.scalars(

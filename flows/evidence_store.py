@@ -166,9 +166,11 @@ def decode_image(path: Path, name: str) -> PhotoFacts:
         with Image.open(path) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise too_big
-            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))  # JPEG: decode at 1/8
+            size = image.size
+            # JPEG: decode at 1/8, never below 64 pixels a side (the perceptual hash reads those)
+            image.draft("RGB", (max(64, image.width // 8), max(64, image.height // 8)))
             image.load()
-            return facts_of(image)
+            return facts_of(image, size)
     except Image.DecompressionBombError:
         raise too_big from None
     except (OSError, SyntaxError, ValueError) as exc:

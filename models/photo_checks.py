@@ -70,7 +70,8 @@ def before_and_after(issue: Issue) -> tuple[list[Evidence], list[Evidence], list
 
 def km_from_village(evidence: Evidence, issue: Issue) -> float | None:
     village = issue.village
-    if village is None or village.latitude is None or evidence.latitude is None or evidence.longitude is None:
+    if village is None or village.latitude is None or village.longitude is None or evidence.latitude is None \
+            or evidence.longitude is None:
         return None
     return distance_km(evidence.latitude, evidence.longitude, village.latitude, village.longitude)
 
@@ -85,8 +86,7 @@ def photo_signs(session: Session, issues: list[Issue], policy: Policy):
     if not mine:
         return
     recorded = _recorded_times(session, sorted({p.issue_id for p in mine if p.before}))
-    villages = _village_positions(session, sorted({by_id[p.issue_id].village_id for p in mine
-                                                   if by_id[p.issue_id].village_id is not None}))
+    villages = _village_positions(session, sorted({v for p in mine if (v := by_id[p.issue_id].village_id) is not None}))
     slack = timedelta(hours=policy.photo_time_hours)
     for photo in mine:
         issue = by_id[photo.issue_id]
@@ -97,7 +97,8 @@ def photo_signs(session: Session, issues: list[Issue], policy: Policy):
         if where and photo.latitude is not None and photo.longitude is not None:
             km = distance_km(photo.latitude, photo.longitude, *where)
             if km > policy.photo_distance_km:
-                yield issue.id, "photo_place", (f"照片「{photo.name}」的拍摄位置距{issue.village.name}约 {km:.0f} 公里"
+                village = issue.village.name if issue.village else "村"
+                yield issue.id, "photo_place", (f"照片「{photo.name}」的拍摄位置距{village}约 {km:.0f} 公里"
                                                 f"(超过 {policy.photo_distance_km:g} 公里)"), None
     yield from _similar(session, [p for p in mine if p.phash], policy.photo_hash_bits)
 
@@ -117,8 +118,9 @@ def _village_positions(session: Session, village_ids: list[int]) -> dict[int, tu
     for start in range(0, len(village_ids), 500):
         for vid, lat, lon in session.execute(
                 select(Village.id, Village.latitude, Village.longitude)
-                .where(Village.id.in_(village_ids[start:start + 500]), Village.latitude.is_not(None))):
-            found[vid] = (lat, lon)
+                .where(Village.id.in_(village_ids[start:start + 500]), Village.latitude.is_not(None),
+                       Village.longitude.is_not(None))):
+            found[vid] = (float(lat), float(lon))
     return found
 
 
@@ -166,13 +168,14 @@ def _similar(session: Session, mine: list[Photo], bits: int):
     bands = _bands(bits)
     index: dict[tuple[int, int], list[Photo]] = defaultdict(list)
     for photo in _photos(session, Evidence.phash.is_not(None)):
-        for key in _band_keys(photo.phash, bands):
+        for key in _band_keys(photo.phash or "0", bands):
             index[key].append(photo)
     seen: set[tuple[int, str]] = set()
     for photo in sorted(mine, key=lambda p: p.id):
-        candidates = {c.id: c for key in _band_keys(photo.phash, bands) for c in index[key]}
+        mine_hash = photo.phash or "0"
+        candidates = {c.id: c for key in _band_keys(mine_hash, bands) for c in index[key]}
         for other in sorted(candidates.values(), key=lambda p: p.id):
-            if other.id == photo.id or hash_distance(photo.phash, other.phash) > bits:
+            if other.id == photo.id or hash_distance(mine_hash, other.phash or "0") > bits:
                 continue
             message = _similar_message(photo, other)
             if message and (photo.issue_id, message) not in seen:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from rectify.models.calendar import SHANGHAI
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 DATETIME_ORIGINAL, OFFSET_ORIGINAL, DATETIME = 36867, 36881, 306
 HASH_SIDE = 8
+# A picture too small or too plain to tell apart from another gets no hash: below this many
+# pixels on a side, or with fewer than this many bits set (or unset) of its 64.
+HASH_MIN_SIDE, HASH_MIN_BITS = 32, 8
 EARTH_KM = 6371.0088
 
 
@@ -30,8 +33,9 @@ class PhotoFacts:
     phash: str | None = None
 
 
-def facts_of(image) -> PhotoFacts:
-    """The facts of an opened PIL image (its EXIF read before any transformation)."""
+def facts_of(image, original_size: tuple[int, int] | None = None) -> PhotoFacts:
+    """The facts of an opened PIL image. `original_size`: its size before a reduced decode
+    (PIL's draft), which is what "too small to hash" is judged on."""
     try:
         exif = image.getexif()
     except (OSError, ValueError, SyntaxError):
@@ -41,7 +45,16 @@ def facts_of(image) -> PhotoFacts:
         taken = _exif_time(exif)
         position = _exif_position(exif)
     return PhotoFacts(taken_at=taken, latitude=position[0] if position else None,
-                      longitude=position[1] if position else None, phash=difference_hash(image))
+                      longitude=position[1] if position else None,
+                      phash=_telling_hash(image, original_size or image.size))
+
+
+def _telling_hash(image, size: tuple[int, int]) -> str | None:
+    if min(size) < HASH_MIN_SIDE:
+        return None
+    phash = difference_hash(image)
+    ones = int(phash, 16).bit_count()
+    return phash if HASH_MIN_BITS <= ones <= HASH_SIDE * HASH_SIDE - HASH_MIN_BITS else None
 
 
 def difference_hash(image) -> str:
@@ -97,7 +110,7 @@ def _exif_time(exif) -> datetime | None:
     except ValueError:
         return None
     offset = sub.get(OFFSET_ORIGINAL)
-    zone = SHANGHAI
+    zone: tzinfo = SHANGHAI
     if isinstance(offset, str) and len(offset) >= 6 and offset[0] in "+-":
         try:
             sign = 1 if offset[0] == "+" else -1

@@ -211,7 +211,7 @@ def test_the_photo_warnings_fire_on_crafted_cases_and_stay_quiet_on_clean_ones(p
     # 整改前 photo shrunk and recompressed by a chat app: all three say so.
     other = _recorded_problem(phone, world, 2, jpeg(20, taken=RECORDED.replace(tzinfo=None), at=here))
     far = (here[0] + 0.72, here[1])
-    old = jpeg(0, image=None, taken=datetime(2015, 8, 1, 12, 0), at=far)
+    old = jpeg(0, taken=datetime(2015, 8, 1, 12, 0), at=far)
     kinds = _submit(world, other, old, tmp=tmp_path)
     assert {k for k, _ in kinds} == {"photo_time", "photo_place"}
     copied = _recorded_problem(phone, world, 3, jpeg(30, taken=RECORDED.replace(tzinfo=None), at=here))
@@ -258,3 +258,20 @@ def test_the_verifier_sees_before_beside_after_on_the_page_and_in_the_dossier(ap
     assert len(pairs._images) == 2
     listed = {row[3]: row[2] for row in book["佐证材料"].iter_rows(min_row=2, values_only=True)}
     assert listed == {"整改前1.jpg": "整改前", "整改后.jpg": "整改后"}
+
+
+def test_a_plain_or_tiny_picture_gets_no_hash_so_two_of_them_are_not_called_copies():
+    import io
+
+    from PIL import Image
+
+    from rectify.models.photos import facts_of, hash_distance
+
+    plain = Image.new("RGB", (640, 480), (200, 200, 200))
+    tiny = Image.open(io.BytesIO(jpeg(3, size=(24, 24))))
+    assert facts_of(plain).phash is None and facts_of(tiny).phash is None
+    photo = facts_of(Image.open(io.BytesIO(jpeg(3)))).phash
+    copy = facts_of(Image.open(io.BytesIO(recompressed(jpeg(3))))).phash
+    other = facts_of(Image.open(io.BytesIO(jpeg(4)))).phash
+    assert photo and copy and other
+    assert hash_distance(photo, copy) <= 6 < hash_distance(photo, other)

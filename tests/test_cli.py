@@ -261,10 +261,11 @@ def test_demo_imports_inspections_and_walks_every_state(fresh_db, prefect_harnes
     assert "回头看:抽取" in result.stdout and "反弹重开 2 个" in result.stdout
     assert "满意度回访:抽取" in result.stdout and "不满意反弹重开 1 个" in result.stdout
     warned = {r["kind"] for r in json.loads(rectify("suspicious", "--format", "json").stdout)}
-    assert warned == {"reused_evidence", "similar_measures", "too_fast"}
+    assert warned == {"reused_evidence", "similar_measures", "too_fast", "similar_photo"}  # the last: by phone
+    assert "手机采集:" in result.stdout and "整改前照片" in result.stdout
     _every_demo_login_works_and_has_its_problem(result.stdout)
     again = rectify("demo")
-    assert "不再重复登记" in again.stdout and "此前已导入 1497 行" in again.stdout
+    assert "不再重复登记" in again.stdout and "此前已导入 1497 行" in again.stdout and "此前已同步" in again.stdout
     assert len(json.loads(rectify("issue", "list", "--county", "理塘县", "--format", "json").stdout)) == len(rows)
 
 

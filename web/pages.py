@@ -38,11 +38,11 @@ from rectify.models.issues import Evidence
 from rectify.models.lifecycle import head_review
 from rectify.models.org import Unit, User
 from rectify.models.overlays import Light, pause_flagged, traffic_light, verification_late_days, verify_by
+from rectify.models.photo_checks import before_and_after, km_from_village
 from rectify.models.places import County, place_of
 from rectify.models.queries import SORTS, IssueFilter, IssueRow, issue_rows, load_issue_detail, search_issues
 from rectify.models.rechecks import pending_callback
 from rectify.models.spread import same_item_elsewhere
-from rectify.models.photo_checks import before_and_after, km_from_village
 from rectify.models.suspicion import find_suspicions, suspicions
 from rectify.web.access import (
     can_see,
