@@ -82,5 +82,5 @@ def test_login_flood_benchmark_keeps_pages_answering():
 @own_databases
 def test_capture_benchmark_syncs_once_and_reports_its_figures():
     out = _bench("capture.py", "--villages", "1", "--households", "1", "--photos", "4", "--side", "640")
-    assert _ratio(out, "photos ", "floor") > 0 and _ratio(out, "sync ", "floor") > 0
+    assert _ratio(out, " uploads (", "floor") > 0 and _ratio(out, " records, ", "floor") > 0
     assert "nothing written twice" in out and re.search(r"page\s+[\d.]+ KB", out) and "server peak" in out

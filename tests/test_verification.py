@@ -404,11 +404,12 @@ def test_suspicious_referrals_and_dossier_commands(fresh_db, tmp_path):
     out = tmp_path / "案卷.xlsx"
     rectify("dossier", code, "--out", str(out))
     book = load_workbook(out)
-    assert book.sheetnames == ["问题", "处理经过", "佐证材料", "核验预警", "问责线索"]
+    assert book.sheetnames == ["问题", "处理经过", "佐证材料", "整改前后对照", "核验预警", "问责线索"]
     events = list(book["处理经过"].iter_rows(min_row=2, values_only=True))
     evidence = list(book["佐证材料"].iter_rows(min_row=2, values_only=True))
     assert [row[2] for row in events] == ["登记", "签收", *["申请销号", "核验销号", "反弹重开"] * 2, "申请销号"]
-    assert len(evidence) == 5 and all(len(row[5]) == 64 for row in evidence)
+    assert len(evidence) == 5 and all(len(row[6]) == 64 for row in evidence)
+    assert {row[2] for row in evidence} == {"整改后", None}  # the unit's files, and the recheck's workbook
     assert [row[2:] for row in book["核验预警"].iter_rows(min_row=2, values_only=True)] == [
         ("佐证材料重复", f"佐证材料「会议纪要.png」与问题 {other} 的材料完全相同(同一文件)", other)]
     assert [row[0] for row in book["问责线索"].iter_rows(min_row=2, values_only=True)] == ["多次反弹"]
