@@ -24,7 +24,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -33,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, free_port, scratch, start_prefect_server, stop  # noqa: E402
+from common import scratch, start_prefect_server, start_web, stop  # noqa: E402
 
 WORK = scratch("rectify-bench-capture-")
 os.environ["RECTIFY_DATABASE_URL"] = f"sqlite:///{WORK / 'rectify.db'}"
@@ -97,23 +96,6 @@ def make_photos(count: int, side: int) -> list[bytes]:
     return photos
 
 
-def start_web(api_url: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PREFECT_API_URL": api_url}
-    log = (WORK / "web.log").open("w")
-    server = subprocess.Popen([str(BIN / "rectify"), "web", "--port", str(port), "--as-of", NOW], env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(base + "/login", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("rectify web did not start: " + (WORK / "web.log").read_text())
-
-
 def peak_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -171,7 +153,7 @@ def main() -> None:
     del os.environ["RECTIFY_EVIDENCE_DIR"]
 
     prefect, api_url, _ = start_prefect_server()
-    server, base = start_web(api_url)
+    server, base = start_web(WORK, NOW, PREFECT_API_URL=api_url)
     try:
         phone = signed_in(base, LEADER)
         weight = sum(len(phone.get(path).content) for path in PAGE_FILES)

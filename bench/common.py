@@ -129,3 +129,23 @@ def on_postgres(pg: str, measure) -> None:
             engine.dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def start_web(log_dir: Path, as_of: str, *args: str, **env: str) -> tuple[subprocess.Popen, str]:
+    """`rectify web` on a free port, its output in log_dir; `args` after its own options, `env`
+    added to this process's. Returns the process and its base URL once /login answers."""
+    import httpx
+
+    port = free_port()
+    log = (log_dir / f"web-{port}.log").open("w")
+    server = subprocess.Popen([str(BIN / "rectify"), "web", "--port", str(port), "--as-of", as_of, *args],
+                              env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/login", timeout=1).status_code == 200:
+                return server, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("rectify web did not start: " + (log_dir / f"web-{port}.log").read_text())

@@ -35,7 +35,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import BIN, free_port, on_postgres, scratch  # noqa: E402
+from common import on_postgres, scratch  # noqa: E402
+from common import start_web as common_start_web  # noqa: E402
 
 WORK = scratch("rectify-bench-web-")
 
@@ -59,20 +60,7 @@ PAGES = {
 
 
 def start_web(url: str, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "RECTIFY_DATABASE_URL": url}
-    log = (WORK / f"web-{port}.log").open("w")
-    server = subprocess.Popen([str(BIN / "rectify"), "web", "--port", str(port), "--workers", str(workers),
-                               "--as-of", NOW.isoformat()], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/login", timeout=1).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("rectify web did not start")
+    return common_start_web(WORK, NOW.isoformat(), "--workers", str(workers), RECTIFY_DATABASE_URL=url)
 
 
 def log_in(base: str, name: str = LEADER) -> dict[str, str]:

@@ -51,10 +51,15 @@ def _caller(request: Request, ctx):
     return user
 
 
-def _csrf_ok(request: Request) -> bool:
-    expected = request.session.get(CSRF_FIELD)
-    sent = request.headers.get("x-csrf-token", "")
-    return bool(expected) and secrets.compare_digest(expected, sent)
+def _writer(request: Request, ctx):
+    """The recorder a call that writes comes from, or the JSON answer refusing it."""
+    user = _caller(request, ctx)
+    if user is None:
+        return None, NOT_SIGNED_IN
+    expected, sent = request.session.get(CSRF_FIELD), request.headers.get("x-csrf-token", "")
+    if not expected or not secrets.compare_digest(expected, sent):
+        return None, _refused("缺少有效的安全令牌,请联网后重新打开本页", 403)
+    return user, None
 
 
 def _refused(message: str, status: int = 400) -> JSONResponse:
@@ -109,11 +114,9 @@ def capture_sample(request: Request, inspection: str = ""):
 @router.post("/capture/photos")
 def capture_photo(request: Request, photo: UploadFile | None = None):
     with work(request) as ctx:
-        user = _caller(request, ctx)
-        if user is None:
-            return NOT_SIGNED_IN
-        if not _csrf_ok(request):
-            return _refused("缺少有效的安全令牌,请联网后重新打开本页", 403)
+        user, refusal = _writer(request, ctx)
+        if refusal is not None:
+            return refusal
         try:
             with received([photo] if photo else [], ctx.policy) as uploads:
                 if not uploads:
@@ -141,11 +144,9 @@ def _sync(request: Request, body: bytes):
     from rectify.flows.intake.flow import run_import
 
     with work(request) as ctx:
-        user = _caller(request, ctx)
-        if user is None:
-            return NOT_SIGNED_IN
-        if not _csrf_ok(request):
-            return _refused("缺少有效的安全令牌,请联网后重新打开本页", 403)
+        user, refusal = _writer(request, ctx)
+        if refusal is not None:
+            return refusal
         try:
             data = json.loads(body)
             records = data["records"]
